@@ -1,0 +1,6 @@
+export { type CapturedLogs, captureLogs } from "./capture-logs.ts";
+export { testFirebase } from "./firebase.ts";
+export { testRedis } from "./redis.ts";
+export { requireEnv } from "./require-env.ts";
+export { uniqueId } from "./unique-id.ts";
+export { waitFor } from "./wait-for.ts";

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { botPath, deleteBotData, probeFirestore } from "../src/index.ts";
+import { testFirebase, uniqueId } from "../src/testing/index.ts";
+
+const firebase = testFirebase();
+const db = firebase.firestore;
+afterAll(() => firebase.close());
+
+describe("Firestore emulator", () => {
+  it("round-trips a document", async () => {
+    const ref = db.doc(botPath(uniqueId("tenant"), uniqueId("bot")));
+    await ref.set({ name: "Support bot", desiredState: "running" });
+    const snapshot = await ref.get();
+    expect(snapshot.data()).toEqual({ name: "Support bot", desiredState: "running" });
+  });
+
+  it("answers the health probe", async () => {
+    const probe = await probeFirestore(db, 5_000);
+    expect(probe).toMatchObject({ reachable: true });
+  });
+
+  it("deletes everything under a deleted bot, and only that bot", async () => {
+    const tenantId = uniqueId("tenant");
+    const [goneId, keptId] = [uniqueId("bot"), uniqueId("bot")];
+    for (const botId of [goneId, keptId]) {
+      const bot = botPath(tenantId, botId);
+      await db.doc(bot).set({ name: "b" });
+      await db.doc(`${bot}/auth/creds`).set({ value: "x" });
+      await db.doc(`${bot}/outbox/m1`).set({ kind: "send" });
+    }
+    const gone = botPath(tenantId, goneId);
+    await db.doc(gone).delete();
+    await deleteBotData(db, tenantId, goneId);
+    await deleteBotData(db, tenantId, goneId); // a redelivered trigger event finds nothing left
+    expect((await db.collection(`${gone}/auth`).get()).size).toBe(0);
+    expect((await db.collection(`${gone}/outbox`).get()).size).toBe(0);
+    expect((await db.doc(`${botPath(tenantId, keptId)}/auth/creds`).get()).exists).toBe(true);
+  });
+
+  it("refuses ids that would escape their collection before touching Firestore", () => {
+    expect(() => botPath("tenant/../x", "b")).toThrow(/tenant id/);
+    expect(() => botPath("t", "__b__")).toThrow(/bot id/);
+  });
+});

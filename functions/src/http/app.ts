@@ -1,0 +1,45 @@
+import type { Tracer } from "@opentelemetry/api";
+import type { Logger } from "@whatsdex/core";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import type { Firestore } from "firebase-admin/firestore";
+import { healthRouter } from "../health/routes.ts";
+import { problem, problemFromError } from "./problem.ts";
+import { requestContext } from "./request-context.ts";
+
+export interface ApiDeps {
+  logger: Logger;
+  tracer: Tracer;
+  version: string;
+  firestore: Firestore;
+  healthFirestoreTimeoutMs: number;
+  bodyLimitBytes: number;
+}
+
+/** The tenant API as a plain Express app: the `api` function serves it, and tests serve it on a port. */
+export function createApiApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", true);
+  app.use(requestContext(deps));
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
+  app.use("/v1", healthRouter(deps));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}
+
+const notFound: RequestHandler = (req, res) => {
+  sendProblem(res, problem("not_found", `No route for ${req.method} ${req.path}.`), {});
+};
+
+const errorHandler: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+  const { problem: body, headers } = problemFromError(error);
+  if (body.status >= 500) res.locals.logger.error({ err: error }, "request failed");
+  else res.locals.logger.info({ code: body.code }, "request refused");
+  sendProblem(res, body, headers);
+};
+
+function sendProblem(res: express.Response, body: ReturnType<typeof problem>, headers: Record<string, string>): void {
+  res.status(body.status).set(headers).type("application/problem+json");
+  res.send(JSON.stringify({ ...body, instance: res.req.originalUrl.split("?")[0], requestId: res.locals.requestId }));
+}

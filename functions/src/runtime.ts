@@ -1,0 +1,58 @@
+import {
+  createFirebase,
+  createLogger,
+  type Firebase,
+  type Logger,
+  packageVersion,
+  parseEnv,
+  startTracing,
+  type Tracing,
+} from "@whatsdex/core";
+import type { Express } from "express";
+import { type FunctionsEnv, functionsEnvSchema, projectIdOf, traceExporterFor } from "./config.ts";
+import { createApiApp } from "./http/app.ts";
+
+/** Everything the functions share in one instance, built on the first invocation (not at import). */
+export interface Runtime {
+  env: FunctionsEnv;
+  logger: Logger;
+  tracing: Tracing;
+  firebase: Firebase;
+  api: Express;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/**
+ * The composition root of the functions deployable. Importing the module builds nothing, so that
+ * `firebase deploy` can list the exports without credentials and tests can import it freely.
+ */
+export function getRuntime(): Promise<Runtime> {
+  runtime ??= buildRuntime(process.env);
+  return runtime;
+}
+
+async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
+  // A bad variable fails every invocation with the full list of problems (logged by the platform).
+  const env = parseEnv(functionsEnvSchema, rawEnv);
+  const version = env.SERVICE_VERSION ?? packageVersion(import.meta.url);
+  const projectId = projectIdOf(env);
+  const logger = createLogger({ level: env.LOG_LEVEL, service: "functions", version, projectId });
+  const tracing = await startTracing({
+    serviceName: "whatsdex-functions",
+    version,
+    exporter: traceExporterFor(env),
+    projectId,
+    sampleRatio: env.TRACE_SAMPLE_RATIO,
+  });
+  const firebase = createFirebase({ projectId });
+  const api = createApiApp({
+    logger,
+    tracer: tracing.tracer,
+    version,
+    firestore: firebase.firestore,
+    healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
+    bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+  });
+  return { env, logger, tracing, firebase, api };
+}

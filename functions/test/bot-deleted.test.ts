@@ -1,0 +1,31 @@
+import { botPath, createLogger, startTracing, type Tracing } from "@whatsdex/core";
+import { testFirebase, uniqueId } from "@whatsdex/core/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanUpDeletedBot } from "../src/triggers/bot-deleted.ts";
+
+const firebase = testFirebase();
+let tracing: Tracing;
+beforeAll(async () => {
+  tracing = await startTracing({ serviceName: "trigger-test", version: "0", exporter: "memory" });
+});
+afterAll(async () => {
+  await tracing.shutdown();
+  await firebase.close();
+});
+
+describe("onBotDeleted handler", () => {
+  it("removes the deleted bot's subcollections inside a span, and tolerates redelivery", async () => {
+    const tenantId = uniqueId("tenant");
+    const botId = uniqueId("bot");
+    const bot = botPath(tenantId, botId);
+    await firebase.firestore.doc(`${bot}/auth/creds`).set({ v: 1 });
+    await firebase.firestore.doc(`${bot}/contacts/p1`).set({ lid: "1@lid" });
+    const deps = { firebase, tracing, logger: createLogger({ level: "silent", service: "t", version: "0" }) };
+    await cleanUpDeletedBot(deps, { tenantId, botId });
+    await cleanUpDeletedBot(deps, { tenantId, botId });
+    expect((await firebase.firestore.doc(`${bot}/auth/creds`).get()).exists).toBe(false);
+    expect((await firebase.firestore.collection(`${bot}/contacts`).get()).empty).toBe(true);
+    const spans = tracing.memoryExporter?.getFinishedSpans().filter((s) => s.name === "trigger onBotDeleted") ?? [];
+    expect(spans.map((s) => s.attributes["whatsdex.bot_id"])).toEqual([botId, botId]);
+  });
+});

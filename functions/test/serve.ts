@@ -1,0 +1,15 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { Express } from "express";
+
+/** Serves an Express app on a free loopback port, so tests speak real HTTP to it. */
+export async function serve(app: Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = app.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("server has no TCP address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

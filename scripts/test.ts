@@ -1,0 +1,78 @@
+/**
+ * `npm test`: builds the functions, brings up the Firestore, Auth and Functions emulators and a
+ * Redis, runs every workspace's Vitest project against them, and stops what it started. Arguments
+ * go to Vitest (`npm test -- core/test/redis.test.ts`).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Emulators, startEmulators } from "./lib/emulators.ts";
+import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
+import { run } from "./lib/processes.ts";
+import { provideRedis, type RedisHandle } from "./lib/redis.ts";
+
+const started = performance.now();
+console.log(`node ${process.version}`);
+
+let redis: RedisHandle | undefined;
+let emulators: Emulators | undefined;
+let stopping = false;
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.allSettled([emulators?.stop(), redis?.stop()]);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  const prerequisites = await checkPrerequisites();
+  // The Functions emulator loads functions/lib, so it must be current before the emulators start.
+  const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
+  if (built !== 0) return built;
+
+  const logDir = join(ROOT, ".cache", "logs");
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `emulators-test-${process.pid}.log`);
+  const [redisResult, emulatorResult] = await Promise.allSettled([
+    provideRedis(),
+    startEmulators({
+      root: ROOT,
+      only: ["auth", "firestore", "functions"],
+      ports: "free",
+      output: { file: logFile },
+      ...prerequisites,
+    }),
+  ]);
+  if (redisResult.status === "fulfilled") redis = redisResult.value;
+  if (emulatorResult.status === "fulfilled") emulators = emulatorResult.value;
+  if (!redis || !emulators) {
+    for (const result of [redisResult, emulatorResult]) {
+      if (result.status === "rejected")
+        console.error(result.reason instanceof Error ? result.reason.message : result.reason);
+    }
+    return 1;
+  }
+  console.log(
+    `emulators ready (${emulators.env.FIRESTORE_EMULATOR_HOST} firestore; log: ${logFile}); redis ${redis.url} (${redis.source})`,
+  );
+
+  const vitest = join(ROOT, "node_modules", ".bin", "vitest");
+  return run(vitest, ["run", ...process.argv.slice(2)], {
+    cwd: ROOT,
+    env: { ...process.env, ...emulators.env, REDIS_URL: redis.url, NODE_ENV: "test" },
+  });
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+} finally {
+  await stopAll();
+}
+console.log(`npm test finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+process.exit(code);

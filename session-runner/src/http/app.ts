@@ -1,0 +1,56 @@
+import type { Logger } from "@whatsdex/core";
+import express, { type Express } from "express";
+import type { Health } from "../lifecycle/health.ts";
+import type { RunnerMetrics } from "../metrics/registry.ts";
+
+export interface RunnerHttpDeps {
+  health: Health;
+  metrics: RunnerMetrics;
+  logger: Logger;
+  version: string;
+  instanceId: string;
+}
+
+/** The runner's own HTTP surface: `/healthz` for Cloud Run's probes, `/metrics` for Prometheus. */
+export function createRunnerApp(deps: RunnerHttpDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.use((req, res, next) => {
+    const stop = deps.metrics.httpDuration.startTimer();
+    res.once("finish", () => {
+      // Unmatched paths share one label value, so a scanner cannot blow up the series count.
+      const route = req.route?.path ? String(req.route.path) : "unmatched";
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      stop({ method: req.method, route });
+    });
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    const serving = deps.health.phase === "serving";
+    res
+      .status(serving ? 200 : 503)
+      .set("Cache-Control", "no-store")
+      .json({
+        status: deps.health.phase,
+        version: deps.version,
+        instanceId: deps.instanceId,
+        uptimeSeconds: Math.round((Date.now() - deps.health.startedAt) / 1000),
+      });
+  });
+
+  app.get("/metrics", async (_req, res, next) => {
+    try {
+      const body = await deps.metrics.registry.metrics();
+      res.type(deps.metrics.registry.contentType).send(body);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type("application/problem+json").json({ status: 404, title: "Not found", code: "not_found" });
+  });
+  return app;
+}

@@ -1,0 +1,56 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger, Tracing } from "@whatsdex/core";
+import { createRunnerApp } from "./http/app.ts";
+import { Health } from "./lifecycle/health.ts";
+import { createMetrics, type RunnerMetrics } from "./metrics/registry.ts";
+
+export interface RunnerDeps {
+  logger: Logger;
+  tracing: Tracing;
+  version: string;
+  instanceId: string;
+  host: string;
+  port: number;
+  shutdownGraceMs: number;
+}
+
+export interface Runner {
+  url: string;
+  health: Health;
+  metrics: RunnerMetrics;
+  /** Stops accepting work and finishes within `shutdownGraceMs`; safe to call twice. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startRunner(deps: RunnerDeps): Promise<Runner> {
+  const health = new Health();
+  const metrics = createMetrics({ service: "session-runner", version: deps.version, instance: deps.instanceId });
+  const app = createRunnerApp({ ...deps, health, metrics });
+  const server: Server = app.listen(deps.port, deps.host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  health.serving();
+  const url = `http://${deps.host === "0.0.0.0" ? "127.0.0.1" : deps.host}:${port}`;
+  deps.logger.info({ url, instanceId: deps.instanceId }, "session-runner serving");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) => {
+    stopping ??= shutdown(reason);
+    return stopping;
+  };
+  async function shutdown(reason: string): Promise<void> {
+    const deadline = Date.now() + deps.shutdownGraceMs;
+    deps.logger.info({ reason, graceMs: deps.shutdownGraceMs }, "session-runner draining");
+    health.draining();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now() - 500));
+    await closed;
+    clearTimeout(timer);
+    await deps.tracing.shutdown();
+    deps.logger.info({ reason }, "session-runner stopped");
+  }
+  return { url, health, metrics, stop };
+}
