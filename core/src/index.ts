@@ -20,7 +20,7 @@ export { fieldIssues, formatPath, parseOrThrow } from "./errors/zod-issues.ts";
 export { createFirebase, type Firebase } from "./firebase/app.ts";
 export { type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
 export { botDocumentPattern, botPath, collections, tenantPath } from "./firestore/paths.ts";
-export { type FirestoreProbe, probeFirestore } from "./health/firestore-probe.ts";
+export { type FirestoreProbe, firestoreProbe } from "./health/firestore-probe.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { inSpan } from "./telemetry/spans.ts";

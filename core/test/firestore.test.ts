@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { botPath, deleteBotData, probeFirestore } from "../src/index.ts";
+import { botPath, deleteBotData, firestoreProbe } from "../src/index.ts";
 import { testFirebase, uniqueId } from "../src/testing/index.ts";
 
 const firebase = testFirebase();
@@ -15,8 +15,8 @@ describe("Firestore emulator", () => {
   });
 
   it("answers the health probe", async () => {
-    const probe = await probeFirestore(db, 5_000);
-    expect(probe).toMatchObject({ reachable: true });
+    const probe = firestoreProbe(db, 5_000);
+    expect(await probe()).toMatchObject({ reachable: true });
   });
 
   it("deletes everything under a deleted bot, and only that bot", async () => {

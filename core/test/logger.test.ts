@@ -60,6 +60,25 @@ describe("logger", () => {
     });
   });
 
+  it("redacts at any depth, in arrays and in child bindings, without touching the caller's object", () => {
+    const { log, logs } = logger();
+    const event = {
+      group: { participants: ["6281234567890@s.whatsapp.net", "555123456789@lid"], admin: { phone: "0812-3456-7890" } },
+      error: "send to +14155550123 failed",
+    };
+    const copy = structuredClone(event);
+    log.child({ phone: "+6281234567890", tenantId: "t1" }).child({ token: "abc" }).warn(event, "group update");
+    expect(event).toEqual(copy);
+    const [line] = logs.lines();
+    expect(line).toMatchObject({
+      phone: "+*********7890",
+      tenantId: "t1",
+      token: "[redacted]",
+      group: { participants: ["*********7890@s.whatsapp.net", "555123456789@lid"], admin: { phone: "****-****-7890" } },
+      error: "send to +*******0123 failed",
+    });
+  });
+
   it("links each line to the active span", () => {
     const { log, logs } = logger();
     tracing.tracer.startActiveSpan("work", (span) => {

@@ -7,7 +7,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, context as esbuildContext, type Plugin } from "esbuild";
 
 const root = new URL("..", import.meta.url);
 const pkg: { dependencies?: Record<string, string> } = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
@@ -33,8 +33,7 @@ const externalizeDependencies: Plugin = {
   },
 };
 
-rmSync(new URL("lib", root), { recursive: true, force: true });
-await build({
+const options: BuildOptions = {
   entryPoints: [new URL("src/index.ts", root).pathname],
   outfile: new URL("lib/index.js", root).pathname,
   bundle: true,
@@ -45,13 +44,29 @@ await build({
   conditions: ["@whatsdex/source"],
   plugins: [externalizeDependencies],
   logLevel: "warning",
-});
+};
 
-if (undeclared.size > 0) {
+function reportUndeclared(): boolean {
+  if (undeclared.size === 0) return true;
   console.error(
     `functions/lib imports packages that functions/package.json does not list in "dependencies":\n` +
       [...undeclared].map((entry) => `  - ${entry}`).join("\n") +
       "\nAdd them (same version as the workspace that uses them) so that the deployed function can load.",
   );
-  process.exit(1);
+  undeclared.clear();
+  return false;
+}
+
+rmSync(new URL("lib", root), { recursive: true, force: true });
+if (process.argv.includes("--watch")) {
+  // `npm run dev`: rebuild on every change; the Functions emulator reloads lib/ by itself.
+  const checkAfterEachBuild: Plugin = {
+    name: "check-undeclared",
+    setup: (b) => b.onEnd(() => void reportUndeclared()),
+  };
+  const context = await esbuildContext({ ...options, plugins: [externalizeDependencies, checkAfterEachBuild] });
+  await context.watch();
+} else {
+  await build(options);
+  if (!reportUndeclared()) process.exit(1);
 }

@@ -105,7 +105,7 @@ describe("api app", () => {
       expect(await response.json()).toMatchObject({ status: "unavailable", firestore: { reachable: false } });
     } finally {
       await broken.close();
-      await deadFirestore.terminate();
+      await deadFirestore.terminate(); // waits out the client's retries of the abandoned read (~7 s)
     }
   });
 });

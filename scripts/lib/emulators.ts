@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { z } from "zod";
 import type { FirestoreJar } from "./firestore-jar.ts";
@@ -25,9 +25,18 @@ export interface EmulatorOptions {
   dataDir?: string;
 }
 
+/** What a client of the emulators needs: the variables the Admin SDK reads, and our own. */
+export interface EmulatorEnv {
+  METADATA_SERVER_DETECTION: string;
+  GCLOUD_PROJECT: string;
+  FIREBASE_EMULATOR_HUB: string;
+  FIRESTORE_EMULATOR_HOST: string;
+  FIREBASE_AUTH_EMULATOR_HOST: string;
+  WHATSDEX_FUNCTIONS_URL: string;
+}
+
 export interface Emulators {
-  /** What a client of the emulators needs: the variables the Admin SDK reads, and our own. */
-  env: Record<string, string>;
+  env: EmulatorEnv;
   functionsUrl: string;
   stop(): Promise<void>;
 }
@@ -73,7 +82,11 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
 
   const e = config.emulators;
   const args = ["emulators:start", "--project", PROJECT_ID, "--only", options.only.join(","), "--config", configFile];
-  if (options.dataDir) args.push("--import", options.dataDir, "--export-on-exit", options.dataDir);
+  if (options.dataDir) {
+    // --import fails on a folder that does not exist yet; the first run only exports.
+    if (existsSync(options.dataDir)) args.push("--import", options.dataDir);
+    args.push("--export-on-exit", options.dataDir);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...offlineGoogleAuth,
@@ -110,7 +123,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   const hubUrl = `http://${e.hub.host}:${e.hub.port}`;
   const functionsUrl = `http://${e.functions.host}:${e.functions.port}/${PROJECT_ID}/${FUNCTIONS_REGION}`;
   const stop = async () => {
-    await stopGroup(managed, 15_000);
+    await stopGroup(managed, { graceMs: 20_000, leaderSignal: "SIGINT" });
     rmSync(configFile, { force: true });
   };
 

@@ -35,14 +35,29 @@ function signalGroup(managed: Managed, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM to the group, then SIGKILL if it is still there after `graceMs`. */
-export async function stopGroup(managed: Managed, graceMs = 10_000): Promise<void> {
-  signalGroup(managed, "SIGTERM");
+/**
+ * Stops a group: `leaderSignal` to the leader alone first when given (firebase-tools exports data
+ * and stops its emulators itself on SIGINT, which a group-wide signal would pre-empt by killing
+ * java under it), else SIGTERM to the whole group; SIGKILL to what is left after `graceMs`.
+ */
+export async function stopGroup(
+  managed: Managed,
+  { graceMs = 10_000, leaderSignal }: { graceMs?: number; leaderSignal?: NodeJS.Signals } = {},
+): Promise<void> {
+  const pid = managed.child.pid;
+  if (leaderSignal && pid !== undefined && managed.child.exitCode === null && managed.child.signalCode === null) {
+    try {
+      process.kill(pid, leaderSignal);
+    } catch {
+      // Already gone.
+    }
+  } else {
+    signalGroup(managed, "SIGTERM");
+  }
   const timer = setTimeout(() => signalGroup(managed, "SIGKILL"), graceMs);
   await managed.exited;
   clearTimeout(timer);
   // The leader may exit before its children: make sure none of the group outlives it.
-  const pid = managed.child.pid;
   if (pid !== undefined) {
     try {
       process.kill(-pid, "SIGKILL");

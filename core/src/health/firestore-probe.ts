@@ -7,22 +7,34 @@ export interface FirestoreProbe {
 }
 
 /**
- * One document read, bounded by `timeoutMs`. The document need not exist: a successful "not found"
- * proves the round trip, and it costs one read.
+ * A Firestore health check: one document read (the document need not exist; "not found" proves
+ * the round trip) bounded by `timeoutMs`. The client keeps retrying a read it cannot deliver for
+ * most of a minute and offers no way to cancel it, so checks that arrive while a read is still
+ * outstanding wait on that read instead of starting another: an outage costs one read in flight,
+ * not one per health request.
  */
-export async function probeFirestore(db: Firestore, timeoutMs: number): Promise<FirestoreProbe> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    await Promise.race([db.doc("health/probe").get(), timeout]);
-    return { reachable: true, latencyMs: elapsed() };
-  } catch (error) {
-    return { reachable: false, latencyMs: elapsed(), error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
-  }
+export function firestoreProbe(db: Firestore, timeoutMs: number): () => Promise<FirestoreProbe> {
+  let inFlight: Promise<unknown> | undefined;
+  return async () => {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    inFlight ??= db
+      .doc("health/probe")
+      .get()
+      .finally(() => {
+        inFlight = undefined;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([inFlight, timeout]);
+      return { reachable: true, latencyMs: elapsed() };
+    } catch (error) {
+      return { reachable: false, latencyMs: elapsed(), error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

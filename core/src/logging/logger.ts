@@ -1,6 +1,14 @@
 import { trace } from "@opentelemetry/api";
-import { type DestinationStream, type Level, type Logger, type LoggerOptions, pino } from "pino";
-import { censor, maskPhoneNumbers, redactedPaths } from "./redaction.ts";
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Level,
+  type Logger,
+  type LoggerOptions,
+  pino,
+} from "pino";
+import { maskPhoneNumbers, redact } from "./redaction.ts";
 
 export type { Logger } from "pino";
 
@@ -40,8 +48,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     base: { serviceContext: { service: options.service, version: options.version } },
     formatters: {
       level: (label) => ({ severity: severityByLevel[label] ?? "DEFAULT", level: label }),
+      log: (object) => redact(object),
     },
-    redact: { paths: [...redactedPaths], censor },
     mixin() {
       const span = trace.getActiveSpan();
       if (!span) return {};
@@ -63,5 +71,23 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       },
     },
   };
-  return options.destination ? pino(config, options.destination) : pino(config);
+  const logger = options.destination ? pino(config, options.destination) : pino(config);
+  return redactChildBindings(logger);
+}
+
+/**
+ * pino serialises a child's bindings once, when the child is made, and skips `formatters.log` for
+ * them; so `child({phone})` is redacted here. Children inherit this `child` from the root through
+ * their prototype, so grandchildren are covered too.
+ */
+type ChildFn = (this: Logger<never>, bindings: Bindings, options?: ChildLoggerOptions<never>) => Logger<never>;
+
+function redactChildBindings(logger: Logger<never>): Logger<never> {
+  const child: ChildFn = logger.child;
+  Object.defineProperty(logger, "child", {
+    value: function redactedChild(this: Logger<never>, bindings: Bindings, childOptions?: ChildLoggerOptions<never>) {
+      return child.call(this, redact(bindings), childOptions);
+    },
+  });
+  return logger;
 }

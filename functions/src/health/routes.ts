@@ -1,4 +1,4 @@
-import { probeFirestore } from "@whatsdex/core";
+import { firestoreProbe } from "@whatsdex/core";
 import { Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 
@@ -12,8 +12,9 @@ export function healthRouter(deps: {
   healthFirestoreTimeoutMs: number;
 }): Router {
   const router = Router();
+  const probe = firestoreProbe(deps.firestore, deps.healthFirestoreTimeoutMs);
   router.get("/healthz", async (_req, res) => {
-    const firestore = await probeFirestore(deps.firestore, deps.healthFirestoreTimeoutMs);
+    const firestore = await probe();
     res
       .status(firestore.reachable ? 200 : 503)
       .set("Cache-Control", "no-store")
