@@ -3,8 +3,9 @@
  * Redis, runs every workspace's Vitest project against them, and stops what it started. Arguments
  * go to Vitest (`npm test -- core/test/redis.test.ts`).
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { type Emulators, startEmulators } from "./lib/emulators.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { run } from "./lib/processes.ts";
@@ -60,10 +61,31 @@ async function main(): Promise<number> {
   );
 
   const vitest = join(ROOT, "node_modules", ".bin", "vitest");
-  return run(vitest, ["run", ...process.argv.slice(2)], {
+  const resultsFile = join(ROOT, ".cache", `test-results-${process.pid}.json`);
+  const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${resultsFile}`];
+  const code = await run(vitest, ["run", ...reporters, ...process.argv.slice(2)], {
     cwd: ROOT,
     env: { ...process.env, ...emulators.env, REDIS_URL: redis.url, NODE_ENV: "test" },
   });
+  printTotals(resultsFile);
+  return code;
+}
+
+const resultsSchema = z.object({
+  numPassedTests: z.number(),
+  numFailedTests: z.number(),
+  numPendingTests: z.number(),
+  numTodoTests: z.number(),
+});
+
+/** One plain closing line, `N passed, N failed, N skipped`, that any CI can read. */
+function printTotals(file: string): void {
+  if (!existsSync(file)) return;
+  const totals = resultsSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  rmSync(file, { force: true });
+  if (!totals.success) return;
+  const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = totals.data;
+  console.log(`${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
 }
 
 let code = 1;

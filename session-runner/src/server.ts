@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger, Tracing } from "@whatsdex/core";
 import { createRunnerApp } from "./http/app.ts";
 import { Health } from "./lifecycle/health.ts";
@@ -30,7 +29,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const app = createRunnerApp({ ...deps, health, metrics });
   const server: Server = app.listen(deps.port, deps.host);
   await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the runner's server has no TCP address");
+  const { port } = address;
   health.serving();
   const url = `http://${deps.host === "0.0.0.0" ? "127.0.0.1" : deps.host}:${port}`;
   deps.logger.info({ url, instanceId: deps.instanceId }, "session-runner serving");
