@@ -43,3 +43,14 @@ describe("tracing", () => {
     expect(spans()[0]?.spanContext().traceId).toBe(traceId);
   });
 });
+
+describe("Cloud Trace exporter", () => {
+  it("loads and wires into the provider (the production path), exporting nothing without spans", async () => {
+    // Stop the memory provider of this file first: the globals hold one provider at a time.
+    await tracing.shutdown();
+    const cloud = await startTracing({ serviceName: "t", version: "0", exporter: "cloud-trace", projectId: "demo-x" });
+    expect(cloud.memoryExporter).toBeUndefined();
+    await cloud.shutdown();
+    tracing = await startTracing({ serviceName: "tracing-test", version: "0.0.1", exporter: "memory" });
+  });
+});
