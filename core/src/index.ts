@@ -1,4 +1,39 @@
+export { AccessService, type TenantAccess, tenantNotFound } from "./access/access-service.ts";
+export { type Principal, principalId } from "./access/principal.ts";
+export {
+  type ApiKeyScope,
+  apiKeyScopeSchema,
+  apiKeyScopes,
+  type Permission,
+  type Role,
+  roleAllows,
+  roleSchema,
+  roles,
+  scopesAllow,
+} from "./access/roles.ts";
+export { ApiKeyService } from "./api-keys/api-key-service.ts";
+export { type ApiKeyDoc, apiKeyDocSchema } from "./api-keys/schema.ts";
+export {
+  type BotPatch,
+  BotService,
+  type ConnectInput,
+  type CreateBotInput,
+  type QueuedCommand,
+} from "./bots/bot-service.ts";
 export { deleteBotData } from "./bots/delete-bot-data.ts";
+export {
+  type BotDoc,
+  type BotSettings,
+  botDocSchema,
+  botNameSchema,
+  botSettingsSchema,
+  botStateSchema,
+  connectMethodSchema,
+  defaultBotSettings,
+  desiredStateSchema,
+  phoneDigitsSchema,
+  transportSchema,
+} from "./bots/schema.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
 export {
   ConfigError,
@@ -18,11 +53,38 @@ export {
 } from "./errors/domain-error.ts";
 export { fieldIssues, formatPath, parseOrThrow } from "./errors/zod-issues.ts";
 export { createFirebase, type Firebase } from "./firebase/app.ts";
+export { zodConverter } from "./firestore/converter.ts";
+export { isAlreadyExists } from "./firestore/errors.ts";
 export { type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
-export { botDocumentPattern, botPath, collections, tenantPath } from "./firestore/paths.ts";
+export { type Page, type PageRequest, pageLimitSchema, paginate } from "./firestore/pagination.ts";
+export {
+  apiKeyPath,
+  botDocumentPattern,
+  botPath,
+  collections,
+  memberPath,
+  outboxItemPath,
+  tenantPath,
+} from "./firestore/paths.ts";
+export { createRefs, type Refs } from "./firestore/refs.ts";
+export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
 export { type FirestoreProbe, firestoreProbe } from "./health/firestore-probe.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
+export { MemberService, type MemberTarget } from "./members/member-service.ts";
+export { type MemberDoc, memberDocSchema } from "./members/schema.ts";
+export type { UserDirectory } from "./members/user-directory.ts";
+export {
+  type MessageContent,
+  messageContentSchema,
+  type OutboxItem,
+  outboxItemSchema,
+  outboxStatusSchema,
+  recipientSchema,
+} from "./outbox/schema.ts";
+export { type Plan, PlanCatalog, type PlanId, planIdSchema, planIds } from "./plans/catalog.ts";
 export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
+export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";
+export { TenantService, type TenantWithRole } from "./tenants/tenant-service.ts";
 export { packageVersion } from "./version.ts";

@@ -7,18 +7,36 @@ import { resourceIdSchema } from "./ids.ts";
  */
 export const collections = {
   tenants: "tenants",
+  members: "members",
+  apiKeys: "apiKeys",
   bots: "bots",
   auth: "auth",
   outbox: "outbox",
   contacts: "contacts",
+  linking: "linking",
+  campaigns: "campaigns",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
 
+const id = (value: string, what: string) => parseOrThrow(resourceIdSchema, value, what);
+
 export function tenantPath(tenantId: string): string {
-  return `${collections.tenants}/${parseOrThrow(resourceIdSchema, tenantId, "tenant id")}`;
+  return `${collections.tenants}/${id(tenantId, "tenant id")}`;
+}
+
+export function memberPath(tenantId: string, uid: string): string {
+  return `${tenantPath(tenantId)}/${collections.members}/${id(uid, "user id")}`;
+}
+
+export function apiKeyPath(tenantId: string, keyId: string): string {
+  return `${tenantPath(tenantId)}/${collections.apiKeys}/${id(keyId, "API key id")}`;
 }
 
 export function botPath(tenantId: string, botId: string): string {
-  return `${tenantPath(tenantId)}/${collections.bots}/${parseOrThrow(resourceIdSchema, botId, "bot id")}`;
+  return `${tenantPath(tenantId)}/${collections.bots}/${id(botId, "bot id")}`;
+}
+
+export function outboxItemPath(tenantId: string, botId: string, itemId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.outbox}/${id(itemId, "outbox item id")}`;
 }

@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+export const roles = ["owner", "admin", "viewer"] as const;
+export const roleSchema = z.enum(roles);
+export type Role = z.output<typeof roleSchema>;
+
+/** API keys carry scopes instead of a role. */
+export const apiKeyScopes = ["read", "bots", "messages", "admin"] as const;
+export const apiKeyScopeSchema = z.enum(apiKeyScopes);
+export type ApiKeyScope = z.output<typeof apiKeyScopeSchema>;
+
+/**
+ * What a request may do in a tenant. Each route asks for one permission; roles and scopes both map
+ * onto them here, in one table, so "who may do what" is readable in one place.
+ */
+export const permissions = [
+  "tenant:read",
+  "tenant:write",
+  "members:read",
+  "members:write",
+  "bots:read",
+  "bots:write",
+  "messages:send",
+  "apiKeys:manage",
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const byRole: Record<Role, ReadonlySet<Permission>> = {
+  owner: new Set(permissions),
+  admin: new Set(permissions),
+  viewer: new Set<Permission>(["tenant:read", "members:read", "bots:read"]),
+};
+
+/**
+ * API keys are for servers calling the API, not for administering access: no scope lets a key
+ * manage members or other keys, so a leaked key cannot mint more keys or add an owner.
+ */
+const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
+  read: new Set<Permission>(["tenant:read", "members:read", "bots:read"]),
+  bots: new Set<Permission>(["bots:read", "bots:write"]),
+  messages: new Set<Permission>(["bots:read", "messages:send"]),
+  admin: new Set<Permission>([
+    "tenant:read",
+    "tenant:write",
+    "members:read",
+    "bots:read",
+    "bots:write",
+    "messages:send",
+  ]),
+};
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return byRole[role].has(permission);
+}
+
+export function scopesAllow(scopes: readonly ApiKeyScope[], permission: Permission): boolean {
+  return scopes.some((scope) => byScope[scope].has(permission));
+}

@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import { FieldValue, Timestamp, type Transaction } from "firebase-admin/firestore";
+import type { TenantAccess } from "../access/access-service.ts";
+import { tenantNotFound } from "../access/access-service.ts";
+import { principalId } from "../access/principal.ts";
+import { ConflictError, NotFoundError, PlanLimitError, ValidationError } from "../errors/domain-error.ts";
+import { parseOrThrow } from "../errors/zod-issues.ts";
+import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
+import type { Refs } from "../firestore/refs.ts";
+import type { MessageContent, OutboxItem } from "../outbox/schema.ts";
+import { PlanCatalog } from "../plans/catalog.ts";
+import { type BotDoc, type BotSettings, botSettingsSchema, defaultBotSettings } from "./schema.ts";
+
+export interface BotServiceOptions {
+  /** The in-process WhatsApp simulator is for development and tests; production refuses it. */
+  allowSimulator: boolean;
+}
+
+export interface CreateBotInput {
+  name: string;
+  transport?: "baileys" | "simulator" | undefined;
+  settings?: Partial<BotSettings> | undefined;
+}
+
+export interface BotPatch {
+  name?: string | undefined;
+  settings?: Partial<BotSettings> | undefined;
+}
+
+export type ConnectInput = { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
+
+export interface QueuedCommand {
+  outboxId: string;
+  item: OutboxItem;
+  /** True when an Idempotency-Key matched an earlier request and nothing new was queued. */
+  replayed: boolean;
+}
+
+/**
+ * Bots within the tenant's plan, and every change to a bot's desired state as an outbox item for
+ * the runner that owns it: the API never talks to a socket.
+ */
+export class BotService {
+  readonly #refs: Refs;
+  readonly #options: BotServiceOptions;
+
+  constructor(refs: Refs, options: BotServiceOptions) {
+    this.#refs = refs;
+    this.#options = options;
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<Page<{ id: string; path: string; data: BotDoc }>> {
+    return paginate(this.#refs.bots(tenantId), page);
+  }
+
+  async get(tenantId: string, botId: string): Promise<BotDoc> {
+    const bot = (await this.#refs.bot(tenantId, botId).get()).data();
+    if (!bot) throw botNotFound();
+    return bot;
+  }
+
+  /**
+   * The plan check and the counter increment share one transaction with the create, so concurrent
+   * creates at the limit cannot overshoot it.
+   */
+  async create(access: TenantAccess, input: CreateBotInput): Promise<{ id: string; bot: BotDoc }> {
+    const transport = input.transport ?? "baileys";
+    if (transport === "simulator" && !this.#options.allowSimulator) {
+      throw new ValidationError("The simulator transport is not available here.", [
+        { path: "transport", message: 'must be "baileys"' },
+      ]);
+    }
+    const settings = mergeSettings(defaultBotSettings, input.settings);
+    const tenantRef = this.#refs.tenant(access.tenantId);
+    const ref = this.#refs.bots(access.tenantId).doc();
+    const now = Timestamp.now();
+    const bot: BotDoc = {
+      name: input.name,
+      transport,
+      phoneNumber: null,
+      desiredState: "stopped",
+      connectMethod: "qr",
+      status: { state: "stopped", reason: null, updatedAt: now },
+      settings,
+      createdBy: principalId(access.principal),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#refs.db.runTransaction(
+      async (tx) => {
+        const tenant = (await tx.get(tenantRef)).data();
+        if (!tenant) throw tenantNotFound();
+        const plan = PlanCatalog.get(tenant.plan);
+        if (tenant.botCount >= plan.maxBots) {
+          throw new PlanLimitError(
+            `The ${plan.name} plan allows ${plan.maxBots} bot${plan.maxBots === 1 ? "" : "s"}; delete one or upgrade.`,
+            { details: { plan: plan.id, limit: plan.maxBots } },
+          );
+        }
+        tx.create(ref, bot);
+        tx.update(tenantRef, { botCount: FieldValue.increment(1), updatedAt: now });
+      },
+      { maxAttempts: 50 },
+    );
+    return { id: ref.id, bot };
+  }
+
+  async update(tenantId: string, botId: string, patch: BotPatch): Promise<BotDoc> {
+    const ref = this.#refs.bot(tenantId, botId);
+    return this.#refs.db.runTransaction(async (tx) => {
+      const current = (await tx.get(ref)).data();
+      if (!current) throw botNotFound();
+      const next: BotDoc = {
+        ...current,
+        ...(patch.name === undefined ? {} : { name: patch.name }),
+        settings: mergeSettings(current.settings, patch.settings),
+        updatedAt: Timestamp.now(),
+      };
+      tx.set(ref, next);
+      return next;
+    });
+  }
+
+  /** Deletes the bot and frees its plan slot; the onBotDeleted trigger removes what lies under it. */
+  async delete(tenantId: string, botId: string): Promise<void> {
+    const ref = this.#refs.bot(tenantId, botId);
+    const tenantRef = this.#refs.tenant(tenantId);
+    await this.#refs.db.runTransaction(
+      async (tx) => {
+        const bot = await tx.get(ref);
+        if (!bot.exists) throw botNotFound();
+        tx.delete(ref);
+        tx.update(tenantRef, { botCount: FieldValue.increment(-1), updatedAt: Timestamp.now() });
+      },
+      { maxAttempts: 50 },
+    );
+  }
+
+  connect(access: TenantAccess, botId: string, input: ConnectInput): Promise<QueuedCommand> {
+    const phoneNumber = input.method === "pairing_code" ? input.phoneNumber : null;
+    return this.#queue(
+      access,
+      botId,
+      { desiredState: "running", connectMethod: input.method, phoneNumber },
+      (base) => ({
+        ...base,
+        kind: "connect",
+        method: input.method,
+        phoneNumber,
+      }),
+    );
+  }
+
+  disconnect(access: TenantAccess, botId: string): Promise<QueuedCommand> {
+    return this.#queue(access, botId, { desiredState: "stopped" }, (base) => ({ ...base, kind: "disconnect" }));
+  }
+
+  logout(access: TenantAccess, botId: string): Promise<QueuedCommand> {
+    return this.#queue(access, botId, { desiredState: "stopped" }, (base) => ({ ...base, kind: "logout" }));
+  }
+
+  /**
+   * Queues a message for the bot's runner. With an idempotency key the outbox id is derived from it,
+   * so a retried request finds the first one instead of sending twice; the same key with a different
+   * body is refused.
+   */
+  async sendMessage(
+    access: TenantAccess,
+    botId: string,
+    input: { to: string; content: MessageContent },
+    idempotencyKey: string | undefined,
+  ): Promise<QueuedCommand> {
+    const botRef = this.#refs.bot(access.tenantId, botId);
+    const requestHash = sha256(JSON.stringify({ to: input.to, content: input.content }));
+    const outboxId = idempotencyKey
+      ? `idem-${sha256(idempotencyKey).slice(0, 40)}`
+      : this.#refs.outbox(access.tenantId, botId).doc().id;
+    const itemRef = this.#refs.outboxItem(access.tenantId, botId, outboxId);
+    return this.#refs.db.runTransaction(async (tx) => {
+      const [bot, existing] = [(await tx.get(botRef)).data(), (await tx.get(itemRef)).data()];
+      if (!bot) throw botNotFound();
+      if (existing) {
+        if (existing.requestHash !== requestHash) {
+          throw new ConflictError("This Idempotency-Key was already used for a different message.");
+        }
+        return { outboxId, item: existing, replayed: true };
+      }
+      if (bot.desiredState !== "running") {
+        throw new ConflictError("The bot is stopped: connect it before sending messages.", { details: { botId } });
+      }
+      const now = Timestamp.now();
+      const item: OutboxItem = {
+        kind: "send",
+        to: input.to,
+        content: input.content,
+        messageId: null,
+        status: "pending",
+        requestedBy: principalId(access.principal),
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+        attempts: 0,
+        error: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      tx.create(itemRef, item);
+      return { outboxId, item, replayed: false };
+    });
+  }
+
+  async #queue(
+    access: TenantAccess,
+    botId: string,
+    change: Partial<Pick<BotDoc, "desiredState" | "connectMethod" | "phoneNumber">>,
+    build: (base: Omit<Extract<OutboxItem, { kind: "disconnect" }>, "kind">) => OutboxItem,
+  ): Promise<QueuedCommand> {
+    const botRef = this.#refs.bot(access.tenantId, botId);
+    const itemRef = this.#refs.outbox(access.tenantId, botId).doc();
+    const now = Timestamp.now();
+    const item = build({
+      status: "pending",
+      requestedBy: principalId(access.principal),
+      idempotencyKey: null,
+      requestHash: null,
+      attempts: 0,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.#refs.db.runTransaction(async (tx: Transaction) => {
+      const bot = (await tx.get(botRef)).data();
+      if (!bot) throw botNotFound();
+      tx.set(botRef, { ...bot, ...change, updatedAt: now });
+      tx.create(itemRef, item);
+    });
+    return { outboxId: itemRef.id, item, replayed: false };
+  }
+}
+
+function mergeSettings(base: BotSettings, patch: Partial<BotSettings> | undefined): BotSettings {
+  if (!patch) return base;
+  return parseOrThrow(botSettingsSchema, { ...base, ...patch }, "bot settings");
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function botNotFound(): NotFoundError {
+  return new NotFoundError("Bot not found.");
+}

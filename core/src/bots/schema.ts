@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { timestampSchema } from "../firestore/timestamps.ts";
+
+export const botNameSchema = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+
+/** E.164 without the `+`: what WhatsApp's pairing code and PN JIDs use. */
+export const phoneDigitsSchema = z
+  .string()
+  .transform((value) => value.replace(/[\s()+-]/g, ""))
+  .pipe(z.string().regex(/^[1-9]\d{6,14}$/, "must be a phone number in international format, e.g. +62 812 3456 7890"));
+
+export const transportSchema = z.enum(["baileys", "simulator"]);
+export const desiredStateSchema = z.enum(["running", "stopped"]);
+export const connectMethodSchema = z.enum(["qr", "pairing_code"]);
+
+/** The session-runner's view of the connection, written only by the runner that holds the lease. */
+export const botStateSchema = z.enum([
+  "stopped",
+  "connecting",
+  "qr",
+  "pairing",
+  "open",
+  "reconnecting",
+  "logged_out",
+  "forbidden",
+  "replaced",
+]);
+
+const prefixSchema = z.string().regex(/^\S{1,3}$/, "must be 1-3 characters without spaces");
+/** A bot owner: a phone number (digits) or a LID (`123…@lid`). */
+const ownerSchema = z.union([phoneDigitsSchema, z.string().regex(/^\d{5,20}@lid$/, "must be a phone number or a LID")]);
+
+export const botSettingsSchema = z.strictObject({
+  prefixes: z.array(prefixSchema).min(1).max(5),
+  language: z.enum(["en", "id"]),
+  mode: z.enum(["public", "self", "group"]),
+  owners: z.array(ownerSchema).max(20),
+  disabledCommands: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/, "must be a command name")).max(200),
+  sticker: z.strictObject({ pack: z.string().max(64), author: z.string().max(64) }),
+  ai: z.strictObject({ persona: z.string().max(2_000), model: z.string().min(1).max(64) }),
+});
+export type BotSettings = z.output<typeof botSettingsSchema>;
+
+export const defaultBotSettings: BotSettings = {
+  prefixes: [".", "!", "/"],
+  language: "en",
+  mode: "public",
+  owners: [],
+  disabledCommands: [],
+  sticker: { pack: "WhatsDeX", author: "" },
+  ai: { persona: "", model: "gemini-2.5-flash" },
+};
+
+/**
+ * `tenants/{tenantId}/bots/{botId}`. The QR code and pairing code are not here: whoever holds them
+ * can link the number to their own phone, so they live in `bots/{botId}/linking/current`, which only
+ * owners and admins may read, while every member may read this document.
+ */
+export const botDocSchema = z.object({
+  name: botNameSchema,
+  transport: transportSchema,
+  /** The WhatsApp number once linked (or the one a pairing code was requested for). */
+  phoneNumber: z.string().nullable(),
+  desiredState: desiredStateSchema,
+  /** How to link when the session has no credentials yet. */
+  connectMethod: connectMethodSchema,
+  status: z.object({ state: botStateSchema, reason: z.string().nullable(), updatedAt: timestampSchema }),
+  settings: botSettingsSchema,
+  createdBy: z.string().min(1),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
+export type BotDoc = z.output<typeof botDocSchema>;

@@ -1,0 +1,63 @@
+import type { Query } from "firebase-admin/firestore";
+import { FieldPath, Timestamp } from "firebase-admin/firestore";
+import { z } from "zod";
+import { ValidationError } from "../errors/domain-error.ts";
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass as `cursor` to get the next page. Null on the last page. */
+  nextCursor: string | null;
+}
+
+export const pageLimitSchema = z.coerce.number().int().min(1).max(100).default(20);
+
+const cursorSchema = z.object({ t: z.number().int(), n: z.number().int().min(0).max(999_999_999), id: z.string() });
+
+/** Cursors encode the last item's (createdAt, id): stable under inserts, unlike offsets. */
+export function encodeCursor(createdAt: Timestamp, id: string): string {
+  const json = JSON.stringify({ t: createdAt.seconds, n: createdAt.nanoseconds, id });
+  return Buffer.from(json, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: Timestamp; id: string } {
+  try {
+    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    return { createdAt: new Timestamp(parsed.t, parsed.n), id: parsed.id };
+  } catch {
+    throw new ValidationError("The cursor is not one this API issued.", [
+      { path: "cursor", message: "not a cursor from a previous page" },
+    ]);
+  }
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * Newest first, by `createdAt` then document name. Reads `limit + 1` documents to know whether a
+ * next page exists without a second query. Collection-group queries order by the full path (ids
+ * repeat across parents), so the cursor keeps the path there.
+ */
+export async function paginate<T extends { createdAt: Timestamp }>(
+  query: Query<T>,
+  { limit, cursor }: PageRequest,
+  { collectionGroup = false }: { collectionGroup?: boolean } = {},
+): Promise<Page<{ id: string; path: string; data: T }>> {
+  let ordered = query.orderBy("createdAt", "desc").orderBy(FieldPath.documentId(), "desc");
+  if (cursor) {
+    const after = decodeCursor(cursor);
+    ordered = ordered.startAfter(after.createdAt, after.id);
+  }
+  const snapshot = await ordered.limit(limit + 1).get();
+  const docs = snapshot.docs.slice(0, limit);
+  const last = docs[docs.length - 1];
+  return {
+    items: docs.map((doc) => ({ id: doc.id, path: doc.ref.path, data: doc.data() })),
+    nextCursor:
+      snapshot.docs.length > limit && last
+        ? encodeCursor(last.data().createdAt, collectionGroup ? last.ref.path : last.id)
+        : null,
+  };
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { connectMethodSchema } from "../bots/schema.ts";
+import { timestampSchema } from "../firestore/timestamps.ts";
+
+/**
+ * A WhatsApp address as the API accepts it: a PN JID, a LID, a group, or a bare phone number
+ * (normalised to its PN JID).
+ */
+export const recipientSchema = z
+  .string()
+  .trim()
+  .transform((value) => (/^\+?[\d\s()-]{7,20}$/.test(value) ? `${value.replace(/\D/g, "")}@s.whatsapp.net` : value))
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^(?:[1-9]\d{6,14}@s\.whatsapp\.net|\d{5,20}@lid|\d{5,20}(?:-\d{5,20})?@g\.us)$/,
+        "must be a phone number, a JID (…@s.whatsapp.net, …@lid) or a group (…@g.us)",
+      ),
+  );
+
+export const messageContentSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text"), text: z.string().min(1).max(4_096) }),
+]);
+export type MessageContent = z.output<typeof messageContentSchema>;
+
+export const outboxStatusSchema = z.enum(["pending", "processing", "done", "failed", "indeterminate"]);
+
+const common = {
+  status: outboxStatusSchema,
+  /** Who asked: `user:{uid}` or `apiKey:{keyId}`. */
+  requestedBy: z.string().min(1),
+  idempotencyKey: z.string().nullable(),
+  /** SHA-256 of the request, so a reused Idempotency-Key with another body is refused. */
+  requestHash: z.string().nullable(),
+  attempts: z.number().int().min(0),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+};
+
+/** `tenants/{tenantId}/bots/{botId}/outbox/{itemId}`: work for the runner that owns the bot. */
+export const outboxItemSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("connect"),
+    method: connectMethodSchema,
+    phoneNumber: z.string().nullable(),
+    ...common,
+  }),
+  z.object({ kind: z.literal("disconnect"), ...common }),
+  z.object({ kind: z.literal("logout"), ...common }),
+  z.object({
+    kind: z.literal("send"),
+    to: z.string().min(1),
+    content: messageContentSchema,
+    /** The WhatsApp message id, reserved before the send so that a retry cannot send twice. */
+    messageId: z.string().nullable(),
+    ...common,
+  }),
+]);
+export type OutboxItem = z.output<typeof outboxItemSchema>;

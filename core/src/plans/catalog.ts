@@ -1,0 +1,77 @@
+import { z } from "zod";
+
+export const planIds = ["free", "starter", "business", "enterprise"] as const;
+export const planIdSchema = z.enum(planIds);
+export type PlanId = z.output<typeof planIdSchema>;
+
+/** What a plan allows. Every limit is enforced by a service before any work is queued. */
+export interface Plan {
+  id: PlanId;
+  name: string;
+  /** Bots (linked WhatsApp numbers) the tenant may have at once. */
+  maxBots: number;
+  /** Messages the tenant's bots may send per UTC day, replies and campaigns together. */
+  messagesPerDay: number;
+  /** Recipients one campaign may address; 0 = campaigns are not part of the plan. */
+  maxCampaignRecipients: number;
+  /** Gemini calls (AI answers, search, translations) per UTC day. */
+  aiCallsPerDay: number;
+  /** API keys that may be active at once. */
+  maxApiKeys: number;
+  /** Monthly price in US cents, as shown to customers; Stripe holds the authoritative price. */
+  priceUsdCents: number;
+}
+
+const catalog: Readonly<Record<PlanId, Plan>> = {
+  free: {
+    id: "free",
+    name: "Free",
+    maxBots: 1,
+    messagesPerDay: 250,
+    maxCampaignRecipients: 0,
+    aiCallsPerDay: 50,
+    maxApiKeys: 2,
+    priceUsdCents: 0,
+  },
+  starter: {
+    id: "starter",
+    name: "Starter",
+    maxBots: 3,
+    messagesPerDay: 5_000,
+    maxCampaignRecipients: 1_000,
+    aiCallsPerDay: 1_000,
+    maxApiKeys: 5,
+    priceUsdCents: 2_900,
+  },
+  business: {
+    id: "business",
+    name: "Business",
+    maxBots: 10,
+    messagesPerDay: 50_000,
+    maxCampaignRecipients: 20_000,
+    aiCallsPerDay: 10_000,
+    maxApiKeys: 20,
+    priceUsdCents: 9_900,
+  },
+  enterprise: {
+    id: "enterprise",
+    name: "Enterprise",
+    maxBots: 50,
+    messagesPerDay: 500_000,
+    maxCampaignRecipients: 200_000,
+    aiCallsPerDay: 100_000,
+    maxApiKeys: 100,
+    priceUsdCents: 49_900,
+  },
+};
+
+/** Plans are data: one catalog, read by every service that enforces a limit. */
+export const PlanCatalog = {
+  get(id: PlanId): Plan {
+    return catalog[id];
+  },
+  all(): Plan[] {
+    return planIds.map((id) => catalog[id]);
+  },
+  defaultPlan: "free" as PlanId,
+};
