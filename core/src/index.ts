@@ -24,7 +24,9 @@ export { deleteBotData } from "./bots/delete-bot-data.ts";
 export {
   type BotDoc,
   type BotSettings,
+  type BotSettingsPatch,
   botDocSchema,
+  botSettingsPatchSchema,
   botNameSchema,
   botSettingsSchema,
   botStateSchema,

@@ -1,13 +1,34 @@
 import { baseEnvSchema, defaultTraceExporter, projectIdFrom, type TraceExporterKind } from "@whatsdex/core";
 import { z } from "zod";
 
-export const functionsEnvSchema = baseEnvSchema.extend({
-  /** Set by the Functions emulator; traces then never leave the machine. */
-  FUNCTIONS_EMULATOR: z.enum(["true", "false"]).optional(),
-  HEALTH_FIRESTORE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
-  /** Largest JSON body the API accepts, in bytes. */
-  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
-});
+/** Only for the emulators and tests: production must set its own (Secret Manager). */
+const DEVELOPMENT_PEPPER = "whatsdex-development-pepper-not-for-production";
+
+export const functionsEnvSchema = baseEnvSchema
+  .extend({
+    /** Set by the Functions emulator; traces then never leave the machine. */
+    FUNCTIONS_EMULATOR: z.enum(["true", "false"]).optional(),
+    HEALTH_FIRESTORE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+    /** Largest JSON body the API accepts, in bytes. */
+    API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
+    /** Keyed hash of API key secrets; changing it invalidates every key. */
+    API_KEY_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Lets tenants create bots on the in-process WhatsApp simulator (development only). */
+    ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
+      ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required in production" });
+    }
+  });
+
+export function apiKeyPepper(env: FunctionsEnv): string {
+  return env.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER;
+}
+
+export function allowSimulator(env: FunctionsEnv): boolean {
+  return env.ALLOW_SIMULATOR ? env.ALLOW_SIMULATOR === "true" : env.NODE_ENV !== "production";
+}
 
 export type FunctionsEnv = z.output<typeof functionsEnvSchema>;
 

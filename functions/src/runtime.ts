@@ -9,8 +9,17 @@ import {
   type Tracing,
 } from "@whatsdex/core";
 import type { Express } from "express";
-import { type FunctionsEnv, functionsEnvSchema, projectIdOf, traceExporterFor } from "./config.ts";
+import { getAuth } from "firebase-admin/auth";
+import {
+  allowSimulator,
+  apiKeyPepper,
+  type FunctionsEnv,
+  functionsEnvSchema,
+  projectIdOf,
+  traceExporterFor,
+} from "./config.ts";
 import { createApiApp } from "./http/app.ts";
+import { createApiServices } from "./services.ts";
 
 /** Everything the functions share in one instance, built on the first invocation (not at import). */
 export interface Runtime {
@@ -46,11 +55,19 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     sampleRatio: env.TRACE_SAMPLE_RATIO,
   });
   const firebase = createFirebase({ projectId });
+  const services = createApiServices({
+    firestore: firebase.firestore,
+    auth: getAuth(firebase.app),
+    logger,
+    apiKeyPepper: apiKeyPepper(env),
+    allowSimulator: allowSimulator(env),
+  });
   const api = createApiApp({
     logger,
     tracer: tracing.tracer,
     version,
     firestore: firebase.firestore,
+    services,
     healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
     bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
   });

@@ -1,35 +1,22 @@
 import { Firestore } from "@google-cloud/firestore";
-import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
-import { captureLogs, testFirebase } from "@whatsdex/core/testing";
+import { createLogger, type Tracing } from "@whatsdex/core";
+import type { CapturedLogs } from "@whatsdex/core/testing";
+import { getAuth } from "firebase-admin/auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiApp } from "../src/http/app.ts";
+import { createApiServices } from "../src/services.ts";
 import { serve } from "./serve.ts";
+import { startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
 
-const firebase = testFirebase();
-const logs = captureLogs();
+let api: TestApi;
 let tracing: Tracing;
-let api: Awaited<ReturnType<typeof serve>>;
-
+let logs: CapturedLogs;
 beforeAll(async () => {
-  tracing = await startTracing({ serviceName: "api-test", version: "9.9.9", exporter: "memory" });
-  const logger = createLogger({ level: "info", service: "functions", version: "9.9.9", destination: logs.stream });
-  api = await serve(
-    createApiApp({
-      logger,
-      tracer: tracing.tracer,
-      version: "9.9.9",
-      firestore: firebase.firestore,
-      healthFirestoreTimeoutMs: 5_000,
-      bodyLimitBytes: 1_024,
-    }),
-  );
+  api = await startTestApi({ bodyLimitBytes: 1_024 });
+  ({ tracing, logs } = api);
 });
 beforeEach(() => tracing.memoryExporter?.reset());
-afterAll(async () => {
-  await api.close();
-  await tracing.shutdown();
-  await firebase.close();
-});
+afterAll(() => api.close());
 
 describe("api app", () => {
   it("GET /v1/healthz reports the version and a reachable Firestore", async () => {
@@ -95,6 +82,13 @@ describe("api app", () => {
         tracer: tracing.tracer,
         version: "9.9.9",
         firestore: deadFirestore,
+        services: createApiServices({
+          firestore: deadFirestore,
+          auth: getAuth(api.firebase.app),
+          logger,
+          apiKeyPepper: TEST_PEPPER,
+          allowSimulator: true,
+        }),
         healthFirestoreTimeoutMs: 300,
         bodyLimitBytes: 1_024,
       }),

@@ -9,7 +9,7 @@ import { type Page, type PageRequest, paginate } from "../firestore/pagination.t
 import type { Refs } from "../firestore/refs.ts";
 import type { MessageContent, OutboxItem } from "../outbox/schema.ts";
 import { PlanCatalog } from "../plans/catalog.ts";
-import { type BotDoc, type BotSettings, botSettingsSchema, defaultBotSettings } from "./schema.ts";
+import { type BotDoc, type BotSettings, type BotSettingsPatch, botSettingsSchema, defaultBotSettings } from "./schema.ts";
 
 export interface BotServiceOptions {
   /** The in-process WhatsApp simulator is for development and tests; production refuses it. */
@@ -19,12 +19,12 @@ export interface BotServiceOptions {
 export interface CreateBotInput {
   name: string;
   transport?: "baileys" | "simulator" | undefined;
-  settings?: Partial<BotSettings> | undefined;
+  settings?: BotSettingsPatch | undefined;
 }
 
 export interface BotPatch {
   name?: string | undefined;
-  settings?: Partial<BotSettings> | undefined;
+  settings?: BotSettingsPatch | undefined;
 }
 
 export type ConnectInput = { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
@@ -237,9 +237,10 @@ export class BotService {
   }
 }
 
-function mergeSettings(base: BotSettings, patch: Partial<BotSettings> | undefined): BotSettings {
+function mergeSettings(base: BotSettings, patch: BotSettingsPatch | undefined): BotSettings {
   if (!patch) return base;
-  return parseOrThrow(botSettingsSchema, { ...base, ...patch }, "bot settings");
+  const present = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+  return parseOrThrow(botSettingsSchema, { ...base, ...present }, "bot settings");
 }
 
 function sha256(text: string): string {

@@ -41,6 +41,10 @@ export const botSettingsSchema = z.strictObject({
 });
 export type BotSettings = z.output<typeof botSettingsSchema>;
 
+/** A settings change: top-level keys replace the current value, absent keys keep it. */
+export const botSettingsPatchSchema = botSettingsSchema.partial();
+export type BotSettingsPatch = z.output<typeof botSettingsPatchSchema>;
+
 export const defaultBotSettings: BotSettings = {
   prefixes: [".", "!", "/"],
   language: "en",

@@ -1,16 +1,21 @@
 import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "@whatsdex/core";
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import { healthRouter } from "../health/routes.ts";
+import { openApiRouter } from "../openapi/routes.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { requestContext } from "./request-context.ts";
+import { mountRoute } from "./route.ts";
+import { apiRoutes } from "./routes.ts";
+import type { ApiServices } from "./services.ts";
 
 export interface ApiDeps {
   logger: Logger;
   tracer: Tracer;
   version: string;
   firestore: Firestore;
+  services: ApiServices;
   healthFirestoreTimeoutMs: number;
   bodyLimitBytes: number;
 }
@@ -20,9 +25,16 @@ export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
+  app.set("query parser", "simple");
   app.use(requestContext(deps));
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
-  app.use("/v1", healthRouter(deps));
+
+  const v1 = Router();
+  v1.use(healthRouter(deps));
+  v1.use(openApiRouter(apiRoutes, deps.version));
+  for (const route of apiRoutes) mountRoute(v1, route, deps.services);
+  app.use("/v1", v1);
+
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -1,0 +1,174 @@
+import {
+  botNameSchema,
+  botSettingsPatchSchema,
+  messageContentSchema,
+  phoneDigitsSchema,
+  recipientSchema,
+  resourceIdSchema,
+  transportSchema,
+} from "@whatsdex/core";
+import { z } from "zod";
+import { defineRoute } from "../http/route.ts";
+import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
+import { botSchema, queuedSchema, toBot, toQueued } from "./dto.ts";
+
+const botParams = tenantParams.extend({ botId: resourceIdSchema });
+
+const connectBody = z.discriminatedUnion("method", [
+  z.strictObject({ method: z.literal("qr") }),
+  z.strictObject({ method: z.literal("pairing_code"), phoneNumber: phoneDigitsSchema }),
+]);
+
+const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, "must be 1-255 visible ASCII characters")
+    .optional()
+    .meta({ description: "Retrying with the same key returns the first request's message instead of sending again." }),
+});
+
+const accepted = { 202: { description: "Queued for the bot's session-runner", schema: queuedSchema } };
+
+export const botRoutes = [
+  defineRoute({
+    method: "get",
+    path: "/tenants/{tenantId}/bots",
+    operationId: "listBots",
+    summary: "List bots",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:read",
+    params: tenantParams,
+    query: pageQuery,
+    responses: { 200: { description: "A page of bots", schema: pageOf(botSchema) } },
+    async handle({ params, query, services }) {
+      const page = await services.bots.list(params.tenantId, query);
+      return { status: 200, body: { items: page.items.map((b) => toBot(b.id, b.data)), nextCursor: page.nextCursor } };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/tenants/{tenantId}/bots",
+    operationId: "createBot",
+    summary: "Create a bot (within the plan's bot limit)",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: tenantParams,
+    body: z.strictObject({
+      name: botNameSchema,
+      transport: transportSchema.optional(),
+      settings: botSettingsPatchSchema.optional(),
+    }),
+    responses: { 201: { description: "Created, stopped until connected", schema: botSchema } },
+    async handle({ access, body, services }) {
+      const { id, bot } = await services.bots.create(access, body);
+      return { status: 201, body: toBot(id, bot), headers: { Location: `/v1/tenants/${access.tenantId}/bots/${id}` } };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/tenants/{tenantId}/bots/{botId}",
+    operationId: "getBot",
+    summary: "Get a bot",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:read",
+    params: botParams,
+    responses: { 200: { description: "The bot", schema: botSchema } },
+    async handle({ params, services }) {
+      return { status: 200, body: toBot(params.botId, await services.bots.get(params.tenantId, params.botId)) };
+    },
+  }),
+  defineRoute({
+    method: "patch",
+    path: "/tenants/{tenantId}/bots/{botId}",
+    operationId: "updateBot",
+    summary: "Rename a bot or change its settings",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: botParams,
+    body: z.strictObject({ name: botNameSchema.optional(), settings: botSettingsPatchSchema.optional() }),
+    responses: { 200: { description: "The updated bot", schema: botSchema } },
+    async handle({ params, body, services }) {
+      const bot = await services.bots.update(params.tenantId, params.botId, body);
+      return { status: 200, body: toBot(params.botId, bot) };
+    },
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/tenants/{tenantId}/bots/{botId}",
+    operationId: "deleteBot",
+    summary: "Delete a bot, its WhatsApp session and its queued work; frees its plan slot",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: botParams,
+    responses: { 204: { description: "Deleted" } },
+    async handle({ params, services }) {
+      await services.bots.delete(params.tenantId, params.botId);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/tenants/{tenantId}/bots/{botId}/connect",
+    operationId: "connectBot",
+    summary: "Start the bot; link it by QR code or pairing code if it has no session yet",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: botParams,
+    body: connectBody,
+    responses: accepted,
+    async handle({ access, params, body, services }) {
+      return { status: 202, body: toQueued(await services.bots.connect(access, params.botId, body)) };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/tenants/{tenantId}/bots/{botId}/disconnect",
+    operationId: "disconnectBot",
+    summary: "Stop the bot, keeping its session for the next connect",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: botParams,
+    responses: accepted,
+    async handle({ access, params, services }) {
+      return { status: 202, body: toQueued(await services.bots.disconnect(access, params.botId)) };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/tenants/{tenantId}/bots/{botId}/logout",
+    operationId: "logoutBot",
+    summary: "Log the number out of WhatsApp and forget the session",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:write",
+    params: botParams,
+    responses: accepted,
+    async handle({ access, params, services }) {
+      return { status: 202, body: toQueued(await services.bots.logout(access, params.botId)) };
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/tenants/{tenantId}/bots/{botId}/messages",
+    operationId: "sendMessage",
+    summary: "Queue a message from the bot",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "messages:send",
+    params: botParams,
+    headers: idempotencyHeaders,
+    body: z.strictObject({ to: recipientSchema, content: messageContentSchema }),
+    responses: accepted,
+    async handle({ access, params, headers, body, services }) {
+      const queued = await services.bots.sendMessage(access, params.botId, body, headers["idempotency-key"]);
+      return { status: 202, body: toQueued(queued), headers: queued.replayed ? { "Idempotent-Replayed": "true" } : {} };
+    },
+  }),
+];

@@ -1,0 +1,150 @@
+import { trace } from "@opentelemetry/api";
+import {
+  type FieldIssue,
+  fieldIssues,
+  type Logger,
+  type Permission,
+  type Principal,
+  type TenantAccess,
+  ValidationError,
+} from "@whatsdex/core";
+import type { Request, Response, Router } from "express";
+import { z } from "zod";
+import { type AuthMode, authenticate } from "./authenticate.ts";
+import type { ApiServices } from "./services.ts";
+
+type AnyObject = z.ZodObject;
+const noParams = z.strictObject({});
+
+export interface RouteContext<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, H extends AnyObject, A> {
+  params: z.output<P>;
+  query: z.output<Q>;
+  body: z.output<B>;
+  headers: z.output<H>;
+  principal: Principal;
+  /** Present when the route names a permission: the caller's verified standing in the tenant. */
+  access: A extends Permission ? TenantAccess : undefined;
+  services: ApiServices;
+  logger: Logger;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/**
+ * One API operation, described once: Express mounts it with this validation and access check, and
+ * the OpenAPI document is generated from the same schemas (src/openapi), so the two cannot drift.
+ */
+export interface RouteDefinition<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+  H extends AnyObject = AnyObject,
+  A extends Permission | undefined = Permission | undefined,
+> {
+  method: "get" | "post" | "patch" | "delete";
+  /** OpenAPI-style path under /v1, e.g. `/tenants/{tenantId}/bots`. */
+  path: `/${string}`;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: AuthMode;
+  /** Checked against the `tenantId` path parameter before anything else is read. */
+  permission?: A;
+  params?: P;
+  query?: Q;
+  body?: B;
+  headers?: H;
+  responses: Record<number, ResponseSpec>;
+  handle(context: RouteContext<P, Q, B, H, A>): Promise<RouteResult>;
+}
+
+/** Identity, for inference: `defineRoute({...})` types the handler's context from the schemas. */
+export function defineRoute<
+  P extends AnyObject = typeof noParams,
+  Q extends AnyObject = typeof noParams,
+  B extends z.ZodType = z.ZodUndefined,
+  H extends AnyObject = typeof noParams,
+  A extends Permission | undefined = undefined,
+>(definition: RouteDefinition<P, Q, B, H, A>): RouteDefinition<P, Q, B, H, A> {
+  return definition;
+}
+
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ":$1");
+}
+
+function parsePart<S extends z.ZodType>(schema: S, value: unknown, location: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues: FieldIssue[] = fieldIssues(result.error).map((issue) => ({
+    path: issue.path ? `${location}.${issue.path}` : location,
+    message: issue.message,
+  }));
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  throw new ValidationError(`Invalid request: ${summary}`, issues);
+}
+
+/** Header values Express has lowercased; only the ones the route declares are passed on. */
+function declaredHeaders(req: Request, schema: AnyObject | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const name of Object.keys(schema?.shape ?? {})) out[name] = req.get(name);
+  return out;
+}
+
+export function mountRoute(router: Router, route: RouteDefinition, services: ApiServices): void {
+  router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
+    // Ids first: nothing is read from Firestore with an id that failed its schema.
+    const params = parsePart(route.params ?? noParams, req.params, "path");
+    const tenantId = typeof params.tenantId === "string" ? params.tenantId : undefined;
+    if (tenantId) trace.getActiveSpan()?.setAttribute("whatsdex.tenant_id", tenantId);
+
+    const principal = await authenticate(req, services, route.auth, tenantId);
+    let access: TenantAccess | undefined;
+    if (route.permission) {
+      if (!tenantId) throw new Error(`${route.operationId} names a permission but has no tenantId parameter`);
+      access = await services.access.require(principal, tenantId, route.permission);
+    }
+
+    const query = parsePart(route.query ?? noParams, req.query, "query");
+    const headers = parsePart(route.headers ?? z.object({}), declaredHeaders(req, route.headers), "header");
+    let body: unknown;
+    if (route.body) {
+      if (req.body === undefined) {
+        throw new ValidationError("Send a JSON body with Content-Type: application/json.", [
+          { path: "body", message: "is required" },
+        ]);
+      }
+      body = parsePart(route.body, req.body, "body");
+    } else if (req.body !== undefined && !isEmptyObject(req.body)) {
+      throw new ValidationError("This operation takes no request body.", [{ path: "body", message: "must be empty" }]);
+    }
+
+    const result = await route.handle({
+      params,
+      query,
+      body,
+      headers,
+      principal,
+      access,
+      services,
+      logger: res.locals.logger,
+    });
+    res.status(result.status).set(result.headers ?? {});
+    if (result.body === undefined) res.end();
+    else res.json(result.body);
+  });
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}

@@ -1,0 +1,12 @@
+import type { AccessService, ApiKeyService, BotService, MemberService, TenantService } from "@whatsdex/core";
+import type { TokenVerifier } from "../auth/token-verifier.ts";
+
+/** What the routes call; built once in the composition root (runtime.ts) or by a test. */
+export interface ApiServices {
+  tokens: TokenVerifier;
+  access: AccessService;
+  tenants: TenantService;
+  members: MemberService;
+  bots: BotService;
+  apiKeys: ApiKeyService;
+}

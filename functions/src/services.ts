@@ -1,0 +1,38 @@
+import {
+  AccessService,
+  ApiKeyService,
+  BotService,
+  createRefs,
+  type Logger,
+  MemberService,
+  TenantService,
+} from "@whatsdex/core";
+import type { Auth } from "firebase-admin/auth";
+import type { Firestore } from "firebase-admin/firestore";
+import { firebaseTokenVerifier } from "./auth/token-verifier.ts";
+import { firebaseUserDirectory } from "./auth/user-directory.ts";
+import type { ApiServices } from "./http/services.ts";
+
+export interface ServiceOptions {
+  firestore: Firestore;
+  auth: Auth;
+  logger: Logger;
+  apiKeyPepper: string;
+  allowSimulator: boolean;
+}
+
+/** The services the API routes call, wired to one Firestore and one Auth. */
+export function createApiServices(options: ServiceOptions): ApiServices {
+  const refs = createRefs(options.firestore);
+  return {
+    tokens: firebaseTokenVerifier(options.auth),
+    access: new AccessService(refs),
+    tenants: new TenantService(refs),
+    members: new MemberService(refs, firebaseUserDirectory(options.auth)),
+    bots: new BotService(refs, { allowSimulator: options.allowSimulator }),
+    apiKeys: new ApiKeyService(refs, {
+      pepper: options.apiKeyPepper,
+      onBackgroundError: (error) => options.logger.warn({ err: error }, "could not record an API key's last use"),
+    }),
+  };
+}

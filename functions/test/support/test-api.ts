@@ -1,0 +1,127 @@
+import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
+import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
+import { getAuth } from "firebase-admin/auth";
+import { z } from "zod";
+import { createApiApp } from "../../src/http/app.ts";
+import { createApiServices } from "../../src/services.ts";
+import { serve } from "../serve.ts";
+
+export interface TestApi {
+  url: string;
+  firebase: ReturnType<typeof testFirebase>;
+  tracing: Tracing;
+  logs: CapturedLogs;
+  close(): Promise<void>;
+}
+
+export const TEST_PEPPER = "test-pepper-0123456789-0123456789-abcdef";
+
+/** The real API app, over HTTP on a free port, wired to the Firestore and Auth emulators. */
+export async function startTestApi(options: { bodyLimitBytes?: number } = {}): Promise<TestApi> {
+  requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
+  const firebase = testFirebase();
+  const logs = captureLogs();
+  const tracing = await startTracing({ serviceName: "api-test", version: "9.9.9", exporter: "memory" });
+  const logger = createLogger({ level: "info", service: "functions", version: "9.9.9", destination: logs.stream });
+  const services = createApiServices({
+    firestore: firebase.firestore,
+    auth: getAuth(firebase.app),
+    logger,
+    apiKeyPepper: TEST_PEPPER,
+    allowSimulator: true,
+  });
+  const server = await serve(
+    createApiApp({
+      logger,
+      tracer: tracing.tracer,
+      version: "9.9.9",
+      firestore: firebase.firestore,
+      services,
+      healthFirestoreTimeoutMs: 5_000,
+      bodyLimitBytes: options.bodyLimitBytes ?? 102_400,
+    }),
+  );
+  return {
+    url: server.url,
+    firebase,
+    tracing,
+    logs,
+    async close() {
+      await server.close();
+      await tracing.shutdown();
+      await firebase.close();
+    },
+  };
+}
+
+export interface TestUser {
+  uid: string;
+  email: string;
+  idToken: string;
+}
+
+const signUpResponse = z.object({ localId: z.string(), idToken: z.string() });
+
+/** A new account in the Auth emulator, signed in: its ID token is a real emulator-issued token. */
+export async function signUp(): Promise<TestUser> {
+  const host = requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
+  const email = `${uniqueId("user")}@example.test`;
+  const response = await fetch(`http://${host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=emulator`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: "correct-horse-battery", returnSecureToken: true }),
+  });
+  if (!response.ok) throw new Error(`Auth emulator sign-up failed: ${response.status} ${await response.text()}`);
+  const body = signUpResponse.parse(await response.json());
+  return { uid: body.localId, email, idToken: body.idToken };
+}
+
+export type Credential = { token: string } | { apiKey: string } | undefined;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (or the text); read it through a schema: `tenantSchema.parse(response.body)`. */
+  body: unknown;
+}
+
+/** A small HTTP client for the API under test. */
+export function client(baseUrl: string) {
+  async function call(
+    method: string,
+    path: string,
+    credential: Credential,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (credential && "token" in credential) headers.authorization = `Bearer ${credential.token}`;
+    if (credential && "apiKey" in credential) headers["x-api-key"] = credential.apiKey;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    const response = await fetch(`${baseUrl}/v1${path}`, {
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (the docs page): keep the text.
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+  return {
+    call,
+    get: (path: string, credential: Credential) => call("GET", path, credential),
+    post: (path: string, credential: Credential, body?: unknown, headers?: Record<string, string>) =>
+      call("POST", path, credential, body, headers),
+    patch: (path: string, credential: Credential, body?: unknown) => call("PATCH", path, credential, body),
+    delete: (path: string, credential: Credential) => call("DELETE", path, credential),
+  };
+}
