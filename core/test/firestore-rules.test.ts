@@ -98,20 +98,20 @@ const tenantTargets: Target[] = [
   // Viewers see their own membership; owners and admins see everyone's. Nobody may change a role.
   { name: "own member doc", get: "members", doc: ownMemberDoc, createAt: ownMemberDoc, data: selfPromotion },
   { name: "other's member doc", get: "managers", list: "managers", doc: otherMemberDoc, data: selfPromotion },
-  // Only hashes are stored, but a hash is still enough to mount an offline guessing attack.
+  // Peppered hashes of the tenant's API keys: key material no client needs; keys are managed through the API.
   { name: "apiKeys", get: "nobody", list: "nobody", doc: (t) => `tenants/${t}/apiKeys/${ids.apiKey}` },
   { name: "bots", get: "members", list: "members", doc: (t) => bot(t) },
   // Baileys auth state: whoever holds it is the linked WhatsApp number.
   { name: "bots/auth", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/auth/creds` },
-  // Queued messages carry recipients' numbers and content; the dashboard sees status via the API.
+  // Queued messages: recipients' numbers and message content, for the runner to send.
   { name: "bots/outbox", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/outbox/${ids.outbox}` },
   // WhatsApp users' phone numbers: personal data of people who never signed up to WhatsDeX.
   { name: "bots/contacts", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/contacts/${ids.contact}` },
   { name: "bots/linking", get: "managers", list: "managers", doc: (t) => `${bot(t)}/linking/current` },
-  // Which runner holds the session, and its fencing token: internal to the session-runners.
+  // Which runner holds the bot's session: coordination between session-runners, nothing for a client.
   { name: "bots/lease", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/lease/current` },
   { name: "campaigns", get: "members", list: "members", doc: (t) => `tenants/${t}/campaigns/${ids.campaign}` },
-  // Recipients' phone numbers, like contacts; progress is summed on the campaign doc.
+  // Recipients' phone numbers, personal data like contacts.
   {
     name: "campaigns/recipients",
     get: "nobody",
@@ -176,7 +176,7 @@ const operations: Operation[] = [
   },
 ];
 
-let testEnv: RulesTestEnvironment;
+let testEnv: RulesTestEnvironment | undefined;
 const dbs = new Map<Principal, Db>();
 const dbOf = (principal: Principal): Db => {
   const db = dbs.get(principal);
