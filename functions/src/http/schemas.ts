@@ -28,6 +28,9 @@ export const problemSchema = z
     instance: z.string().optional(),
     requestId: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    details: z.record(z.string(), z.unknown()).optional().meta({ description: "Facts about the refusal, e.g. a limit." }),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: "Facts about the refusal, e.g. a limit." }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details." });
