@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: runs every `<workspace>/bench/*.bench.ts` suite and reports each task's
- * throughput as a ratio to its suite's baseline, measured in this same process. Results are written
- * to docs/benchmarks/<suite>.json; a task under its `minRatio` fails the run.
+ * throughput and p99 latency as ratios to its suite's baseline, measured in this same process.
+ * Suites that need emulators get them (free ports). Results go to docs/benchmarks/<suite>.json; a
+ * task under its `minRatio` fails the run. `npm run bench -- <suite>` runs one suite.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Bench } from "tinybench";
 import type { BenchSuite } from "./lib/bench-suite.ts";
-import { ROOT } from "./lib/prerequisites.ts";
+import { type EmulatorName, type Emulators, startEmulators } from "./lib/emulators.ts";
+import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 
 const only = process.argv[2];
 const files = ["core", "functions", "session-runner"].flatMap((workspace) => {
@@ -23,37 +25,72 @@ const files = ["core", "functions", "session-runner"].flatMap((workspace) => {
   }
 });
 
-let failed = false;
+const suites: BenchSuite[] = [];
 for (const file of files) {
   const { suite } = (await import(pathToFileURL(file).href)) as { suite: BenchSuite };
-  if (only && suite.name !== only) continue;
-  const bench = new Bench({ time: 1_500, warmupTime: 300 });
-  for (const [name, fn] of Object.entries(suite.tasks)) bench.add(name, fn);
-  await bench.run();
+  if (!only || suite.name === only) suites.push(suite);
+}
 
-  const throughput = new Map<string, number>();
+let emulators: Emulators | undefined;
+const needs = [...new Set(suites.flatMap((s) => s.needs ?? []))] as EmulatorName[];
+if (needs.length > 0) {
+  const prerequisites = await checkPrerequisites();
+  mkdirSync(join(ROOT, ".cache", "logs"), { recursive: true });
+  emulators = await startEmulators({
+    root: ROOT,
+    only: needs,
+    ports: "free",
+    output: { file: join(ROOT, ".cache", "logs", `emulators-bench-${process.pid}.log`) },
+    ...prerequisites,
+  });
+  Object.assign(process.env, emulators.env);
+}
+
+let failed = false;
+try {
+  for (const suite of suites) failed = (await runSuite(suite)) || failed;
+} finally {
+  await emulators?.stop();
+}
+process.exit(failed ? 1 : 0);
+
+async function runSuite(suite: BenchSuite): Promise<boolean> {
+  const { tasks, teardown } = await suite.setup();
+  const bench = new Bench({ time: suite.timeMs ?? 1_500, warmupTime: 300 });
+  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+  try {
+    await bench.run();
+  } finally {
+    await teardown?.();
+  }
+
+  const measured = new Map<string, { ops: number; p99: number }>();
   for (const task of bench.tasks) {
     const result = task.result;
     if (result.state !== "completed") throw new Error(`${suite.name} / ${task.name}: ${result.state}`);
-    throughput.set(task.name, result.throughput.mean);
+    measured.set(task.name, { ops: result.throughput.mean, p99: result.latency.p99 });
   }
-  const base = throughput.get(suite.baseline);
+  const base = measured.get(suite.baseline);
   if (!base) throw new Error(`${suite.name}: baseline "${suite.baseline}" is not one of its tasks`);
 
+  let failed = false;
   console.log(`\n${suite.name}: ${suite.description} (baseline: ${suite.baseline})`);
-  const rows = [...throughput].map(([name, ops]) => {
-    const ratio = ops / base;
+  const rows = [...measured].map(([name, { ops, p99 }]) => {
+    const ratio = ops / base.ops;
     const min = suite.minRatio?.[name];
     const ok = min === undefined || ratio >= min;
     if (!ok) failed = true;
     console.log(
-      `  ${name.padEnd(48)} ${ops.toFixed(1).padStart(10)} it/s  ${ratio.toFixed(2).padStart(6)}x` +
+      `  ${name.padEnd(52)} ${ops.toFixed(1).padStart(9)} it/s ${ratio.toFixed(2).padStart(6)}x` +
+        `   p99 ${p99.toFixed(2).padStart(7)} ms ${(p99 / base.p99).toFixed(2).padStart(6)}x` +
         (min === undefined ? "" : `  (min ${min}x ${ok ? "ok" : "FAILED"})`),
     );
     return {
       task: name,
-      iterationsPerSecond: Math.round(ops * 10) / 10,
-      ratio: Math.round(ratio * 1000) / 1000,
+      iterationsPerSecond: round(ops, 1),
+      throughputRatio: round(ratio, 3),
+      p99Ms: round(p99, 3),
+      p99Ratio: round(p99 / base.p99, 3),
       minRatio: min ?? null,
     };
   });
@@ -67,5 +104,10 @@ for (const file of files) {
     rows,
   };
   writeFileSync(join(ROOT, "docs", "benchmarks", `${suite.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  return failed;
 }
-process.exit(failed ? 1 : 0);
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,3 +1,4 @@
+export { AccessCache } from "./access/access-cache.ts";
 export { AccessService, type TenantAccess, tenantNotFound } from "./access/access-service.ts";
 export { type Principal, principalId } from "./access/principal.ts";
 export {
@@ -26,8 +27,8 @@ export {
   type BotSettings,
   type BotSettingsPatch,
   botDocSchema,
-  botSettingsPatchSchema,
   botNameSchema,
+  botSettingsPatchSchema,
   botSettingsSchema,
   botStateSchema,
   connectMethodSchema,

@@ -61,6 +61,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     logger,
     apiKeyPepper: apiKeyPepper(env),
     allowSimulator: allowSimulator(env),
+    accessCacheTtlMs: env.ACCESS_CACHE_TTL_MS,
   });
   const api = createApiApp({
     logger,

@@ -1,4 +1,5 @@
 import {
+  AccessCache,
   AccessService,
   ApiKeyService,
   BotService,
@@ -19,19 +20,23 @@ export interface ServiceOptions {
   logger: Logger;
   apiKeyPepper: string;
   allowSimulator: boolean;
+  /** How long an instance may reuse a role or API key it read (0 = read every time). */
+  accessCacheTtlMs: number;
 }
 
 /** The services the API routes call, wired to one Firestore and one Auth. */
 export function createApiServices(options: ServiceOptions): ApiServices {
   const refs = createRefs(options.firestore);
+  const cache = new AccessCache({ ttlMs: options.accessCacheTtlMs });
   return {
     tokens: firebaseTokenVerifier(options.auth),
-    access: new AccessService(refs),
+    access: new AccessService(refs, cache),
     tenants: new TenantService(refs),
-    members: new MemberService(refs, firebaseUserDirectory(options.auth)),
+    members: new MemberService(refs, firebaseUserDirectory(options.auth), cache),
     bots: new BotService(refs, { allowSimulator: options.allowSimulator }),
     apiKeys: new ApiKeyService(refs, {
       pepper: options.apiKeyPepper,
+      cache,
       onBackgroundError: (error) => options.logger.warn({ err: error }, "could not record an API key's last use"),
     }),
   };

@@ -88,6 +88,7 @@ describe("api app", () => {
           logger,
           apiKeyPepper: TEST_PEPPER,
           allowSimulator: true,
+          accessCacheTtlMs: 0,
         }),
         healthFirestoreTimeoutMs: 300,
         bodyLimitBytes: 1_024,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 
 const exec = promisify(execFile);
 const functionsDir = fileURLToPath(new URL("..", import.meta.url));
@@ -32,15 +33,28 @@ describe("functions deploy artifact", () => {
     expect(links).toEqual([]);
     expect(existsSync(join(modules, "@whatsdex"))).toBe(false);
 
-    const script = "const m = await import(process.argv[1]); console.log(JSON.stringify(Object.keys(m).sort()));";
-    const { stdout } = await exec(
-      process.execPath,
-      ["--input-type=module", "-e", script, pathToFileURL(join(workDir, "lib", "index.js")).href],
-      {
-        cwd: workDir,
-        timeout: 60_000,
-      },
-    );
-    expect(JSON.parse(stdout)).toEqual(["api", "onBotDeleted"]);
+    // Import the entry as the Functions runtime does, recording every module it loads (ESM and CJS).
+    const script = [
+      'import { registerHooks } from "node:module";',
+      "const loaded = [];",
+      "registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });",
+      "const started = performance.now();",
+      "const entry = await import(process.argv[1]);",
+      "const importMs = performance.now() - started;",
+      "console.log(JSON.stringify({ exports: Object.keys(entry).sort(), importMs, loaded }));",
+    ].join("\n");
+    const entryUrl = pathToFileURL(join(workDir, "lib", "index.js")).href;
+    const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script, entryUrl], {
+      cwd: workDir,
+      timeout: 60_000,
+    });
+    const result = z
+      .object({ exports: z.array(z.string()), importMs: z.number(), loaded: z.array(z.string()) })
+      .parse(JSON.parse(stdout));
+    expect(result.exports).toEqual(["api", "onBotDeleted"]);
+    // Cold start: the API must not pull in the WhatsApp client, image processing, Stripe or Gemini.
+    const heavy = result.loaded.filter((url) => /node_modules\/(baileys|sharp|@img|stripe|@google\/genai)\//.test(url));
+    expect(heavy).toEqual([]);
+    console.log(`functions entry: ${result.loaded.length} modules, imported in ${result.importMs.toFixed(0)} ms`);
   });
 });

@@ -1,3 +1,7 @@
+import type { EmulatorName } from "./emulators.ts";
+
+export type BenchTasks = Record<string, () => unknown>;
+
 /**
  * A benchmark suite: tasks measured against a baseline in the same process and the same run, so
  * results are ratios that hold on a shared or slow machine, not absolute times that do not.
@@ -7,8 +11,12 @@ export interface BenchSuite {
   description: string;
   /** Name of the task the others are compared with. */
   baseline: string;
-  /** Each call does one unit of work (often a batch, so the timer's resolution does not dominate). */
-  tasks: Record<string, () => unknown>;
+  /** Emulators the suite talks to; `npm run bench` starts them and sets their variables first. */
+  needs?: readonly EmulatorName[];
+  /** Builds the tasks (each call is one unit of work, often a batch) and what they need. */
+  setup(): Promise<{ tasks: BenchTasks; teardown?: () => Promise<void> }>;
+  /** Measuring time per task in ms (default 1,500). */
+  timeMs?: number;
   /** The least throughput ratio (task / baseline) each task must reach; the run fails below it. */
   minRatio?: Record<string, number>;
 }

@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError } from "../errors/domain-error.ts";
 import type { Refs } from "../firestore/refs.ts";
+import type { AccessCache } from "./access-cache.ts";
 import type { Principal } from "./principal.ts";
 import { type Permission, type Role, roleAllows, scopesAllow } from "./roles.ts";
 
@@ -17,9 +18,11 @@ export interface TenantAccess {
  */
 export class AccessService {
   readonly #refs: Refs;
+  readonly #cache: AccessCache;
 
-  constructor(refs: Refs) {
+  constructor(refs: Refs, cache: AccessCache) {
     this.#refs = refs;
+    this.#cache = cache;
   }
 
   async require(principal: Principal, tenantId: string, permission: Permission): Promise<TenantAccess> {
@@ -31,13 +34,18 @@ export class AccessService {
       }
       return { tenantId, principal, role: undefined };
     }
-    const member = await this.#refs.member(tenantId, principal.uid).get();
-    const role = member.data()?.role;
+    const role = this.#cache.role(tenantId, principal.uid) ?? (await this.#readRole(tenantId, principal.uid));
     if (!role) throw tenantNotFound();
     if (!roleAllows(role, permission)) {
       throw new ForbiddenError(`Your role (${role}) does not allow ${permission}.`, { details: { permission, role } });
     }
     return { tenantId, principal, role };
+  }
+
+  async #readRole(tenantId: string, uid: string): Promise<Role | undefined> {
+    const role = (await this.#refs.member(tenantId, uid).get()).data()?.role;
+    if (role) this.#cache.rememberRole(tenantId, uid, role);
+    return role;
   }
 }
 

@@ -1,4 +1,5 @@
 import { FieldValue, Timestamp } from "firebase-admin/firestore";
+import type { AccessCache } from "../access/access-cache.ts";
 import type { TenantAccess } from "../access/access-service.ts";
 import { tenantNotFound } from "../access/access-service.ts";
 import { type Principal, principalId } from "../access/principal.ts";
@@ -15,6 +16,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 export interface ApiKeyServiceOptions {
   pepper: string;
+  cache: AccessCache;
   /** Where a failed `lastUsedAt` refresh is reported; it never fails the request. */
   onBackgroundError: (error: unknown) => void;
 }
@@ -69,6 +71,7 @@ export class ApiKeyService {
   async revoke(tenantId: string, keyId: string): Promise<void> {
     const ref = this.#refs.apiKey(tenantId, keyId);
     const tenantRef = this.#refs.tenant(tenantId);
+    this.#options.cache.forgetApiKey(tenantId, keyId);
     await this.#refs.db.runTransaction(async (tx) => {
       const key = (await tx.get(ref)).data();
       if (!key) throw new NotFoundError("API key not found.");

@@ -9,7 +9,13 @@ import { type Page, type PageRequest, paginate } from "../firestore/pagination.t
 import type { Refs } from "../firestore/refs.ts";
 import type { MessageContent, OutboxItem } from "../outbox/schema.ts";
 import { PlanCatalog } from "../plans/catalog.ts";
-import { type BotDoc, type BotSettings, type BotSettingsPatch, botSettingsSchema, defaultBotSettings } from "./schema.ts";
+import {
+  type BotDoc,
+  type BotSettings,
+  type BotSettingsPatch,
+  botSettingsSchema,
+  defaultBotSettings,
+} from "./schema.ts";
 
 export interface BotServiceOptions {
   /** The in-process WhatsApp simulator is for development and tests; production refuses it. */

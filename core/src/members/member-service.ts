@@ -1,4 +1,5 @@
 import { Timestamp, type Transaction } from "firebase-admin/firestore";
+import type { AccessCache } from "../access/access-cache.ts";
 import type { TenantAccess } from "../access/access-service.ts";
 import { principalId } from "../access/principal.ts";
 import type { Role } from "../access/roles.ts";
@@ -18,10 +19,12 @@ export type MemberTarget = { uid: string } | { email: string };
 export class MemberService {
   readonly #refs: Refs;
   readonly #users: UserDirectory;
+  readonly #cache: AccessCache;
 
-  constructor(refs: Refs, users: UserDirectory) {
+  constructor(refs: Refs, users: UserDirectory, cache: AccessCache) {
     this.#refs = refs;
     this.#users = users;
+    this.#cache = cache;
   }
 
   list(tenantId: string, page: PageRequest): Promise<Page<{ id: string; path: string; data: MemberDoc }>> {
@@ -62,6 +65,7 @@ export class MemberService {
 
   async changeRole(access: TenantAccess, uid: string, role: Role): Promise<MemberDoc> {
     const ref = this.#refs.member(access.tenantId, uid);
+    this.#cache.forgetRole(access.tenantId, uid);
     return this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw memberNotFound();
@@ -75,6 +79,7 @@ export class MemberService {
 
   async remove(access: TenantAccess, uid: string): Promise<void> {
     const ref = this.#refs.member(access.tenantId, uid);
+    this.#cache.forgetRole(access.tenantId, uid);
     await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw memberNotFound();

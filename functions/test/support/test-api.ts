@@ -17,7 +17,9 @@ export interface TestApi {
 export const TEST_PEPPER = "test-pepper-0123456789-0123456789-abcdef";
 
 /** The real API app, over HTTP on a free port, wired to the Firestore and Auth emulators. */
-export async function startTestApi(options: { bodyLimitBytes?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: { bodyLimitBytes?: number; accessCacheTtlMs?: number } = {},
+): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
   const firebase = testFirebase();
   const logs = captureLogs();
@@ -29,6 +31,7 @@ export async function startTestApi(options: { bodyLimitBytes?: number } = {}): P
     logger,
     apiKeyPepper: TEST_PEPPER,
     allowSimulator: true,
+    accessCacheTtlMs: options.accessCacheTtlMs ?? 10_000,
   });
   const server = await serve(
     createApiApp({

@@ -1,0 +1,45 @@
+import { LRUCache } from "lru-cache";
+import type { ApiKeyDoc } from "../api-keys/schema.ts";
+import type { Role } from "./roles.ts";
+
+/**
+ * Short-lived copies of what every authenticated request would otherwise read from Firestore: the
+ * caller's role in a tenant and the API key's record. Only positive answers are kept, so a new
+ * member or key works at once; a removed member, a changed role or a revoked key is dropped from
+ * this instance's cache at once, and other instances' copies expire within `ttlMs`.
+ * `ttlMs: 0` turns caching off.
+ */
+export class AccessCache {
+  readonly #roles: LRUCache<string, Role> | undefined;
+  readonly #keys: LRUCache<string, ApiKeyDoc> | undefined;
+
+  constructor({ ttlMs, max = 10_000 }: { ttlMs: number; max?: number }) {
+    if (ttlMs <= 0) return;
+    this.#roles = new LRUCache({ max, ttl: ttlMs });
+    this.#keys = new LRUCache({ max, ttl: ttlMs });
+  }
+
+  role(tenantId: string, uid: string): Role | undefined {
+    return this.#roles?.get(`${tenantId}/${uid}`);
+  }
+
+  rememberRole(tenantId: string, uid: string, role: Role): void {
+    this.#roles?.set(`${tenantId}/${uid}`, role);
+  }
+
+  forgetRole(tenantId: string, uid: string): void {
+    this.#roles?.delete(`${tenantId}/${uid}`);
+  }
+
+  apiKey(tenantId: string, keyId: string): ApiKeyDoc | undefined {
+    return this.#keys?.get(`${tenantId}/${keyId}`);
+  }
+
+  rememberApiKey(tenantId: string, keyId: string, key: ApiKeyDoc): void {
+    this.#keys?.set(`${tenantId}/${keyId}`, key);
+  }
+
+  forgetApiKey(tenantId: string, keyId: string): void {
+    this.#keys?.delete(`${tenantId}/${keyId}`);
+  }
+}
