@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   print("");
   print("WhatsDeX is running locally:");
   print(`  API             ${emulators.functionsUrl}/api/v1`);
+  print(`  API reference   ${emulators.functionsUrl}/api/v1/docs/`);
   print(`  try             curl -s ${emulators.functionsUrl}/api/v1/healthz`);
   print(`  session-runner  http://127.0.0.1:${RUNNER_PORT}/healthz  ·  /metrics`);
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
