@@ -48,6 +48,7 @@ export {
   ForbiddenError,
   isDomainError,
   NotFoundError,
+  PayloadTooLargeError,
   PlanLimitError,
   RateLimitedError,
   UnauthenticatedError,

@@ -17,6 +17,23 @@ describe("Functions emulator", () => {
     expect(await response.json()).toMatchObject({ status: "ok", firestore: { reachable: true } });
   });
 
+  it("holds bodies to the API's own limits behind the platform's body parser", async () => {
+    const post = (body: string) =>
+      fetch(`${functionsUrl}/api/v1/tenants`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    const oversized = await post(JSON.stringify({ name: "x".repeat(200_000) }));
+    expect(oversized.status).toBe(413);
+    expect(await oversized.json()).toMatchObject({ code: "payload_too_large" });
+    const unauthenticated = await post(JSON.stringify({ name: "ok" }));
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get("content-type")).toContain("application/problem+json");
+    const malformed = await post("{not json");
+    expect(malformed.status).toBe(400);
+  });
+
   it("fires onBotDeleted on a delete made with firebase-admin", async () => {
     const bot = firebase.firestore.doc(botPath(uniqueId("tenant"), uniqueId("bot")));
     await bot.set({ name: "to delete" });

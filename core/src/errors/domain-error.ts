@@ -52,6 +52,12 @@ export class ValidationError extends DomainError {
   }
 }
 
+export class PayloadTooLargeError extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super("payload_too_large", message, options);
+  }
+}
+
 export class UnauthenticatedError extends DomainError {
   constructor(message = "Authentication is required.", options?: DomainErrorOptions) {
     super("unauthenticated", message, options);

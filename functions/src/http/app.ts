@@ -1,5 +1,5 @@
 import type { Tracer } from "@opentelemetry/api";
-import type { Logger } from "@whatsdex/core";
+import { type Logger, PayloadTooLargeError } from "@whatsdex/core";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import { healthRouter } from "../health/routes.ts";
@@ -27,6 +27,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set("trust proxy", true);
   app.set("query parser", "simple");
   app.use(requestContext(deps));
+  app.use(rawBodyLimit(deps.bodyLimitBytes));
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
 
   const v1 = Router();
@@ -38,6 +39,21 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(notFound);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * Cloud Functions parse the body before our app sees it (and then `express.json` skips it), under
+ * the platform's far larger limit; the raw bytes it keeps are checked against ours here.
+ */
+function rawBodyLimit(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const raw: unknown = Reflect.get(req, "rawBody");
+    if (Buffer.isBuffer(raw) && raw.length > limitBytes) {
+      next(new PayloadTooLargeError(`The request body is larger than ${limitBytes} bytes.`));
+      return;
+    }
+    next();
+  };
 }
 
 const notFound: RequestHandler = (req, res) => {
