@@ -1,14 +1,15 @@
 import { z } from "zod";
 
 /**
- * Ids we mint or accept for tenants, bots and the like. Checked before any Firestore read so that a
- * path can never be steered into another collection (`a/b`), a reserved id (`__x__`) or `.`/`..`.
+ * Ids we mint or accept for tenants, bots, members (up to 128 characters: the longest Firebase Auth
+ * uid) and the like. Checked before any Firestore read so that a path can never be steered into
+ * another collection (`a/b`), a reserved id (`__x__`) or `.`/`..`.
  */
 export const resourceIdSchema = z
   .string()
   .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
-    "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+    "must be 1-128 letters, digits, '-' or '_', starting with a letter or digit",
   );
 
 export type ResourceId = z.output<typeof resourceIdSchema>;

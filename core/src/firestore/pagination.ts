@@ -11,7 +11,11 @@ export interface Page<T> {
 
 export const pageLimitSchema = z.coerce.number().int().min(1).max(100).default(20);
 
-const cursorSchema = z.object({ t: z.number().int(), n: z.number().int().min(0).max(999_999_999), id: z.string() });
+const cursorSchema = z.object({
+  t: z.number().int().min(-62_135_596_800).max(253_402_300_799),
+  n: z.number().int().min(0).max(999_999_999),
+  id: z.string(),
+});
 
 /** Cursors encode the last item's (createdAt, id): stable under inserts, unlike offsets. */
 export function encodeCursor(createdAt: Timestamp, id: string): string {
@@ -19,15 +23,32 @@ export function encodeCursor(createdAt: Timestamp, id: string): string {
   return Buffer.from(json, "utf8").toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: Timestamp; id: string } {
+/** A Firestore document id: no `/`, not `.` or `..`, not `__…__`, at most 1,500 bytes. */
+const documentIdPattern = /^(?!\.\.?$)(?!__.*__$)[^/]{1,1500}$/;
+
+/** The id (or, for collection groups, the full document path) must be one Firestore accepts. */
+function validCursorTarget(id: string, collectionGroup: boolean): boolean {
+  const segments = collectionGroup ? id.split("/") : [id];
+  if (collectionGroup && segments.length % 2 !== 0) return false;
+  return segments.every((segment) => documentIdPattern.test(segment));
+}
+
+function invalidCursor(): ValidationError {
+  return new ValidationError("The cursor is not one this API issued.", [
+    { path: "query.cursor", message: "not a cursor from a previous page" },
+  ]);
+}
+
+function decodeCursor(cursor: string, collectionGroup: boolean): { createdAt: Timestamp; id: string } {
+  let parsed: z.output<typeof cursorSchema>;
   try {
-    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-    return { createdAt: new Timestamp(parsed.t, parsed.n), id: parsed.id };
+    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw new ValidationError("The cursor is not one this API issued.", [
-      { path: "cursor", message: "not a cursor from a previous page" },
-    ]);
+    throw invalidCursor();
   }
+  // Checked here, not left to the SDK: it would reject some ids only after the server retried them.
+  if (!validCursorTarget(parsed.id, collectionGroup)) throw invalidCursor();
+  return { createdAt: new Timestamp(parsed.t, parsed.n), id: parsed.id };
 }
 
 export interface PageRequest {
@@ -47,8 +68,12 @@ export async function paginate<T extends { createdAt: Timestamp }>(
 ): Promise<Page<{ id: string; path: string; data: T }>> {
   let ordered = query.orderBy("createdAt", "desc").orderBy(FieldPath.documentId(), "desc");
   if (cursor) {
-    const after = decodeCursor(cursor);
-    ordered = ordered.startAfter(after.createdAt, after.id);
+    const after = decodeCursor(cursor, collectionGroup);
+    try {
+      ordered = ordered.startAfter(after.createdAt, after.id);
+    } catch {
+      throw invalidCursor();
+    }
   }
   const snapshot = await ordered.limit(limit + 1).get();
   const docs = snapshot.docs.slice(0, limit);

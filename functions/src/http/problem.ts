@@ -48,6 +48,29 @@ const bodyParserErrors: Record<string, { code: ErrorCode; detail: string }> = {
   "charset.unsupported": { code: "validation_failed", detail: "The request body's charset is not supported." },
 };
 
+/**
+ * Errors from Express's own machinery (http-errors from body-parser, the router's parameter
+ * decoding) carry a 4xx `status`; zlib errors (`Z_*`) come from a body that does not
+ * match its Content-Encoding. All are the client's fault and say nothing secret.
+ */
+function clientErrorFromMachinery(error: object): { code: ErrorCode; detail: string } | undefined {
+  const status = "status" in error && typeof error.status === "number" ? error.status : undefined;
+  if (status !== undefined && status >= 400 && status < 500) {
+    // The router's URIError carries status 400 but no `expose` flag.
+    if (error instanceof Error && error.name === "URIError") {
+      return { code: "validation_failed", detail: "The URL is not valid percent-encoding." };
+    }
+    if (!("expose" in error) || error.expose !== true) return undefined;
+    if (status === 413)
+      return { code: "payload_too_large", detail: "The request body is larger than this API accepts." };
+    return { code: "validation_failed", detail: "The request is malformed." };
+  }
+  if ("code" in error && typeof error.code === "string" && error.code.startsWith("Z_")) {
+    return { code: "validation_failed", detail: "The request body does not match its Content-Encoding." };
+  }
+  return undefined;
+}
+
 export function problemFromError(error: unknown): ProblemResponse {
   if (isDomainError(error)) {
     const extra: Partial<Problem> = {};
@@ -58,7 +81,9 @@ export function problemFromError(error: unknown): ProblemResponse {
     return { problem: problem(error.code, error.message, extra), headers };
   }
   const type = typeof error === "object" && error !== null && "type" in error ? error.type : undefined;
-  const known = typeof type === "string" ? bodyParserErrors[type] : undefined;
+  const known =
+    (typeof type === "string" ? bodyParserErrors[type] : undefined) ??
+    (typeof error === "object" && error !== null ? clientErrorFromMachinery(error) : undefined);
   if (known) return { problem: problem(known.code, known.detail), headers: {} };
   return { problem: problem("internal", "Something went wrong on our side. It has been logged."), headers: {} };
 }
