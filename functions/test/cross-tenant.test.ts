@@ -7,7 +7,6 @@
  */
 import { type ApiKeyScope, apiKeyScopes, type Role, roleAllows, roles, scopesAllow } from "@whatsdex/core";
 import { uniqueId } from "@whatsdex/core/testing";
-import { DocumentReference, Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { apiKeySchema } from "../src/api-keys/routes.ts";
@@ -17,6 +16,7 @@ import { apiRoutes } from "../src/http/routes.ts";
 import { pageOf, problemSchema } from "../src/http/schemas.ts";
 import { memberSchema } from "../src/members/routes.ts";
 import { tenantSchema } from "../src/tenants/dto.ts";
+import { type DocumentSnapshotMap, snapshotTree } from "./support/snapshot-tree.ts";
 import {
   type ApiResponse,
   type Credential,
@@ -109,33 +109,6 @@ function withoutRequestFields(body: unknown): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(problemRecord.parse(body)).filter(([key]) => key !== "requestId" && key !== "instance"),
   );
-}
-
-type DocumentSnapshotMap = Record<string, unknown>;
-
-/** Firestore values as plain data; Timestamps by value, so equal instants compare equal. */
-function plain(value: unknown): unknown {
-  if (value instanceof Timestamp) return { timestamp: [value.seconds, value.nanoseconds] };
-  if (value instanceof DocumentReference) return { reference: value.path };
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
-  }
-  return value;
-}
-
-/** Every document at or under `root`, by path, walking subcollections (and documents that only have subcollections). */
-async function snapshotTree(root: DocumentReference): Promise<DocumentSnapshotMap> {
-  const out: DocumentSnapshotMap = {};
-  async function visit(doc: DocumentReference): Promise<void> {
-    const snapshot = await doc.get();
-    out[doc.path] = snapshot.exists ? plain(snapshot.data()) : "(no document, only subcollections)";
-    for (const collection of await doc.listCollections()) {
-      for (const child of await collection.listDocuments()) await visit(child);
-    }
-  }
-  await visit(root);
-  return out;
 }
 
 async function createTenant(owner: TestUser, name: string): Promise<TenantFixture> {

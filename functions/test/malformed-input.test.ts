@@ -16,7 +16,6 @@
  */
 import { resourceIdSchema } from "@whatsdex/core";
 import fc from "fast-check";
-import { DocumentReference, Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { apiKeySchema } from "../src/api-keys/routes.ts";
@@ -25,6 +24,7 @@ import type { RouteDefinition } from "../src/http/route.ts";
 import { apiRoutes } from "../src/http/routes.ts";
 import { problemSchema } from "../src/http/schemas.ts";
 import { tenantSchema } from "../src/tenants/dto.ts";
+import { type DocumentSnapshotMap, snapshotTree } from "./support/snapshot-tree.ts";
 import { type ApiResponse, client, signUp, startTestApi, type TestApi, type TestUser } from "./support/test-api.ts";
 
 const NUM_RUNS = 40;
@@ -316,32 +316,6 @@ const queryValue: fc.Arbitrary<string> = fc.oneof(
 );
 
 // Fixture -----------------------------------------------------------------------------------------
-
-type DocumentSnapshotMap = Record<string, unknown>;
-
-function plain(value: unknown): unknown {
-  if (value instanceof Timestamp) return { timestamp: [value.seconds, value.nanoseconds] };
-  if (value instanceof DocumentReference) return { reference: value.path };
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
-  }
-  return value;
-}
-
-/** Every document at or under `root`, by path, Timestamps by value. */
-async function snapshotTree(root: DocumentReference): Promise<DocumentSnapshotMap> {
-  const out: DocumentSnapshotMap = {};
-  async function visit(doc: DocumentReference): Promise<void> {
-    const snapshot = await doc.get();
-    out[doc.path] = snapshot.exists ? plain(snapshot.data()) : "(no document, only subcollections)";
-    for (const collection of await doc.listCollections()) {
-      for (const child of await collection.listDocuments()) await visit(child);
-    }
-  }
-  await visit(root);
-  return out;
-}
 
 let api: TestApi;
 let http: ReturnType<typeof client>;
