@@ -9,7 +9,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Bench } from "tinybench";
-import type { BenchSuite } from "./lib/bench-suite.ts";
+import type { BenchSuite, BenchTasks } from "./lib/bench-suite.ts";
 import { type EmulatorName, type Emulators, startEmulators } from "./lib/emulators.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 
@@ -54,21 +54,53 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
-async function runSuite(suite: BenchSuite): Promise<boolean> {
-  const { tasks, teardown } = await suite.setup();
-  const bench = new Bench({ time: suite.timeMs ?? 1_500, warmupTime: 300 });
-  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
-  try {
-    await bench.run();
-  } finally {
-    await teardown?.();
-  }
+type Measured = Map<string, { ops: number; p99: number }>;
 
-  const measured = new Map<string, { ops: number; p99: number }>();
+async function measureBatches(tasks: BenchTasks, timeMs: number): Promise<Measured> {
+  const bench = new Bench({ time: timeMs, warmupTime: 300 });
+  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+  await bench.run();
+  const measured: Measured = new Map();
   for (const task of bench.tasks) {
     const result = task.result;
-    if (result.state !== "completed") throw new Error(`${suite.name} / ${task.name}: ${result.state}`);
+    if (result.state !== "completed") throw new Error(`${task.name}: ${result.state}`);
     measured.set(task.name, { ops: result.throughput.mean, p99: result.latency.p99 });
+  }
+  return measured;
+}
+
+async function measureInterleaved(tasks: BenchTasks, timeMs: number): Promise<Measured> {
+  const entries = Object.entries(tasks);
+  const samples = new Map(entries.map(([name]) => [name, [] as number[]]));
+  const deadline = performance.now() + timeMs * entries.length;
+  for (let round = 0; performance.now() < deadline; round++) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[(round + i) % entries.length];
+      if (!entry) continue;
+      const started = performance.now();
+      await entry[1]();
+      samples.get(entry[0])?.push(performance.now() - started);
+    }
+  }
+  const measured: Measured = new Map();
+  for (const [name, values] of samples) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+    measured.set(name, { ops: 1_000 / mean, p99 });
+  }
+  return measured;
+}
+
+async function runSuite(suite: BenchSuite): Promise<boolean> {
+  const { tasks, teardown } = await suite.setup();
+  let measured: Measured;
+  try {
+    const timeMs = suite.timeMs ?? 1_500;
+    measured =
+      suite.mode === "interleaved" ? await measureInterleaved(tasks, timeMs) : await measureBatches(tasks, timeMs);
+  } finally {
+    await teardown?.();
   }
   const base = measured.get(suite.baseline);
   if (!base) throw new Error(`${suite.name}: baseline "${suite.baseline}" is not one of its tasks`);
@@ -98,6 +130,7 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
     suite: suite.name,
     description: suite.description,
     baseline: suite.baseline,
+    mode: suite.mode ?? "batches",
     measuredAt: new Date().toISOString(),
     node: process.version,
     cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,

@@ -13,7 +13,7 @@ export const functionsEnvSchema = baseEnvSchema
     API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(102_400),
     /** Keyed hash of API key secrets; changing it invalidates every key. */
     API_KEY_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
-    /** How long an instance reuses a member's role or an API key it read; revocations reach other instances within it. */
+    /** How long an instance reuses a verified ID token, a member's role or an API key it read; revocations reach other instances within it. */
     ACCESS_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     /** Lets tenants create bots on the in-process WhatsApp simulator (development only). */
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),

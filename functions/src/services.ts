@@ -10,7 +10,7 @@ import {
 } from "@whatsdex/core";
 import type { Auth } from "firebase-admin/auth";
 import type { Firestore } from "firebase-admin/firestore";
-import { firebaseTokenVerifier } from "./auth/token-verifier.ts";
+import { cachedTokenVerifier, firebaseTokenVerifier } from "./auth/token-verifier.ts";
 import { firebaseUserDirectory } from "./auth/user-directory.ts";
 import type { ApiServices } from "./http/services.ts";
 
@@ -29,7 +29,7 @@ export function createApiServices(options: ServiceOptions): ApiServices {
   const refs = createRefs(options.firestore);
   const cache = new AccessCache({ ttlMs: options.accessCacheTtlMs });
   return {
-    tokens: firebaseTokenVerifier(options.auth),
+    tokens: cachedTokenVerifier(firebaseTokenVerifier(options.auth), { ttlMs: options.accessCacheTtlMs }),
     access: new AccessService(refs, cache),
     tenants: new TenantService(refs),
     members: new MemberService(refs, firebaseUserDirectory(options.auth), cache),

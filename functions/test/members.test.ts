@@ -1,3 +1,4 @@
+import { waitFor } from "@whatsdex/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageOf, problemSchema } from "../src/http/schemas.ts";
 import { memberSchema } from "../src/members/routes.ts";
@@ -77,5 +78,23 @@ describe("members", () => {
     expect((await http.delete(`/tenants/${tenantId}/members/${viewer.uid}`, { token: owner.idToken })).status).toBe(
       404,
     );
+  });
+
+  it("another instance's cached role expires within its TTL after the member is removed", async () => {
+    const { owner, tenantId } = await ownerWithTenant(http);
+    const viewer = await signUp();
+    await http.post(`/tenants/${tenantId}/members`, { token: owner.idToken }, { email: viewer.email, role: "viewer" });
+    const other = await startTestApi({ accessCacheTtlMs: 300 });
+    try {
+      const otherHttp = client(other.url);
+      expect((await otherHttp.get(`/tenants/${tenantId}`, { token: viewer.idToken })).status).toBe(200);
+      await http.delete(`/tenants/${tenantId}/members/${viewer.uid}`, { token: owner.idToken });
+      await waitFor("the other instance to drop the removed member's cached role", async () => {
+        const response = await otherHttp.get(`/tenants/${tenantId}`, { token: viewer.idToken });
+        return response.status === 404 ? true : undefined;
+      });
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -17,6 +17,12 @@ export interface BenchSuite {
   setup(): Promise<{ tasks: BenchTasks; teardown?: () => Promise<void> }>;
   /** Measuring time per task in ms (default 1,500). */
   timeMs?: number;
+  /**
+   * `interleaved`: one call of each task in turn, round after round, so drift in a shared service
+   * (a JVM emulator still compiling, a cache filling) falls on every task alike instead of on
+   * whichever runs first. For I/O-bound tasks; CPU micro-benchmarks use tinybench's batches.
+   */
+  mode?: "batches" | "interleaved";
   /** The least throughput ratio (task / baseline) each task must reach; the run fails below it. */
   minRatio?: Record<string, number>;
 }

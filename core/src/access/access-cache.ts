@@ -39,6 +39,12 @@ export class AccessCache {
     this.#keys?.set(`${tenantId}/${keyId}`, key);
   }
 
+  /** Updates a cached key without extending its life: a busy key must still be re-read within the TTL. */
+  refreshApiKey(tenantId: string, keyId: string, key: ApiKeyDoc): void {
+    const cacheKey = `${tenantId}/${keyId}`;
+    if (this.#keys?.has(cacheKey)) this.#keys.set(cacheKey, key, { noUpdateTTL: true });
+  }
+
   forgetApiKey(tenantId: string, keyId: string): void {
     this.#keys?.delete(`${tenantId}/${keyId}`);
   }

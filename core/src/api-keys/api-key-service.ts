@@ -71,7 +71,6 @@ export class ApiKeyService {
   async revoke(tenantId: string, keyId: string): Promise<void> {
     const ref = this.#refs.apiKey(tenantId, keyId);
     const tenantRef = this.#refs.tenant(tenantId);
-    this.#options.cache.forgetApiKey(tenantId, keyId);
     await this.#refs.db.runTransaction(async (tx) => {
       const key = (await tx.get(ref)).data();
       if (!key) throw new NotFoundError("API key not found.");
@@ -79,6 +78,7 @@ export class ApiKeyService {
       tx.update(ref, { revokedAt: Timestamp.now() });
       tx.update(tenantRef, { apiKeyCount: FieldValue.increment(-1) });
     });
+    this.#options.cache.forgetApiKey(tenantId, keyId);
   }
 
   /** The principal for a presented key, or Unauthenticated for anything but a live key of this tenant. */
@@ -86,13 +86,21 @@ export class ApiKeyService {
     const invalid = () => new UnauthenticatedError("The API key is not valid for this tenant.");
     const parsed = parseKey(presented);
     if (!parsed) throw invalid();
+    const { cache } = this.#options;
     const ref = this.#refs.apiKey(tenantId, parsed.keyId);
-    const key = (await ref.get()).data();
-    if (!key || key.revokedAt || !hashesEqual(key.hash, hashSecret(this.#options.pepper, parsed.secret)))
+    let key = cache.apiKey(tenantId, parsed.keyId);
+    if (!key) {
+      key = (await ref.get()).data();
+      if (key) cache.rememberApiKey(tenantId, parsed.keyId, key);
+    }
+    if (!key || key.revokedAt || !hashesEqual(key.hash, hashSecret(this.#options.pepper, parsed.secret))) {
       throw invalid();
+    }
     const now = Date.now();
     if (!key.lastUsedAt || now - key.lastUsedAt.toMillis() > LAST_USED_RESOLUTION_MS) {
-      ref.update({ lastUsedAt: Timestamp.fromMillis(now) }).catch(this.#options.onBackgroundError);
+      const lastUsedAt = Timestamp.fromMillis(now);
+      ref.update({ lastUsedAt }).catch(this.#options.onBackgroundError);
+      cache.refreshApiKey(tenantId, parsed.keyId, { ...key, lastUsedAt });
     }
     return { kind: "apiKey", tenantId, keyId: parsed.keyId, scopes: key.scopes };
   }

@@ -65,8 +65,7 @@ export class MemberService {
 
   async changeRole(access: TenantAccess, uid: string, role: Role): Promise<MemberDoc> {
     const ref = this.#refs.member(access.tenantId, uid);
-    this.#cache.forgetRole(access.tenantId, uid);
-    return this.#refs.db.runTransaction(async (tx) => {
+    const changed = await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw memberNotFound();
       requireOwnerFor(access, current.role === "owner" || role === "owner");
@@ -75,11 +74,13 @@ export class MemberService {
       tx.set(ref, next);
       return next;
     });
+    // After the commit, so that a read racing the transaction cannot re-cache the old role.
+    this.#cache.forgetRole(access.tenantId, uid);
+    return changed;
   }
 
   async remove(access: TenantAccess, uid: string): Promise<void> {
     const ref = this.#refs.member(access.tenantId, uid);
-    this.#cache.forgetRole(access.tenantId, uid);
     await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw memberNotFound();
@@ -87,6 +88,7 @@ export class MemberService {
       if (current.role === "owner") await this.#requireAnotherOwner(tx, access.tenantId);
       tx.delete(ref);
     });
+    this.#cache.forgetRole(access.tenantId, uid);
   }
 
   async #requireAnotherOwner(tx: Transaction, tenantId: string): Promise<void> {

@@ -61,10 +61,13 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     spanProcessors,
   });
 
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  // The API keeps the first registration; a second one (tests that build two apps) must not tear
+  // down the first one's globals when it shuts down.
+  const contextManager = new AsyncLocalStorageContextManager();
+  const ownsContext = context.setGlobalContextManager(contextManager.enable());
+  if (!ownsContext) contextManager.disable();
+  const ownsPropagator = propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const ownsProvider = trace.setGlobalTracerProvider(provider);
 
   return {
     tracer: provider.getTracer(options.serviceName, options.version),
@@ -72,9 +75,9 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     forceFlush: () => provider.forceFlush(),
     async shutdown() {
       await provider.shutdown();
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      if (ownsProvider) trace.disable();
+      if (ownsPropagator) propagation.disable();
+      if (ownsContext) context.disable();
     },
   };
 }

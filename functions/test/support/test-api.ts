@@ -18,12 +18,16 @@ export const TEST_PEPPER = "test-pepper-0123456789-0123456789-abcdef";
 
 /** The real API app, over HTTP on a free port, wired to the Firestore and Auth emulators. */
 export async function startTestApi(
-  options: { bodyLimitBytes?: number; accessCacheTtlMs?: number } = {},
+  options: { bodyLimitBytes?: number; accessCacheTtlMs?: number; traceExporter?: "memory" | "none" } = {},
 ): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
   const firebase = testFirebase();
   const logs = captureLogs();
-  const tracing = await startTracing({ serviceName: "api-test", version: "9.9.9", exporter: "memory" });
+  const tracing = await startTracing({
+    serviceName: "api-test",
+    version: "9.9.9",
+    exporter: options.traceExporter ?? "memory",
+  });
   const logger = createLogger({ level: "info", service: "functions", version: "9.9.9", destination: logs.stream });
   const services = createApiServices({
     firestore: firebase.firestore,
