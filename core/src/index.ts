@@ -38,6 +38,7 @@ export {
   transportSchema,
 } from "./bots/schema.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
+export { createKeyring, type Keyring, KeyringError, keyringSpecSchema } from "./crypto/keyring.ts";
 export {
   ConfigError,
   ConflictError,
@@ -63,9 +64,11 @@ export { type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
 export { type Page, type PageRequest, pageLimitSchema, paginate } from "./firestore/pagination.ts";
 export {
   apiKeyPath,
+  authStateCollectionPath,
   botDocumentPattern,
   botPath,
   collections,
+  leasePath,
   memberPath,
   outboxItemPath,
   tenantPath,
@@ -73,6 +76,15 @@ export {
 export { createRefs, type Refs } from "./firestore/refs.ts";
 export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
 export { type FirestoreProbe, firestoreProbe } from "./health/firestore-probe.ts";
+export {
+  type BotRef,
+  type HeldLease,
+  type LeaseDoc,
+  LeaseLostError,
+  LeaseStore,
+  type LeaseStoreOptions,
+  leaseDocSchema,
+} from "./leases/lease-store.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { MemberService, type MemberTarget } from "./members/member-service.ts";

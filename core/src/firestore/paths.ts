@@ -14,6 +14,7 @@ export const collections = {
   outbox: "outbox",
   contacts: "contacts",
   linking: "linking",
+  lease: "lease",
   campaigns: "campaigns",
 } as const;
 
@@ -35,6 +36,15 @@ export function apiKeyPath(tenantId: string, keyId: string): string {
 
 export function botPath(tenantId: string, botId: string): string {
   return `${tenantPath(tenantId)}/${collections.bots}/${id(botId, "bot id")}`;
+}
+
+/** The one document that says which runner instance owns the bot's WhatsApp session. */
+export function leasePath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.lease}/current`;
+}
+
+export function authStateCollectionPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.auth}`;
 }
 
 export function outboxItemPath(tenantId: string, botId: string, itemId: string): string {
