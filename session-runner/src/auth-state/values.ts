@@ -10,9 +10,20 @@ const bytes = z.instanceof(Uint8Array, { message: "expected bytes" });
 
 type ValueSchemas = { [K in keyof SignalDataTypeMap]: z.ZodType<SignalDataTypeMap[K]> };
 
+/**
+ * Baileys declares sessions as bytes, but its libsignal store writes `SessionRecord.serialize()`:
+ * a plain `{_sessions, version}` object. Both forms are accepted, under the declared type, because
+ * that is what Baileys reads back.
+ */
+const serializedSessionRecord = z.object({ _sessions: z.record(z.string(), z.unknown()), version: z.string() }).loose();
+const sessionSchema = z.custom<Uint8Array>(
+  (value) => value instanceof Uint8Array || serializedSessionRecord.safeParse(value).success,
+  { message: "expected a serialised Signal session record" },
+);
+
 export const valueSchemas: ValueSchemas = {
   "pre-key": z.object({ public: bytes, private: bytes }),
-  session: bytes,
+  session: sessionSchema,
   "sender-key": bytes,
   "sender-key-memory": z.record(z.string(), z.boolean()),
   // Baileys calls methods of the protobuf class on these, so plain JSON is turned back into one.
