@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { requireEnv } from "@whatsdex/core/testing";
 import { addTransactionCapability, Curve, generateSignalPubKey } from "baileys";
 import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
 import { pino } from "pino";
@@ -10,6 +14,7 @@ import { authStateFixture } from "./support/auth-state-fixture.ts";
  * emulator through our auth state: what a real chat does to the store, without WhatsApp's servers.
  */
 const logger = pino({ level: "silent" });
+const exec = promisify(execFile);
 const ALICE = "6281111111111@s.whatsapp.net";
 const BOB = "6282222222222@s.whatsapp.net";
 
@@ -113,5 +118,33 @@ describe("Signal sessions over the Firestore auth state", () => {
     expect(text(await recovered.decryptMessage({ jid: ALICE, type: second.type, ciphertext: second.ciphertext }))).toBe(
       "two",
     );
+  });
+
+  it("decrypts in a fresh process that has only Firestore and the key", async () => {
+    const { bob, bobLease, aliceAuth, bobAuth } = await twoBots();
+    const aliceRepo = repository(aliceAuth);
+    await aliceRepo.injectE2ESession({ jid: BOB, session: await publishBundle(bobAuth) });
+    const first = await aliceRepo.encryptMessage({ jid: BOB, data: Buffer.from("first") });
+    await repository(bobAuth).decryptMessage({ jid: ALICE, type: first.type, ciphertext: first.ciphertext });
+    const second = await aliceRepo.encryptMessage({ jid: BOB, data: Buffer.from("from another process") });
+
+    const { stdout } = await exec(
+      process.execPath,
+      [
+        "--conditions=@whatsdex/source",
+        fileURLToPath(new URL("./support/decrypt-in-child.ts", import.meta.url)),
+        JSON.stringify({
+          projectId: requireEnv("GCLOUD_PROJECT"),
+          collectionPath: bob.collectionPath,
+          lease: { ...bob.bot, owner: bobLease.owner, generation: bobLease.generation },
+          keyBase64: bob.keyBytes.toString("base64"),
+          from: ALICE,
+          type: second.type,
+          ciphertextBase64: Buffer.from(second.ciphertext).toString("base64"),
+        }),
+      ],
+      { timeout: 60_000 },
+    );
+    expect(Buffer.from(stdout, "base64").toString("utf8")).toBe("from another process");
   });
 });

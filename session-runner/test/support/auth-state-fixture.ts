@@ -10,7 +10,8 @@ export async function authStateFixture() {
   const bot = { tenantId: uniqueId("tenant"), botId: uniqueId("bot") };
   const collectionPath = authStateCollectionPath(bot.tenantId, bot.botId);
   const leases = new LeaseStore(db, { ttlMs: 60_000 });
-  const keyring: Keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
+  const keyBytes = randomBytes(32);
+  const keyring: Keyring = createKeyring(new Map([["k1", keyBytes]]), "k1");
 
   async function open(lease: HeldLease, options: { keyring?: Keyring } = {}): Promise<FirestoreAuthState> {
     return loadFirestoreAuthState({
@@ -27,5 +28,5 @@ export async function authStateFixture() {
     return held;
   }
 
-  return { firebase, db, bot, collectionPath, leases, keyring, open, lease };
+  return { firebase, db, bot, collectionPath, leases, keyring, keyBytes, open, lease };
 }
