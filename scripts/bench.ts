@@ -93,7 +93,7 @@ async function measureInterleaved(tasks: BenchTasks, timeMs: number): Promise<Me
 }
 
 async function runSuite(suite: BenchSuite): Promise<boolean> {
-  const { tasks, teardown } = await suite.setup();
+  const { tasks, teardown, facts } = await suite.setup();
   let measured: Measured;
   try {
     const timeMs = suite.timeMs ?? 1_500;
@@ -126,6 +126,8 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
       minRatio: min ?? null,
     };
   });
+  const observed = facts?.() ?? {};
+  for (const [name, value] of Object.entries(observed)) console.log(`  ${name}: ${round(value, 3)}`);
   const report = {
     suite: suite.name,
     description: suite.description,
@@ -135,6 +137,7 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
     node: process.version,
     cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
     rows,
+    facts: observed,
   };
   writeFileSync(join(ROOT, "docs", "benchmarks", `${suite.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return failed;

@@ -14,7 +14,12 @@ export interface BenchSuite {
   /** Emulators the suite talks to; `npm run bench` starts them and sets their variables first. */
   needs?: readonly EmulatorName[];
   /** Builds the tasks (each call is one unit of work, often a batch) and what they need. */
-  setup(): Promise<{ tasks: BenchTasks; teardown?: () => Promise<void> }>;
+  setup(): Promise<{
+    tasks: BenchTasks;
+    teardown?: () => Promise<void>;
+    /** Counts the suite observed during the run (commits per write, hit rates), reported beside the ratios. */
+    facts?: () => Record<string, number>;
+  }>;
   /** Measuring time per task in ms (default 1,500). */
   timeMs?: number;
   /**

@@ -19,7 +19,9 @@ export interface WriteFence {
 }
 
 export interface AuthStateStats {
-  /** Firestore commits made by `keys.set` and `saveCreds` (one per call is the goal). */
+  /** `keys.set` calls that had something to write. */
+  sets: number;
+  /** Firestore commits made by `keys.set` (one per set is the goal) and `saveCreds`. */
   commits: number;
   cacheHits: number;
   cacheMisses: number;
@@ -67,7 +69,7 @@ const MAX_WRITES_PER_COMMIT = 500;
  */
 export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions): Promise<FirestoreAuthState> {
   const { db, collectionPath, keyring, fence } = options;
-  const stats: AuthStateStats = { commits: 0, cacheHits: 0, cacheMisses: 0, documentReads: 0 };
+  const stats: AuthStateStats = { sets: 0, commits: 0, cacheHits: 0, cacheMisses: 0, documentReads: 0 };
   const cache = new LRUCache<string, Cached>({
     maxSize: options.cacheBytes ?? 1_000_000,
     sizeCalculation: (entry, key) => key.length + (entry === ABSENT ? 1 : entry.length),
@@ -154,6 +156,7 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
     }
     const writes = documentWrites.size + bucketWrites.size;
     if (writes === 0) return;
+    stats.sets++;
     if (writes > MAX_WRITES_PER_COMMIT) {
       throw new AuthStateWriteLimitError(
         `One keys.set would write ${writes} documents (limit ${MAX_WRITES_PER_COMMIT}).`,
