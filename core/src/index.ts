@@ -68,6 +68,7 @@ export {
   botDocumentPattern,
   botPath,
   collections,
+  contactPath,
   leasePath,
   memberPath,
   outboxItemPath,
@@ -84,6 +85,8 @@ export {
   LeaseStore,
   type LeaseStoreOptions,
   leaseDocSchema,
+  leaseFence,
+  type WriteFence,
 } from "./leases/lease-store.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";

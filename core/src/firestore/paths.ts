@@ -43,6 +43,12 @@ export function leasePath(tenantId: string, botId: string): string {
   return `${botPath(tenantId, botId)}/${collections.lease}/current`;
 }
 
+/** A WhatsApp user as one bot knows them; `personId` is `lid:<digits>` or, until a LID is known, `pn:<digits>`. */
+export function contactPath(tenantId: string, botId: string, personId: string): string {
+  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
+  return `${botPath(tenantId, botId)}/${collections.contacts}/${personId}`;
+}
+
 export function authStateCollectionPath(tenantId: string, botId: string): string {
   return `${botPath(tenantId, botId)}/${collections.auth}`;
 }

@@ -123,3 +123,12 @@ export class LeaseStore {
     }
   }
 }
+
+/** Fails the transaction it is given unless the holder still owns the bot (see LeaseStore.assertHeld). */
+export interface WriteFence {
+  assertHeld(tx: Transaction): Promise<void>;
+}
+
+export function leaseFence(store: LeaseStore, lease: HeldLease): WriteFence {
+  return { assertHeld: (tx) => store.assertHeld(tx, lease) };
+}

@@ -1,4 +1,4 @@
-import type { Keyring } from "@whatsdex/core";
+import type { Keyring, WriteFence } from "@whatsdex/core";
 import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap } from "baileys";
 import { initAuthCreds } from "baileys";
 import {
@@ -7,16 +7,10 @@ import {
   FieldValue,
   type Firestore,
   Timestamp,
-  type Transaction,
 } from "firebase-admin/firestore";
 import { LRUCache } from "lru-cache";
 import { CREDS_DOC, type KeyType, keyTypes, locate } from "./layout.ts";
 import { decodeJson, decodeValue, encodeValue, isAuthenticationCreds } from "./values.ts";
-
-/** Fails the transaction it is given unless this process still owns the session (see LeaseStore). */
-export interface WriteFence {
-  assertHeld(tx: Transaction): Promise<void>;
-}
 
 export interface AuthStateStats {
   /** `keys.set` calls that had something to write. */

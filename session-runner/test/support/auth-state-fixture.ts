@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { authStateCollectionPath, createKeyring, type HeldLease, type Keyring, LeaseStore } from "@whatsdex/core";
+import {
+  authStateCollectionPath,
+  createKeyring,
+  type HeldLease,
+  type Keyring,
+  LeaseStore,
+  leaseFence,
+} from "@whatsdex/core";
 import { testFirebase, uniqueId } from "@whatsdex/core/testing";
 import { type FirestoreAuthState, loadFirestoreAuthState } from "../../src/auth-state/firestore-auth-state.ts";
 
@@ -18,7 +25,7 @@ export async function authStateFixture() {
       db,
       collectionPath,
       keyring: options.keyring ?? keyring,
-      fence: { assertHeld: (tx) => leases.assertHeld(tx, lease) },
+      fence: leaseFence(leases, lease),
     });
   }
 

@@ -4,7 +4,7 @@
  * Prints the plaintext (base64) on stdout.
  */
 
-import { createFirebase, createKeyring, LeaseStore } from "@whatsdex/core";
+import { createFirebase, createKeyring, LeaseStore, leaseFence } from "@whatsdex/core";
 import { addTransactionCapability } from "baileys";
 import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
 import { pino } from "pino";
@@ -30,7 +30,7 @@ const auth = await loadFirestoreAuthState({
   db: firebase.firestore,
   collectionPath: input.collectionPath,
   keyring: createKeyring(new Map([["k1", Buffer.from(input.keyBase64, "base64")]]), "k1"),
-  fence: { assertHeld: (tx) => leases.assertHeld(tx, lease) },
+  fence: leaseFence(leases, lease),
 });
 const logger = pino({ level: "silent" });
 const keys = addTransactionCapability(auth.state.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 10 });
