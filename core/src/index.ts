@@ -69,6 +69,7 @@ export {
   botPath,
   collections,
   contactPath,
+  contactsCollectionPath,
   leasePath,
   memberPath,
   outboxItemPath,

@@ -49,6 +49,10 @@ export function contactPath(tenantId: string, botId: string, personId: string): 
   return `${botPath(tenantId, botId)}/${collections.contacts}/${personId}`;
 }
 
+export function contactsCollectionPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.contacts}`;
+}
+
 export function authStateCollectionPath(tenantId: string, botId: string): string {
   return `${botPath(tenantId, botId)}/${collections.auth}`;
 }

@@ -1,0 +1,207 @@
+import { contactPath, contactsCollectionPath, timestampSchema, type WriteFence, zodConverter } from "@whatsdex/core";
+import { isLidUser, isPnUser, jidDecode, type LIDMapping, type WAMessageKey } from "baileys";
+import { type DocumentData, type Firestore, Timestamp } from "firebase-admin/firestore";
+import { z } from "zod";
+
+/**
+ * A WhatsApp user as one bot knows them, LID first: WhatsApp addresses people by LID (a per-user
+ * privacy id) and, when it chooses to, by phone number (PN). The two forms of one person never
+ * compare equal as strings, so everything that identifies a person (bans, owners, cooldowns,
+ * campaign opt-outs) goes through this store.
+ */
+export interface Person {
+  /** `lid:<digits>` once the LID is known, else `pn:<digits>`. */
+  id: string;
+  /** `<digits>@lid` */
+  lid: string | null;
+  /** `<digits>@s.whatsapp.net` */
+  pn: string | null;
+  pushName: string | null;
+}
+
+/** What one source tells about a person; any field may be missing. */
+export interface Sighting {
+  lid?: string | null | undefined;
+  pn?: string | null | undefined;
+  pushName?: string | null | undefined;
+}
+
+const contactDocSchema = z.object({
+  lid: z.string().nullable(),
+  pn: z.string().nullable(),
+  pushName: z.string().nullable(),
+  updatedAt: timestampSchema,
+});
+
+/** `628…:12@s.whatsapp.net` → `628…@s.whatsapp.net`; anything that is not a user JID → null. */
+function normalise(jid: string | null | undefined, kind: "lid" | "pn"): string | null {
+  if (!jid) return null;
+  if (kind === "lid" ? !isLidUser(jid) : !isPnUser(jid)) return null;
+  const decoded = jidDecode(jid);
+  if (!decoded?.user || !/^\d{5,20}$/.test(decoded.user)) return null;
+  return `${decoded.user}@${kind === "lid" ? "lid" : "s.whatsapp.net"}`;
+}
+
+function personIdOf(person: { lid: string | null; pn: string | null }): string {
+  if (person.lid) return `lid:${person.lid.split("@")[0]}`;
+  if (person.pn) return `pn:${person.pn.split("@")[0]}`;
+  throw new Error("a person needs a LID or a phone number");
+}
+
+export interface PersonStoreOptions {
+  db: Firestore;
+  tenantId: string;
+  botId: string;
+  fence: WriteFence;
+}
+
+/**
+ * In memory for the bot's owner (the hot path never waits on Firestore), persisted in
+ * `bots/{b}/contacts` by `flush()`: one fenced transaction per chunk of changed people, merging so
+ * fields other writers own on the same document (opt-outs, tags) are kept.
+ */
+export class PersonStore {
+  readonly #options: PersonStoreOptions;
+  readonly #byLid = new Map<string, Person>();
+  readonly #byPn = new Map<string, Person>();
+  /** Changed people by id; a merged-away `pn:` person is recorded here as null (to delete). */
+  readonly #dirty = new Map<string, Person | null>();
+
+  constructor(options: PersonStoreOptions) {
+    this.#options = options;
+  }
+
+  static async load(options: PersonStoreOptions): Promise<PersonStore> {
+    const store = new PersonStore(options);
+    const collection = options.db
+      .collection(contactsCollectionPath(options.tenantId, options.botId))
+      .withConverter(zodConverter(contactDocSchema));
+    for (const doc of (await collection.get()).docs) {
+      const { lid, pn, pushName } = doc.data();
+      store.#index({ id: doc.id, lid, pn, pushName });
+    }
+    return store;
+  }
+
+  resolve(jid: string): Person | undefined {
+    const lid = normalise(jid, "lid");
+    if (lid) return this.#byLid.get(lid);
+    const pn = normalise(jid, "pn");
+    return pn ? this.#byPn.get(pn) : undefined;
+  }
+
+  /** Records what a source says; returns the person, or undefined if it named no user. */
+  observe(sighting: Sighting): Person | undefined {
+    const lid = normalise(sighting.lid, "lid");
+    const pn = normalise(sighting.pn, "pn");
+    if (!lid && !pn) return undefined;
+    const byLid = lid ? this.#byLid.get(lid) : undefined;
+    let byPn = pn ? this.#byPn.get(pn) : undefined;
+    if (byPn?.lid && lid && byPn.lid !== lid) {
+      // The number now belongs to another account: the old one keeps its LID and loses the number.
+      const detached: Person = { ...byPn, pn: null };
+      this.#unindex(byPn);
+      this.#index(detached);
+      this.#dirty.set(detached.id, detached);
+      byPn = undefined;
+    }
+    const existing = byLid ?? byPn;
+    const merged: Person = {
+      id: "",
+      lid: lid ?? existing?.lid ?? null,
+      pn: pn ?? existing?.pn ?? byPn?.pn ?? null,
+      pushName: sighting.pushName || existing?.pushName || byPn?.pushName || null,
+    };
+    merged.id = personIdOf(merged);
+    const unchanged =
+      existing &&
+      (!byLid || !byPn || byLid === byPn) &&
+      existing.id === merged.id &&
+      existing.pn === merged.pn &&
+      existing.pushName === merged.pushName;
+    if (unchanged) return existing;
+    for (const old of new Set([byLid, byPn])) {
+      if (!old) continue;
+      this.#unindex(old);
+      // A PN-only person who now has a LID becomes that LID's person; the old record goes.
+      if (old.id !== merged.id) this.#dirty.set(old.id, null);
+    }
+    this.#index(merged);
+    this.#dirty.set(merged.id, merged);
+    return merged;
+  }
+
+  /** A message's sender: in groups the participant, in private chats the chat, with their `*Alt` forms. */
+  observeMessageKey(key: WAMessageKey, pushName?: string | null): Person | undefined {
+    const group = key.remoteJid?.endsWith("@g.us") ?? false;
+    const primary = group ? key.participant : key.remoteJid;
+    const alternate = group ? key.participantAlt : key.remoteJidAlt;
+    const forms = [primary, alternate];
+    return this.observe({
+      lid: forms.find((jid) => isLidUser(jid ?? undefined)),
+      pn: forms.find((jid) => isPnUser(jid ?? undefined)),
+      pushName: key.fromMe ? null : pushName,
+    });
+  }
+
+  observeLidMappings(mappings: readonly LIDMapping[]): void {
+    for (const { lid, pn } of mappings) this.observe({ lid, pn });
+  }
+
+  /** Contacts and group participants: `id` in either form, plus `lid` / `phoneNumber` when sent. */
+  observeContacts(
+    contacts: ReadonlyArray<{
+      id: string;
+      lid?: string | undefined;
+      phoneNumber?: string | undefined;
+      notify?: string | undefined;
+    }>,
+  ): void {
+    for (const contact of contacts) {
+      this.observe({
+        lid: contact.lid ?? (isLidUser(contact.id) ? contact.id : undefined),
+        pn: contact.phoneNumber ?? (isPnUser(contact.id) ? contact.id : undefined),
+        pushName: contact.notify,
+      });
+    }
+  }
+
+  get pendingWrites(): number {
+    return this.#dirty.size;
+  }
+
+  /** Persists what changed since the last flush. A deposed owner's flush fails and keeps its changes. */
+  async flush(): Promise<number> {
+    const changes = [...this.#dirty];
+    if (changes.length === 0) return 0;
+    const { db, tenantId, botId, fence } = this.#options;
+    const now = Timestamp.now();
+    for (let start = 0; start < changes.length; start += 400) {
+      const chunk = changes.slice(start, start + 400);
+      await db.runTransaction(async (tx) => {
+        await fence.assertHeld(tx);
+        for (const [id, person] of chunk) {
+          const ref = db.doc(contactPath(tenantId, botId, id));
+          if (person === null) {
+            tx.delete(ref);
+          } else {
+            const data: DocumentData = { lid: person.lid, pn: person.pn, pushName: person.pushName, updatedAt: now };
+            tx.set(ref, data, { merge: true });
+          }
+        }
+      });
+      for (const [id, person] of chunk) if (this.#dirty.get(id) === person) this.#dirty.delete(id);
+    }
+    return changes.length;
+  }
+
+  #index(person: Person): void {
+    if (person.lid) this.#byLid.set(person.lid, person);
+    if (person.pn) this.#byPn.set(person.pn, person);
+  }
+
+  #unindex(person: Person): void {
+    if (person.lid && this.#byLid.get(person.lid) === person) this.#byLid.delete(person.lid);
+    if (person.pn && this.#byPn.get(person.pn) === person) this.#byPn.delete(person.pn);
+  }
+}
