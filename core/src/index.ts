@@ -72,6 +72,7 @@ export {
   contactsCollectionPath,
   leasePath,
   memberPath,
+  outboxCollectionPath,
   outboxItemPath,
   tenantPath,
 } from "./firestore/paths.ts";
@@ -94,6 +95,7 @@ export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { MemberService, type MemberTarget } from "./members/member-service.ts";
 export { type MemberDoc, memberDocSchema } from "./members/schema.ts";
 export type { UserDirectory } from "./members/user-directory.ts";
+export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export {
   type MessageContent,
   messageContentSchema,

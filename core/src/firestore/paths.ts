@@ -57,6 +57,10 @@ export function authStateCollectionPath(tenantId: string, botId: string): string
   return `${botPath(tenantId, botId)}/${collections.auth}`;
 }
 
+export function outboxCollectionPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.outbox}`;
+}
+
 export function outboxItemPath(tenantId: string, botId: string, itemId: string): string {
   return `${botPath(tenantId, botId)}/${collections.outbox}/${id(itemId, "outbox item id")}`;
 }

@@ -34,6 +34,8 @@ const common = {
   /** SHA-256 of the request, so a reused Idempotency-Key with another body is refused. */
   requestHash: z.string().nullable(),
   attempts: z.number().int().min(0),
+  /** Set when a runner takes the item: by which lease generation, and until when it may finish. */
+  claim: z.object({ owner: z.string(), generation: z.number().int(), deadline: timestampSchema }).nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
