@@ -100,8 +100,10 @@ export {
   type MessageContent,
   messageContentSchema,
   type OutboxItem,
+  type OutboxItemBase,
   outboxItemSchema,
   outboxStatusSchema,
+  pendingOutboxItem,
   recipientSchema,
 } from "./outbox/schema.ts";
 export { type Plan, PlanCatalog, type PlanId, planIdSchema, planIds } from "./plans/catalog.ts";

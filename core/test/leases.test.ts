@@ -1,16 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { LeaseLostError, LeaseStore } from "../src/index.ts";
-import { testFirebase, uniqueId } from "../src/testing/index.ts";
+import { manualClock, testFirebase, uniqueId } from "../src/testing/index.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
-
-/** A clock the test moves by hand, so expiry is exercised without waiting for it. */
-function manualClock(start = Date.now()) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
 
 const bot = () => ({ tenantId: uniqueId("tenant"), botId: uniqueId("bot") });
 

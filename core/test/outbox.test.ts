@@ -1,16 +1,19 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConflictError, LeaseStore, leaseFence, type OutboxItem, OutboxService, outboxItemPath } from "../src/index.ts";
-import { testFirebase, uniqueId } from "../src/testing/index.ts";
+import {
+  ConflictError,
+  LeaseStore,
+  leaseFence,
+  type OutboxItem,
+  OutboxService,
+  outboxItemPath,
+  pendingOutboxItem,
+} from "../src/index.ts";
+import { manualClock, testFirebase, uniqueId } from "../src/testing/index.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
-
-function manualClock(start = Date.now()) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
 
 async function setup() {
   const clock = manualClock();
@@ -25,18 +28,7 @@ async function setup() {
   };
   const enqueue = async (kind: "send" | "connect") => {
     const itemId = uniqueId("item");
-    const now = Timestamp.now();
-    const common = {
-      status: "pending" as const,
-      requestedBy: "user:test",
-      idempotencyKey: null,
-      requestHash: null,
-      attempts: 0,
-      claim: null,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const common = pendingOutboxItem("user:test", Timestamp.now());
     const item: OutboxItem =
       kind === "send"
         ? {

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, PlanLimitError, ValidationError } from ".
 import { parseOrThrow } from "../errors/zod-issues.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
-import type { MessageContent, OutboxItem } from "../outbox/schema.ts";
+import { type MessageContent, type OutboxItem, type OutboxItemBase, pendingOutboxItem } from "../outbox/schema.ts";
 import { PlanCatalog } from "../plans/catalog.ts";
 import {
   type BotDoc,
@@ -194,21 +194,15 @@ export class BotService {
       if (bot.desiredState !== "running") {
         throw new ConflictError("The bot is stopped: connect it before sending messages.", { details: { botId } });
       }
-      const now = Timestamp.now();
       const item: OutboxItem = {
+        ...pendingOutboxItem(principalId(access.principal), Timestamp.now(), {
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+        }),
         kind: "send",
         to: input.to,
         content: input.content,
         messageId: null,
-        status: "pending",
-        requestedBy: principalId(access.principal),
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash,
-        attempts: 0,
-        claim: null,
-        error: null,
-        createdAt: now,
-        updatedAt: now,
       };
       tx.create(itemRef, item);
       return { outboxId, item, replayed: false };
@@ -219,22 +213,12 @@ export class BotService {
     access: TenantAccess,
     botId: string,
     change: Partial<Pick<BotDoc, "desiredState" | "connectMethod" | "phoneNumber">>,
-    build: (base: Omit<Extract<OutboxItem, { kind: "disconnect" }>, "kind">) => OutboxItem,
+    build: (base: OutboxItemBase) => OutboxItem,
   ): Promise<QueuedCommand> {
     const botRef = this.#refs.bot(access.tenantId, botId);
     const itemRef = this.#refs.outbox(access.tenantId, botId).doc();
     const now = Timestamp.now();
-    const item = build({
-      status: "pending",
-      requestedBy: principalId(access.principal),
-      idempotencyKey: null,
-      requestHash: null,
-      attempts: 0,
-      claim: null,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const item = build(pendingOutboxItem(principalId(access.principal), now));
     await this.#refs.db.runTransaction(async (tx: Transaction) => {
       const bot = (await tx.get(botRef)).data();
       if (!bot) throw botNotFound();

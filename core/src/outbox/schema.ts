@@ -1,3 +1,4 @@
+import type { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import { connectMethodSchema } from "../bots/schema.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
@@ -61,3 +62,24 @@ export const outboxItemSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 export type OutboxItem = z.output<typeof outboxItemSchema>;
+
+/** The fields every item has, as a new item carries them. */
+export type OutboxItemBase = Omit<Extract<OutboxItem, { kind: "disconnect" }>, "kind">;
+
+/** A new, pending item's common fields; spread it into the kind-specific ones. */
+export function pendingOutboxItem(
+  requestedBy: string,
+  now: Timestamp,
+  request: { idempotencyKey: string | null; requestHash: string | null } = { idempotencyKey: null, requestHash: null },
+): OutboxItemBase {
+  return {
+    status: "pending",
+    requestedBy,
+    ...request,
+    attempts: 0,
+    claim: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

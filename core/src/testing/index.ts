@@ -1,5 +1,6 @@
 export { type CapturedLogs, captureLogs } from "./capture-logs.ts";
 export { testFirebase } from "./firebase.ts";
+export { manualClock } from "./manual-clock.ts";
 export { testRedis } from "./redis.ts";
 export { requireEnv } from "./require-env.ts";
 export { uniqueId } from "./unique-id.ts";
