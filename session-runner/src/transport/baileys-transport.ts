@@ -1,0 +1,35 @@
+import { makeWASocket, type UserFacingSocketConfig } from "baileys";
+import type { ConnectOptions, Transport, TransportSocket } from "./transport.ts";
+
+/**
+ * The production transport: one Baileys 7 socket per connection. Options that decide whether a
+ * session survives (BAILEYS.md) are fixed here rather than left to each caller.
+ */
+export function baileysTransport(
+  overrides: Partial<Pick<UserFacingSocketConfig, "waWebSocketUrl" | "connectTimeoutMs">> = {},
+): Transport {
+  return {
+    connect(options: ConnectOptions): TransportSocket {
+      const socket = makeWASocket({
+        auth: options.auth,
+        logger: options.logger,
+        getMessage: options.getMessage,
+        cachedGroupMetadata: options.cachedGroupMetadata,
+        // Keep the phone's notifications: the bot is not the user's active client.
+        markOnlineOnConnect: false,
+        syncFullHistory: false,
+        ...overrides,
+      });
+      return {
+        on: (event, listener) => {
+          socket.ev.on(event, listener);
+        },
+        sendMessage: (jid, content, sendOptions) => socket.sendMessage(jid, content, sendOptions),
+        requestPairingCode: (phoneNumber) => socket.requestPairingCode(phoneNumber),
+        groupMetadata: (jid) => socket.groupMetadata(jid),
+        logout: () => socket.logout(),
+        end: (error) => socket.end(error),
+      };
+    },
+  };
+}

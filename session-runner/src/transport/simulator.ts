@@ -1,0 +1,212 @@
+import { EventEmitter } from "node:events";
+import { Boom } from "@hapi/boom";
+import {
+  type AnyMessageContent,
+  DisconnectReason,
+  type GroupMetadata,
+  generateWAMessage,
+  proto,
+  type WAMessage,
+  type WAMessageKey,
+} from "baileys";
+import type {
+  ConnectOptions,
+  SendOptions,
+  Transport,
+  TransportEvent,
+  TransportEvents,
+  TransportSocket,
+} from "./transport.ts";
+
+/** What a simulated bot sent, as WhatsApp's servers would have received it. */
+export interface SentMessage {
+  jid: string;
+  message: WAMessage;
+}
+
+const CROCKFORD = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
+
+/**
+ * An in-process stand-in for WhatsApp's servers, for development and tests. Each `connect` is a
+ * socket that behaves like Baileys' at the events the runner sees: `connecting`, QR codes for an
+ * unlinked session, the 515 restart after linking, `open`; real WAProto messages in and out (built
+ * by Baileys' own `generateWAMessage`); and closes with WhatsApp's status codes on demand.
+ */
+export class SimulatedWhatsApp {
+  readonly #sockets = new Set<SimulatedSocket>();
+  readonly #groups = new Map<string, GroupMetadata>();
+  #nextQr = 0;
+
+  transport(): Transport {
+    return { connect: (options) => this.#connect(options) };
+  }
+
+  /** Sockets not yet closed, oldest first. */
+  get liveSockets(): SimulatedSocket[] {
+    return [...this.#sockets].filter((socket) => !socket.closed);
+  }
+
+  addGroup(metadata: GroupMetadata): void {
+    this.#groups.set(metadata.id, metadata);
+  }
+
+  group(jid: string): GroupMetadata | undefined {
+    return this.#groups.get(jid);
+  }
+
+  nextQr(): string {
+    this.#nextQr += 1;
+    return `2@simulated-qr-${this.#nextQr},${Buffer.from(`ref-${this.#nextQr}`).toString("base64")}`;
+  }
+
+  #connect(options: ConnectOptions): TransportSocket {
+    const socket = new SimulatedSocket(this, options);
+    this.#sockets.add(socket);
+    queueMicrotask(() => socket.start());
+    return socket;
+  }
+}
+
+export class SimulatedSocket implements TransportSocket {
+  readonly sent: SentMessage[] = [];
+  readonly #server: SimulatedWhatsApp;
+  readonly #options: ConnectOptions;
+  readonly #events = new EventEmitter();
+  #state: "new" | "connecting" | "qr" | "open" | "closed" = "new";
+  #pairing: { code: string; phoneNumber: string } | undefined;
+
+  constructor(server: SimulatedWhatsApp, options: ConnectOptions) {
+    this.#server = server;
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  get state(): string {
+    return this.#state;
+  }
+
+  get creds() {
+    return this.#options.auth.creds;
+  }
+
+  on<E extends TransportEvent>(event: E, listener: (data: TransportEvents[E]) => void): void {
+    this.#events.on(event, listener);
+  }
+
+  #emit<E extends TransportEvent>(event: E, data: TransportEvents[E]): void {
+    if (!this.closed || event === "connection.update") this.#events.emit(event, data);
+  }
+
+  start(): void {
+    if (this.closed) return;
+    this.#state = "connecting";
+    this.#emit("connection.update", { connection: "connecting" });
+    if (this.creds.registered) {
+      this.#open();
+    } else {
+      this.#state = "qr";
+      this.#emit("connection.update", { qr: this.#server.nextQr() });
+    }
+  }
+
+  #open(): void {
+    this.#state = "open";
+    this.#emit("connection.update", { connection: "open" });
+    this.#emit("connection.update", { receivedPendingNotifications: true });
+  }
+
+  /** The phone scanned the QR code (or entered the pairing code): WhatsApp links, then restarts the stream. */
+  link(phoneNumber: string, lid = `${phoneNumber.slice(-6)}${phoneNumber.slice(0, 9)}`): void {
+    if (this.#state !== "qr") throw new Error(`cannot link a socket in state ${this.#state}`);
+    this.#emit("creds.update", {
+      me: { id: `${phoneNumber}:1@s.whatsapp.net`, lid: `${lid}:1@lid`, name: "Simulated" },
+      registered: true,
+      platform: "simulator",
+    });
+    this.#emit("connection.update", { isNewLogin: true });
+    this.#close(DisconnectReason.restartRequired, "restart required");
+  }
+
+  /** The phone entered this socket's pairing code. */
+  enterPairingCode(code: string): void {
+    if (!this.#pairing || code !== this.#pairing.code) throw new Error("wrong pairing code");
+    this.link(this.#pairing.phoneNumber);
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    if (this.#state !== "qr") throw new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed });
+    if (!/^\d{7,15}$/.test(phoneNumber)) throw new Error("phone number must be digits only");
+    const code = Array.from({ length: 8 }, () => CROCKFORD[Math.floor(Math.random() * CROCKFORD.length)]).join("");
+    this.#pairing = { code, phoneNumber };
+    this.#emit("creds.update", { pairingCode: code });
+    return code;
+  }
+
+  /** A WhatsApp user's message arrives, as a real WebMessageInfo. */
+  deliver(
+    message: Omit<proto.IWebMessageInfo, "key"> & { key: WAMessageKey },
+    type: "notify" | "append" = "notify",
+  ): WAMessage {
+    if (this.#state !== "open") throw new Error(`cannot deliver to a socket in state ${this.#state}`);
+    const info = proto.WebMessageInfo.fromObject(message);
+    // Baileys puts the `*Alt` addressing fields on the key beside the protobuf's own; so does this.
+    const delivered: WAMessage = Object.assign(info, { key: message.key });
+    this.#emit("messages.upsert", { messages: [delivered], type });
+    return delivered;
+  }
+
+  async sendMessage(
+    jid: string,
+    content: AnyMessageContent,
+    options: SendOptions = {},
+  ): Promise<WAMessage | undefined> {
+    if (this.#state !== "open") throw new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed });
+    const userJid = this.creds.me?.id ?? "0@s.whatsapp.net";
+    const message = await generateWAMessage(jid, content, {
+      userJid,
+      ...(options.messageId ? { messageId: options.messageId } : {}),
+      ...(options.quoted ? { quoted: options.quoted } : {}),
+      logger: this.#options.logger,
+      // Media stays in memory: the simulator has no media servers.
+      upload: async () => ({ mediaUrl: "https://mmg.whatsapp.net/simulated", directPath: "/simulated" }),
+    });
+    this.sent.push({ jid, message });
+    return message;
+  }
+
+  async groupMetadata(jid: string): Promise<GroupMetadata> {
+    const cached = await this.#options.cachedGroupMetadata(jid);
+    const metadata = cached ?? this.#server.group(jid);
+    if (!metadata) throw new Boom("item-not-found", { statusCode: 404 });
+    return metadata;
+  }
+
+  async logout(): Promise<void> {
+    this.#close(DisconnectReason.loggedOut, "Intentional Logout");
+  }
+
+  /** WhatsApp closes the connection with `statusCode` (401 logged out, 440 replaced, 503, …). */
+  drop(statusCode: number, message = "Stream Errored"): void {
+    this.#close(statusCode, message);
+  }
+
+  end(error?: Error): void {
+    if (this.closed) return;
+    this.#state = "closed";
+    this.#events.emit("connection.update", {
+      connection: "close",
+      lastDisconnect: {
+        error: error ?? new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed }),
+        date: new Date(),
+      },
+    });
+    this.#events.removeAllListeners();
+  }
+
+  #close(statusCode: number, message: string): void {
+    this.end(new Boom(message, { statusCode }));
+  }
+}

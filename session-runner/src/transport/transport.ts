@@ -1,0 +1,59 @@
+import type {
+  AnyMessageContent,
+  AuthenticationCreds,
+  AuthenticationState,
+  ConnectionState,
+  Contact,
+  GroupMetadata,
+  LIDMapping,
+  proto,
+  WAMessage,
+  WAMessageKey,
+} from "baileys";
+import type { Logger } from "pino";
+
+/**
+ * The one way the runner talks to WhatsApp. Two implementations: Baileys (production) and the
+ * in-process simulator (development and tests). The event payloads are Baileys' own types, so the
+ * runner's handlers cannot tell them apart.
+ */
+export interface TransportEvents {
+  "connection.update": Partial<ConnectionState>;
+  "creds.update": Partial<AuthenticationCreds>;
+  "messages.upsert": { messages: WAMessage[]; type: "notify" | "append" };
+  "lid-mapping.update": LIDMapping;
+  "contacts.upsert": Contact[];
+}
+
+export type TransportEvent = keyof TransportEvents;
+
+export interface SendOptions {
+  /** Reserved before the send (outbox), so a retry of the same item reuses it. */
+  messageId?: string;
+  quoted?: WAMessage;
+}
+
+/** One connection attempt. A closed socket never reopens: reconnecting means a new socket. */
+export interface TransportSocket {
+  on<E extends TransportEvent>(event: E, listener: (data: TransportEvents[E]) => void): void;
+  sendMessage(jid: string, content: AnyMessageContent, options?: SendOptions): Promise<WAMessage | undefined>;
+  /** Digits only; valid only after the first QR event (earlier, WhatsApp answers 428). */
+  requestPairingCode(phoneNumber: string): Promise<string>;
+  groupMetadata(jid: string): Promise<GroupMetadata>;
+  logout(): Promise<void>;
+  /** Closes the connection and drops every listener. */
+  end(error?: Error): void;
+}
+
+export interface ConnectOptions {
+  auth: AuthenticationState;
+  logger: Logger;
+  /** For message retries and poll decryption: a bounded store of what this bot recently sent. */
+  getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
+  /** Group metadata the runner has cached, so group sends do not hit rate limits. */
+  cachedGroupMetadata(jid: string): Promise<GroupMetadata | undefined>;
+}
+
+export interface Transport {
+  connect(options: ConnectOptions): TransportSocket;
+}
