@@ -170,7 +170,16 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
     for (const { key, entry } of committed) cache.set(key, entry);
   }
 
-  async function saveCreds(): Promise<void> {
+  // Saves run one after another: each seals the creds as they are when it starts, so two racing
+  // commits could otherwise leave the older snapshot last.
+  let saving: Promise<void> = Promise.resolve();
+  function saveCreds(): Promise<void> {
+    const next = saving.then(saveCredsNow, saveCredsNow);
+    saving = next;
+    return next;
+  }
+
+  async function saveCredsNow(): Promise<void> {
     const ref = docRef(CREDS_DOC);
     // Baileys updates `state.creds` in place (creds.update), so that object is what is saved.
     const sealed = keyring.seal(encodeValue(state.creds), ref.path);

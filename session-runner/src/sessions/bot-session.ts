@@ -1,0 +1,186 @@
+import type { Logger } from "pino";
+import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { classifyDisconnect, type DisconnectClass } from "../transport/disconnect.ts";
+import type { ConnectOptions, Transport, TransportSocket } from "../transport/transport.ts";
+import { Backoff, type BackoffOptions } from "./backoff.ts";
+import type { BotState, StatusWriter } from "./status-writer.ts";
+
+/** How long WhatsApp lets a QR code live: the first 60 s, later ones 20 s (BAILEYS.md). */
+const FIRST_QR_MS = 60_000;
+const LATER_QR_MS = 20_000;
+const PAIRING_CODE_MS = 180_000;
+
+export interface BotSessionOptions {
+  transport: Transport;
+  auth: FirestoreAuthState;
+  status: StatusWriter;
+  logger: Logger;
+  link: { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
+  backoff: BackoffOptions;
+  connect: Omit<ConnectOptions, "auth" | "logger">;
+}
+
+/**
+ * One bot's connection, as an explicit state machine written to the bot document:
+ * connecting → qr | pairing → open → reconnecting → … → logged_out | forbidden | replaced | stopped.
+ * Every attempt is a new socket and the previous one is ended first (an old socket's events are
+ * never trusted again). A close is handled by its class: restart at once, back off with jitter,
+ * or stop for good — never fighting another holder (440). A failed fenced write (the lease moved)
+ * stops the session without logging out.
+ */
+export class BotSession {
+  readonly #options: BotSessionOptions;
+  readonly #backoff: Backoff;
+  #socket: TransportSocket | undefined;
+  #state: BotState = "stopped";
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #qrCount = 0;
+  #pairingRequested = false;
+  #writes: Promise<void> = Promise.resolve();
+  readonly #listeners = new Set<(state: BotState) => void>();
+
+  constructor(options: BotSessionOptions) {
+    this.#options = options;
+    this.#backoff = new Backoff(options.backoff);
+  }
+
+  get state(): BotState {
+    return this.#state;
+  }
+
+  get socket(): TransportSocket | undefined {
+    return this.#socket;
+  }
+
+  onState(listener: (state: BotState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Ends the socket and any pending reconnect; the session keeps its credentials. */
+  async stop(reason = "stopped"): Promise<void> {
+    this.#halt();
+    await this.#set("stopped", { reason }).catch((error: unknown) => this.#lost(error));
+  }
+
+  #halt(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.end();
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    this.#socket?.end();
+    this.#qrCount = 0;
+    this.#pairingRequested = false;
+    const { auth, transport, logger, connect } = this.#options;
+    const socket = transport.connect({ ...connect, auth: auth.state, logger });
+    this.#socket = socket;
+    const current = () => this.#socket === socket && !this.#stopped;
+
+    socket.on("creds.update", (update) => {
+      if (!current()) return;
+      Object.assign(auth.state.creds, update);
+      auth.saveCreds().catch((error: unknown) => this.#lost(error));
+    });
+    socket.on("connection.update", (update) => {
+      if (!current()) return;
+      if (update.connection === "connecting") void this.#set("connecting");
+      if (update.qr) {
+        this.#onQr(socket, update.qr).catch((error: unknown) =>
+          this.#options.logger.warn({ err: error }, "could not publish the QR or pairing code"),
+        );
+      }
+      if (update.connection === "open") {
+        this.#backoff.opened();
+        void this.#set("open");
+      }
+      if (update.connection === "close") void this.#onClose(classifyDisconnect(update.lastDisconnect?.error));
+    });
+  }
+
+  async #onQr(socket: TransportSocket, qr: string): Promise<void> {
+    const { link } = this.#options;
+    if (link.method === "pairing_code") {
+      if (this.#pairingRequested) return;
+      this.#pairingRequested = true;
+      const code = await socket.requestPairingCode(link.phoneNumber);
+      const expiresAt = new Date(Date.now() + PAIRING_CODE_MS);
+      await this.#set("pairing", { linking: { qr: null, pairingCode: { code, expiresAt } } });
+      return;
+    }
+    this.#qrCount += 1;
+    const expiresAt = new Date(Date.now() + (this.#qrCount === 1 ? FIRST_QR_MS : LATER_QR_MS));
+    await this.#set("qr", { linking: { qr: { code: qr, expiresAt }, pairingCode: null } });
+  }
+
+  async #onClose(kind: DisconnectClass): Promise<void> {
+    const { logger, auth } = this.#options;
+    logger.info({ kind, state: this.#state }, "connection closed");
+    switch (kind) {
+      case "restart":
+        this.#connect();
+        return;
+      case "logged_out":
+        this.#halt();
+        await auth.clear().catch((error: unknown) => this.#lost(error));
+        await this.#set("logged_out", { reason: "logged out from the phone; link again", stop: true });
+        return;
+      case "forbidden":
+        this.#halt();
+        await this.#set("forbidden", { reason: "WhatsApp refused this number", stop: true });
+        return;
+      case "replaced":
+        this.#halt();
+        await this.#set("replaced", { reason: "another client took over this session" });
+        return;
+      case "outdated":
+        this.#halt();
+        await this.#set("stopped", { reason: "WhatsApp refuses this client version; update Baileys" });
+        return;
+      default: {
+        const delay = this.#backoff.nextDelay();
+        await this.#set("reconnecting", { reason: `${kind}; retrying in ${delay} ms` });
+        this.#timer = setTimeout(() => this.#connect(), delay);
+      }
+    }
+  }
+
+  /**
+   * Status writes go out one at a time, in the order the states happened: concurrent transactions
+   * on one bot document would contend, and could land out of order, leaving a stale state last.
+   */
+  #set(state: BotState, options: Parameters<StatusWriter["write"]>[1] = {}): Promise<void> {
+    this.#state = state;
+    for (const listener of this.#listeners) listener(state);
+    this.#writes = this.#writes
+      .then(() => this.#options.status.write(state, options))
+      .catch((error: unknown) => this.#lost(error));
+    return this.#writes;
+  }
+
+  /**
+   * A write failed. If the fence refused it, the lease is gone and this process must let go of the
+   * socket at once (never logging out); anything else is logged and the session carries on.
+   */
+  #lost(error: unknown): void {
+    if (this.#stopped) return;
+    if (!(error instanceof Error && error.name === "LeaseLostError")) {
+      this.#options.logger.error({ err: error }, "a session write failed");
+      return;
+    }
+    this.#options.logger.warn({ err: error }, "lost the bot's lease; ending its socket");
+    this.#halt();
+    this.#state = "stopped";
+    for (const listener of this.#listeners) listener("stopped");
+  }
+}
