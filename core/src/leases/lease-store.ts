@@ -40,18 +40,33 @@ export class LeaseLostError extends Error {
 
 export interface LeaseStoreOptions {
   ttlMs: number;
+  /**
+   * How long past its expiry a lease stays untouchable by others, covering clock skew between
+   * instances (the holder also lets go before expiry, see the session-runner's supervisor).
+   */
+  takeoverGraceMs?: number;
   now?: () => number;
 }
 
 export class LeaseStore {
   readonly #db: Firestore;
   readonly #ttlMs: number;
+  readonly #graceMs: number;
   readonly #now: () => number;
 
   constructor(db: Firestore, options: LeaseStoreOptions) {
     this.#db = db;
     this.#ttlMs = options.ttlMs;
+    this.#graceMs = options.takeoverGraceMs ?? 0;
     this.#now = options.now ?? Date.now;
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  #heldByOther(current: LeaseDoc | undefined, owner: string, now: number): boolean {
+    return Boolean(current?.owner && current.owner !== owner && current.expiresAt.toMillis() + this.#graceMs > now);
   }
 
   ref(bot: BotRef): DocumentReference<LeaseDoc> {
@@ -64,11 +79,13 @@ export class LeaseStore {
    */
   async acquire(bot: BotRef, owner: string): Promise<HeldLease | undefined> {
     const ref = this.ref(bot);
+    // A plain read first: polling a held lease must not take transaction locks that delay the
+    // holder's own renewals.
+    if (this.#heldByOther((await ref.get()).data(), owner, this.#now())) return undefined;
     return this.#db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       const now = this.#now();
-      const heldByOther = current?.owner && current.owner !== owner && current.expiresAt.toMillis() > now;
-      if (heldByOther) return undefined;
+      if (this.#heldByOther(current, owner, now)) return undefined;
       const generation =
         current?.owner === owner && current.expiresAt.toMillis() > now
           ? current.generation

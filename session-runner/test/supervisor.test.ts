@@ -1,0 +1,134 @@
+import { randomBytes } from "node:crypto";
+import {
+  AccessCache,
+  AccessService,
+  BotService,
+  createKeyring,
+  createRefs,
+  LeaseStore,
+  TenantService,
+} from "@whatsdex/core";
+import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { pino } from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { Supervisor } from "../src/runner/supervisor.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+
+const firebase = testFirebase();
+const db = firebase.firestore;
+afterAll(() => firebase.close());
+const logger = pino({ level: "silent" });
+const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
+
+/** A tenant on the business plan with `count` bots that want to run, made through the real services. */
+async function tenantWithBots(count: number) {
+  const refs = createRefs(db);
+  const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
+  const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Fleet" });
+  await refs.tenant(tenantId).update({ plan: "business" });
+  const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
+    principal,
+    tenantId,
+    "bots:write",
+  );
+  const bots = new BotService(refs, { allowSimulator: true });
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { id } = await bots.create(access, { name: `bot ${i}`, transport: "simulator" });
+    await bots.connect(access, id, { method: "qr" });
+    ids.push(id);
+  }
+  return { tenantId, botIds: ids };
+}
+
+function supervisor(instanceId: string, capacity: number, whatsapp: SimulatedWhatsApp, tenantId: string) {
+  return new Supervisor({
+    onlyTenants: [tenantId],
+    db,
+    leases: new LeaseStore(db, { ttlMs: 1_500, takeoverGraceMs: 300 }),
+    instanceId,
+    capacity,
+    transport: whatsapp.transport(),
+    keyring,
+    logger,
+    backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
+    renewEveryMs: 400,
+    expirySafetyMs: 300,
+    scanEveryMs: 150,
+  });
+}
+
+describe("supervisor", () => {
+  it("shares bots within capacity, takes over a crashed instance's bots, never two sockets for one bot", async () => {
+    const { tenantId, botIds } = await tenantWithBots(10);
+    const mine = (s: Supervisor) => [...s.running.keys()].filter((k) => k.startsWith(`${tenantId}/`));
+    const [simA, simB] = [new SimulatedWhatsApp(), new SimulatedWhatsApp()];
+    const a = supervisor(uniqueId("runner-a"), 6, simA, tenantId);
+    const b = supervisor(uniqueId("runner-b"), 20, simB, tenantId);
+
+    // Watch for the one thing that must never happen: a bot with live sockets in both instances.
+    const overlaps: string[] = [];
+    const watch = setInterval(() => {
+      const live = (s: Supervisor, sim: SimulatedWhatsApp) =>
+        new Set(
+          [...s.running]
+            .filter(([, running]) => sim.liveSockets.some((socket) => socket === running.session.socket))
+            .map(([bot]) => bot),
+        );
+      const inB = live(b, simB);
+      for (const bot of live(a, simA)) if (inB.has(bot)) overlaps.push(bot);
+    }, 10);
+
+    try {
+      a.start();
+      await waitFor("runner-a to take its capacity", async () => (mine(a).length === 6 ? true : undefined));
+      b.start();
+      await waitFor("runner-b to take the rest", async () => (mine(b).length === 4 ? true : undefined));
+      expect(new Set([...mine(a), ...mine(b)]).size).toBe(10);
+
+      const crashedAt = Date.now();
+      a.abandon();
+      await waitFor("runner-b to take every bot", async () => (mine(b).length === 10 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      const tookMs = Date.now() - crashedAt;
+      // The lease TTL (1.5 s) plus the takeover grace (0.3 s), one scan (0.15 s) and claiming time.
+      expect(tookMs).toBeLessThan(1_500 + 300 + 150 + 2_000);
+      expect(overlaps).toEqual([]);
+
+      const leases = await Promise.all(
+        botIds.map(async (botId) => (await db.doc(`tenants/${tenantId}/bots/${botId}/lease/current`).get()).data()),
+      );
+      expect(new Set(leases.map((lease) => lease?.owner)).size).toBe(1);
+      expect(leases.every((lease) => lease?.generation === 1 || lease?.generation === 2)).toBe(true);
+    } finally {
+      clearInterval(watch);
+      await b.stop();
+      a.abandon();
+    }
+    expect(simB.liveSockets).toHaveLength(0);
+    const released = await db.doc(`tenants/${tenantId}/bots/${botIds[0]}/lease/current`).get();
+    expect(released.get("owner")).toBeNull();
+  });
+
+  it("stops and releases a bot whose desired state turns to stopped", async () => {
+    const { tenantId, botIds } = await tenantWithBots(1);
+    const sim = new SimulatedWhatsApp();
+    const s = supervisor(uniqueId("runner"), 5, sim, tenantId);
+    s.start();
+    try {
+      await waitFor("the bot to be claimed", async () =>
+        s.running.has(`${tenantId}/${botIds[0]}`) ? true : undefined,
+      );
+      await db.doc(`tenants/${tenantId}/bots/${botIds[0]}`).update({ desiredState: "stopped" });
+      await waitFor("the bot to be released", async () =>
+        s.running.has(`${tenantId}/${botIds[0]}`) ? undefined : true,
+      );
+      expect(sim.liveSockets).toHaveLength(0);
+      const lease = (await db.doc(`tenants/${tenantId}/bots/${botIds[0]}/lease/current`).get()).data();
+      expect(lease?.owner).toBeNull();
+    } finally {
+      await s.stop();
+    }
+  });
+});
