@@ -1,15 +1,30 @@
 /**
  * The session-runner's composition root: parse the environment (or list every problem and exit),
- * build the logger, tracing and server, and stop cleanly on SIGTERM inside Cloud Run's 10 s.
+ * build the logger, tracing, Firestore, transports and server, start the supervisor that keeps this
+ * instance's bots connected, and stop cleanly on SIGTERM inside Cloud Run's 10 s: sockets ended and
+ * leases released first, so another instance can take the bots at once.
  */
 import { hostname } from "node:os";
-import { createLogger, loadEnvOrExit, packageVersion, projectIdFrom, startTracing } from "@whatsdex/core";
-import { runnerEnvSchema, traceExporterFor } from "./config.ts";
+import {
+  createFirebase,
+  createKeyring,
+  createLogger,
+  LeaseStore,
+  loadEnvOrExit,
+  packageVersion,
+  projectIdFrom,
+  startTracing,
+} from "@whatsdex/core";
+import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
+import { Supervisor } from "./runner/supervisor.ts";
 import { startRunner } from "./server.ts";
+import { baileysTransport } from "./transport/baileys-transport.ts";
+import { SimulatedWhatsApp } from "./transport/simulator.ts";
 
 const env = loadEnvOrExit(runnerEnvSchema, process.env);
 const version = env.SERVICE_VERSION ?? packageVersion(import.meta.url);
-const projectId = projectIdFrom(env);
+// Present: the schema requires one of the two variables.
+const projectId = projectIdFrom(env) ?? "";
 const instanceId = env.RUNNER_INSTANCE_ID ?? `${hostname()}-${process.pid}`;
 const logger = createLogger({ level: env.LOG_LEVEL, service: "session-runner", version, projectId });
 const tracing = await startTracing({
@@ -30,14 +45,39 @@ const runner = await startRunner({
   shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
 });
 
+const firebase = createFirebase({ projectId });
+const { keys, activeKeyId } = authStateKeys(env);
+const supervisor = new Supervisor({
+  db: firebase.firestore,
+  leases: new LeaseStore(firebase.firestore, { ttlMs: env.LEASE_TTL_MS, takeoverGraceMs: 2_000 }),
+  instanceId,
+  capacity: env.RUNNER_CAPACITY,
+  ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
+  transports: {
+    baileys: baileysTransport(),
+    ...(allowSimulator(env) ? { simulator: new SimulatedWhatsApp().transport() } : {}),
+  },
+  keyring: createKeyring(keys, activeKeyId),
+  logger,
+  backoff: { initialMs: 2_000, maxMs: 300_000, stableMs: 60_000, loopCloses: 5, loopWindowMs: 120_000 },
+  renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
+  expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
+  scanEveryMs: 5_000,
+});
+supervisor.start();
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
-    runner.stop(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.fatal({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    supervisor
+      .stop()
+      .then(() => runner.stop(signal))
+      .then(() => firebase.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.fatal({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   });
 }

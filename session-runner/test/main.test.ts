@@ -1,15 +1,28 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "@whatsdex/core/testing";
-import { describe, expect, it } from "vitest";
+import { AccessCache, AccessService, BotService, createRefs, TenantService } from "@whatsdex/core";
+import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { afterAll, describe, expect, it } from "vitest";
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const firebase = testFirebase();
+afterAll(() => firebase.close());
 
 /** The real entry point, as Cloud Run starts it (from source: Node 24 strips the types). */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ["--conditions=@whatsdex/source", main], {
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", TRACE_EXPORTER: "none", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "test",
+      TRACE_EXPORTER: "none",
+      FIRESTORE_EMULATOR_HOST: requireEnv("FIRESTORE_EMULATOR_HOST"),
+      GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
+      METADATA_SERVER_DETECTION: "none",
+      // The emulator is shared by every test file: never touch another test's bots.
+      RUNNER_TENANTS: uniqueId("no-tenant"),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -36,5 +49,40 @@ describe("session-runner main", () => {
     const [code] = await exited;
     expect(code).toBe(0);
     expect(output()).toContain("session-runner stopped");
+  });
+
+  it("connects this instance's bots and gives them back on SIGTERM", async () => {
+    const refs = createRefs(firebase.firestore);
+    const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
+    const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Runner test" });
+    const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
+      principal,
+      tenantId,
+      "bots:write",
+    );
+    const bots = new BotService(refs, { allowSimulator: true });
+    const { id: botId } = await bots.create(access, { name: "sim", transport: "simulator" });
+    await bots.connect(access, botId, { method: "qr" });
+    const instance = uniqueId("runner");
+
+    const { child } = start({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      RUNNER_INSTANCE_ID: instance,
+      LEASE_TTL_MS: "5000",
+      RUNNER_TENANTS: tenantId,
+    });
+    const lease = firebase.firestore.doc(`tenants/${tenantId}/bots/${botId}/lease/current`);
+    const bot = firebase.firestore.doc(`tenants/${tenantId}/bots/${botId}`);
+    await waitFor("the runner to claim the bot and show a QR code", async () =>
+      (await lease.get()).get("owner") === instance && (await bot.get()).get("status.state") === "qr"
+        ? true
+        : undefined,
+    );
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    expect((await exited)[0]).toBe(0);
+    expect((await lease.get()).get("owner")).toBeNull();
+    expect((await bot.get()).get("status.state")).toBe("stopped");
   });
 });

@@ -48,7 +48,7 @@ function supervisor(instanceId: string, capacity: number, whatsapp: SimulatedWha
     leases: new LeaseStore(db, { ttlMs: 1_500, takeoverGraceMs: 300 }),
     instanceId,
     capacity,
-    transport: whatsapp.transport(),
+    transports: { simulator: whatsapp.transport() },
     keyring,
     logger,
     backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },

@@ -23,7 +23,8 @@ export interface SupervisorOptions {
   instanceId: string;
   /** Bots this instance runs at most. */
   capacity: number;
-  transport: Transport;
+  /** Per the bot's `transport` field; a bot whose transport is absent here is left alone. */
+  transports: Partial<Record<"baileys" | "simulator", Transport>>;
   keyring: Keyring;
   logger: Logger;
   backoff: BackoffOptions;
@@ -106,7 +107,10 @@ export class Supervisor {
         if (this.#running.has(key(bot)) || this.#starting.has(key(bot))) continue;
         if (this.#running.size + this.#starting.size >= capacity) continue;
         const data = doc.data();
+        const transport = this.#options.transports[data.transport];
+        if (!transport) continue;
         await this.#claim(
+          transport,
           bot,
           data.connectMethod === "pairing_code" && data.phoneNumber
             ? { method: "pairing_code", phoneNumber: data.phoneNumber }
@@ -121,8 +125,12 @@ export class Supervisor {
     }
   }
 
-  async #claim(bot: BotRef, link: { method: "qr" } | { method: "pairing_code"; phoneNumber: string }): Promise<void> {
-    const { db, leases, instanceId, keyring, transport, logger, backoff } = this.#options;
+  async #claim(
+    transport: Transport,
+    bot: BotRef,
+    link: { method: "qr" } | { method: "pairing_code"; phoneNumber: string },
+  ): Promise<void> {
+    const { db, leases, instanceId, keyring, logger, backoff } = this.#options;
     this.#starting.add(key(bot));
     try {
       const lease = await leases.acquire(bot, instanceId);
