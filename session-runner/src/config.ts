@@ -32,6 +32,10 @@ export const runnerEnvSchema = baseEnvSchema
     /** Bots one instance runs at most. */
     RUNNER_CAPACITY: z.coerce.number().int().min(1).max(2_000).default(100),
     LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
+    /** How long past its expiry another instance's lease is left alone (clock skew between instances). */
+    LEASE_TAKEOVER_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+    /** How often the instance looks for bots that want to run and are free. */
+    RUNNER_SCAN_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
     /** Comma-separated tenant ids: run only their bots (dedicated instances; isolation in shared emulators). */
     RUNNER_TENANTS: z
       .string()

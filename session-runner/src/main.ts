@@ -49,7 +49,7 @@ const firebase = createFirebase({ projectId });
 const { keys, activeKeyId } = authStateKeys(env);
 const supervisor = new Supervisor({
   db: firebase.firestore,
-  leases: new LeaseStore(firebase.firestore, { ttlMs: env.LEASE_TTL_MS, takeoverGraceMs: 2_000 }),
+  leases: new LeaseStore(firebase.firestore, { ttlMs: env.LEASE_TTL_MS, takeoverGraceMs: env.LEASE_TAKEOVER_GRACE_MS }),
   instanceId,
   capacity: env.RUNNER_CAPACITY,
   ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
@@ -62,7 +62,7 @@ const supervisor = new Supervisor({
   backoff: { initialMs: 2_000, maxMs: 300_000, stableMs: 60_000, loopCloses: 5, loopWindowMs: 120_000 },
   renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
-  scanEveryMs: 5_000,
+  scanEveryMs: env.RUNNER_SCAN_MS,
 });
 supervisor.start();
 

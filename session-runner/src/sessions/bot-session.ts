@@ -74,17 +74,25 @@ export class BotSession {
     clearTimeout(this.#timer);
     const socket = this.#socket;
     this.#socket = undefined;
-    socket?.end();
+    this.#end(socket);
+  }
+
+  /** Socket lifetimes are logged so that "never two sockets for one bot" can be checked across processes. */
+  #end(socket: TransportSocket | undefined): void {
+    if (!socket) return;
+    socket.end();
+    this.#options.logger.info({ event: "socket_ended" }, "socket ended");
   }
 
   #connect(): void {
     if (this.#stopped) return;
-    this.#socket?.end();
+    this.#end(this.#socket);
     this.#qrCount = 0;
     this.#pairingRequested = false;
     const { auth, transport, logger, connect } = this.#options;
     const socket = transport.connect({ ...connect, auth: auth.state, logger });
     this.#socket = socket;
+    logger.info({ event: "socket_opened" }, "socket opened");
     const current = () => this.#socket === socket && !this.#stopped;
 
     socket.on("creds.update", (update) => {

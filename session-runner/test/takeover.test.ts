@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { AccessCache, AccessService, BotService, createRefs, TenantService } from "@whatsdex/core";
+import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+/**
+ * Two real runner processes share 20 simulated bots; one is killed with SIGKILL. The survivor must
+ * take every bot within the lease TTL plus the takeover grace, a scan and claiming time — and at no
+ * instant may both processes hold a socket for the same bot (checked from both processes' logs).
+ */
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const firebase = testFirebase();
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await firebase.close();
+});
+
+const TTL_MS = 3_000;
+const GRACE_MS = 500;
+const SCAN_MS = 200;
+const CLAIM_BOUND_MS = 3_000;
+
+const logLine = z.object({ time: z.string(), botId: z.string().optional(), event: z.string().optional() }).loose();
+
+function runner(id: string, tenantId: string, capacity: number) {
+  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", main], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "test",
+      TRACE_EXPORTER: "none",
+      FIRESTORE_EMULATOR_HOST: requireEnv("FIRESTORE_EMULATOR_HOST"),
+      GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
+      METADATA_SERVER_DETECTION: "none",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      RUNNER_INSTANCE_ID: id,
+      RUNNER_TENANTS: tenantId,
+      RUNNER_CAPACITY: String(capacity),
+      LEASE_TTL_MS: String(TTL_MS),
+      LEASE_TAKEOVER_GRACE_MS: String(GRACE_MS),
+      RUNNER_SCAN_MS: String(SCAN_MS),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const events: Array<{ at: number; botId: string; event: string }> = [];
+  let pending = "";
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const parsed = logLine.safeParse(JSON.parse(line));
+      if (parsed.success && parsed.data.botId && parsed.data.event?.startsWith("socket_")) {
+        events.push({ at: Date.parse(parsed.data.time), botId: parsed.data.botId, event: parsed.data.event });
+      }
+    }
+  });
+  return { child, events };
+}
+
+/** Each bot's socket lifetimes in one process: [opened, ended or `until`]. */
+function lifetimes(events: Array<{ at: number; botId: string; event: string }>, until: number) {
+  const byBot = new Map<string, Array<[number, number]>>();
+  const open = new Map<string, number>();
+  for (const { at, botId, event } of events) {
+    if (event === "socket_opened") open.set(botId, at);
+    if (event === "socket_ended") {
+      byBot.set(botId, [...(byBot.get(botId) ?? []), [open.get(botId) ?? at, at]]);
+      open.delete(botId);
+    }
+  }
+  for (const [botId, at] of open) byBot.set(botId, [...(byBot.get(botId) ?? []), [at, until]]);
+  return byBot;
+}
+
+describe("two runner processes", () => {
+  it("hands a SIGKILLed instance's bots to the other, never with two sockets for one bot", {
+    timeout: 90_000,
+  }, async () => {
+    const refs = createRefs(firebase.firestore);
+    const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
+    const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Takeover" });
+    await refs.tenant(tenantId).update({ plan: "enterprise" });
+    const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
+      principal,
+      tenantId,
+      "bots:write",
+    );
+    const bots = new BotService(refs, { allowSimulator: true });
+    const botIds: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { id } = await bots.create(access, { name: `bot ${i}`, transport: "simulator" });
+      await bots.connect(access, id, { method: "qr" });
+      botIds.push(id);
+    }
+    const owners = async () =>
+      Promise.all(
+        botIds.map(async (b) =>
+          (await firebase.firestore.doc(`tenants/${tenantId}/bots/${b}/lease/current`).get()).get("owner"),
+        ),
+      );
+    const count = async (owner: string) => (await owners()).filter((o) => o === owner).length;
+
+    const a = runner("runner-a", tenantId, 10);
+    await waitFor("runner-a to hold 10 bots", async () => ((await count("runner-a")) === 10 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    const b = runner("runner-b", tenantId, 20);
+    await waitFor("runner-b to hold the other 10", async () => ((await count("runner-b")) === 10 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+
+    const killedAt = Date.now();
+    a.child.kill("SIGKILL");
+    await once(a.child, "exit");
+    await waitFor("runner-b to hold all 20", async () => ((await count("runner-b")) === 20 ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    const takeoverMs = Date.now() - killedAt;
+    console.log(
+      `takeover of 10 bots after SIGKILL: ${takeoverMs} ms (TTL ${TTL_MS} + grace ${GRACE_MS} + scan ${SCAN_MS})`,
+    );
+    expect(takeoverMs).toBeLessThan(TTL_MS + GRACE_MS + SCAN_MS + CLAIM_BOUND_MS);
+
+    const end = Date.now();
+    const inA = lifetimes(a.events, killedAt);
+    const inB = lifetimes(b.events, end);
+    const overlaps: string[] = [];
+    for (const [botId, spansA] of inA) {
+      for (const [openA, endA] of spansA) {
+        for (const [openB, endB] of inB.get(botId) ?? []) if (openA < endB && openB < endA) overlaps.push(botId);
+      }
+    }
+    expect(inA.size).toBe(10);
+    expect(overlaps).toEqual([]);
+
+    const stopped = once(b.child, "exit");
+    b.child.kill("SIGTERM");
+    expect((await stopped)[0]).toBe(0);
+    expect((await owners()).every((o) => o === null)).toBe(true);
+  });
+});
