@@ -15,6 +15,7 @@ import {
   projectIdFrom,
   startTracing,
 } from "@whatsdex/core";
+import { Counter, Gauge } from "prom-client";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { startRunner } from "./server.ts";
@@ -46,6 +47,11 @@ const runner = await startRunner({
 });
 
 const firebase = createFirebase({ projectId });
+const reconnects = new Counter({
+  name: "session_runner_reconnects_total",
+  help: "Times a bot's connection went into reconnecting.",
+  registers: [runner.metrics.registry],
+});
 const { keys, activeKeyId } = authStateKeys(env);
 const supervisor = new Supervisor({
   db: firebase.firestore,
@@ -63,6 +69,27 @@ const supervisor = new Supervisor({
   renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
+  onSessionState: (_bot, state) => {
+    if (state === "reconnecting") reconnects.inc();
+  },
+});
+new Gauge({
+  name: "session_runner_leases_held",
+  help: "Bots this instance holds the lease of.",
+  registers: [runner.metrics.registry],
+  collect() {
+    this.set(supervisor.running.size);
+  },
+});
+new Gauge({
+  name: "session_runner_bots",
+  help: "This instance's bots by connection state.",
+  labelNames: ["state"] as const,
+  registers: [runner.metrics.registry],
+  collect() {
+    this.reset();
+    for (const [state, count] of supervisor.countByState()) this.set({ state }, count);
+  },
 });
 supervisor.start();
 

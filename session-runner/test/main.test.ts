@@ -65,7 +65,7 @@ describe("session-runner main", () => {
     await bots.connect(access, botId, { method: "qr" });
     const instance = uniqueId("runner");
 
-    const { child } = start({
+    const { child, output } = start({
       PORT: "0",
       HOST: "127.0.0.1",
       RUNNER_INSTANCE_ID: instance,
@@ -79,6 +79,10 @@ describe("session-runner main", () => {
         ? true
         : undefined,
     );
+    const url = /"url":"(http:[^"]+)"/.exec(output())?.[1];
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/session_runner_leases_held\{[^}]*\} 1/);
+    expect(metrics).toMatch(/session_runner_bots\{state="qr"[^}]*\} 1/);
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     expect((await exited)[0]).toBe(0);

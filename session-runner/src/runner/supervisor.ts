@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   scanEveryMs: number;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
   onlyTenants?: readonly string[];
+  /** Every state change of every session this instance runs (metrics). */
+  onSessionState?: (bot: BotRef, state: string) => void;
   random?: () => number;
 }
 
@@ -72,6 +74,13 @@ export class Supervisor {
 
   get running(): ReadonlyMap<string, Running> {
     return this.#running;
+  }
+
+  /** How many of this instance's bots are in each connection state. */
+  countByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { session } of this.#running.values()) counts.set(session.state, (counts.get(session.state) ?? 0) + 1);
+    return counts;
   }
 
   start(): void {
@@ -156,6 +165,8 @@ export class Supervisor {
         backoff,
         connect: { getMessage: async () => undefined, cachedGroupMetadata: async () => undefined },
       });
+      const onState = this.#options.onSessionState;
+      if (onState) session.onState((state) => onState(bot, state));
       const running: Running = { lease, session, watchdog: undefined };
       this.#running.set(key(bot), running);
       this.#arm(key(bot), running);
