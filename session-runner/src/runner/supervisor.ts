@@ -67,6 +67,7 @@ export class Supervisor {
   readonly #starting = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
   #stopping = false;
+  #scanning = false;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -97,7 +98,9 @@ export class Supervisor {
 
   /** One pass: stop what should not run, then claim what should, within capacity. */
   async scan(): Promise<void> {
-    if (this.#stopping) return;
+    // A slow scan (claims are sequential) must not be overtaken by the next tick's.
+    if (this.#stopping || this.#scanning) return;
+    this.#scanning = true;
     const { db, capacity, logger } = this.#options;
     try {
       const queries = this.#options.onlyTenants
@@ -131,6 +134,8 @@ export class Supervisor {
       }
     } catch (error) {
       logger.error({ err: error }, "scan failed");
+    } finally {
+      this.#scanning = false;
     }
   }
 
