@@ -1,28 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
-import { AccessCache, AccessService, BotService, createRefs, TenantService } from "@whatsdex/core";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { runnerEnv, runnerMain, tenantWithBots } from "./support/fleet.ts";
 
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const firebase = testFirebase();
 afterAll(() => firebase.close());
 
 /** The real entry point, as Cloud Run starts it (from source: Node 24 strips the types). */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", main], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "test",
-      TRACE_EXPORTER: "none",
-      FIRESTORE_EMULATOR_HOST: requireEnv("FIRESTORE_EMULATOR_HOST"),
-      GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
-      METADATA_SERVER_DETECTION: "none",
-      // The emulator is shared by every test file: never touch another test's bots.
-      RUNNER_TENANTS: uniqueId("no-tenant"),
-      ...env,
-    },
+  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", runnerMain], {
+    env: runnerEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -52,17 +40,10 @@ describe("session-runner main", () => {
   });
 
   it("connects this instance's bots and gives them back on SIGTERM", async () => {
-    const refs = createRefs(firebase.firestore);
-    const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
-    const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Runner test" });
-    const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
-      principal,
+    const {
       tenantId,
-      "bots:write",
-    );
-    const bots = new BotService(refs, { allowSimulator: true });
-    const { id: botId } = await bots.create(access, { name: "sim", transport: "simulator" });
-    await bots.connect(access, botId, { method: "qr" });
+      botIds: [botId],
+    } = await tenantWithBots(firebase.firestore, 1);
     const instance = uniqueId("runner");
 
     const { child, output } = start({

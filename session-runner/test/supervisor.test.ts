@@ -1,45 +1,17 @@
 import { randomBytes } from "node:crypto";
-import {
-  AccessCache,
-  AccessService,
-  BotService,
-  createKeyring,
-  createRefs,
-  LeaseStore,
-  TenantService,
-} from "@whatsdex/core";
+import { createKeyring, LeaseStore } from "@whatsdex/core";
 import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { Supervisor } from "../src/runner/supervisor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { tenantWithBots } from "./support/fleet.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
 const logger = pino({ level: "silent" });
 const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
-
-/** A tenant on the business plan with `count` bots that want to run, made through the real services. */
-async function tenantWithBots(count: number) {
-  const refs = createRefs(db);
-  const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
-  const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Fleet" });
-  await refs.tenant(tenantId).update({ plan: "business" });
-  const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
-    principal,
-    tenantId,
-    "bots:write",
-  );
-  const bots = new BotService(refs, { allowSimulator: true });
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const { id } = await bots.create(access, { name: `bot ${i}`, transport: "simulator" });
-    await bots.connect(access, id, { method: "qr" });
-    ids.push(id);
-  }
-  return { tenantId, botIds: ids };
-}
 
 function supervisor(instanceId: string, capacity: number, whatsapp: SimulatedWhatsApp, tenantId: string) {
   return new Supervisor({
@@ -60,7 +32,7 @@ function supervisor(instanceId: string, capacity: number, whatsapp: SimulatedWha
 
 describe("supervisor", () => {
   it("shares bots within capacity, takes over a crashed instance's bots, never two sockets for one bot", async () => {
-    const { tenantId, botIds } = await tenantWithBots(10);
+    const { tenantId, botIds } = await tenantWithBots(db, 10);
     const mine = (s: Supervisor) => [...s.running.keys()].filter((k) => k.startsWith(`${tenantId}/`));
     const [simA, simB] = [new SimulatedWhatsApp(), new SimulatedWhatsApp()];
     const a = supervisor(uniqueId("runner-a"), 6, simA, tenantId);
@@ -112,7 +84,7 @@ describe("supervisor", () => {
   });
 
   it("stops and releases a bot whose desired state turns to stopped", async () => {
-    const { tenantId, botIds } = await tenantWithBots(1);
+    const { tenantId, botIds } = await tenantWithBots(db, 1);
     const sim = new SimulatedWhatsApp();
     const s = supervisor(uniqueId("runner"), 5, sim, tenantId);
     s.start();

@@ -1,17 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
-import { AccessCache, AccessService, BotService, createRefs, TenantService } from "@whatsdex/core";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { runnerEnv, runnerMain, tenantWithBots } from "./support/fleet.ts";
 
 /**
  * Two real runner processes share 20 simulated bots; one is killed with SIGKILL. The survivor must
  * take every bot within the lease TTL plus the takeover grace, a scan and claiming time — and at no
  * instant may both processes hold a socket for the same bot (checked from both processes' logs).
  */
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const firebase = testFirebase();
 const children: ChildProcess[] = [];
 afterAll(async () => {
@@ -27,14 +25,8 @@ const CLAIM_BOUND_MS = 3_000;
 const logLine = z.object({ time: z.string(), botId: z.string().optional(), event: z.string().optional() }).loose();
 
 function runner(id: string, tenantId: string, capacity: number) {
-  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", main], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "test",
-      TRACE_EXPORTER: "none",
-      FIRESTORE_EMULATOR_HOST: requireEnv("FIRESTORE_EMULATOR_HOST"),
-      GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
-      METADATA_SERVER_DETECTION: "none",
+  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", runnerMain], {
+    env: runnerEnv({
       PORT: "0",
       HOST: "127.0.0.1",
       RUNNER_INSTANCE_ID: id,
@@ -43,7 +35,7 @@ function runner(id: string, tenantId: string, capacity: number) {
       LEASE_TTL_MS: String(TTL_MS),
       LEASE_TAKEOVER_GRACE_MS: String(GRACE_MS),
       RUNNER_SCAN_MS: String(SCAN_MS),
-    },
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -83,22 +75,7 @@ describe("two runner processes", () => {
   it("hands a SIGKILLed instance's bots to the other, never with two sockets for one bot", {
     timeout: 90_000,
   }, async () => {
-    const refs = createRefs(firebase.firestore);
-    const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
-    const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Takeover" });
-    await refs.tenant(tenantId).update({ plan: "enterprise" });
-    const access = await new AccessService(refs, new AccessCache({ ttlMs: 0 })).require(
-      principal,
-      tenantId,
-      "bots:write",
-    );
-    const bots = new BotService(refs, { allowSimulator: true });
-    const botIds: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const { id } = await bots.create(access, { name: `bot ${i}`, transport: "simulator" });
-      await bots.connect(access, id, { method: "qr" });
-      botIds.push(id);
-    }
+    const { tenantId, botIds } = await tenantWithBots(firebase.firestore, 20, "enterprise");
     const owners = async () =>
       Promise.all(
         botIds.map(async (b) =>
