@@ -80,6 +80,7 @@ export { createRefs, type Refs } from "./firestore/refs.ts";
 export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
 export { type FirestoreProbe, firestoreProbe } from "./health/firestore-probe.ts";
 export {
+  type AcquireResult,
   type BotRef,
   type HeldLease,
   type LeaseDoc,

@@ -15,8 +15,8 @@ import {
   projectIdFrom,
   startTracing,
 } from "@whatsdex/core";
-import { Counter, Gauge } from "prom-client";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
+import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { startRunner } from "./server.ts";
 import { baileysTransport } from "./transport/baileys-transport.ts";
@@ -47,11 +47,6 @@ const runner = await startRunner({
 });
 
 const firebase = createFirebase({ projectId });
-const reconnects = new Counter({
-  name: "session_runner_reconnects_total",
-  help: "Times a bot's connection went into reconnecting.",
-  registers: [runner.metrics.registry],
-});
 const { keys, activeKeyId } = authStateKeys(env);
 const supervisor = new Supervisor({
   db: firebase.firestore,
@@ -69,28 +64,10 @@ const supervisor = new Supervisor({
   renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
-  onSessionState: (_bot, state) => {
-    if (state === "reconnecting") reconnects.inc();
-  },
+  events: sessionMetrics(runner.metrics.registry).events,
 });
-new Gauge({
-  name: "session_runner_leases_held",
-  help: "Bots this instance holds the lease of.",
-  registers: [runner.metrics.registry],
-  collect() {
-    this.set(supervisor.running.size);
-  },
-});
-new Gauge({
-  name: "session_runner_bots",
-  help: "This instance's bots by connection state.",
-  labelNames: ["state"] as const,
-  registers: [runner.metrics.registry],
-  collect() {
-    this.reset();
-    for (const [state, count] of supervisor.countByState()) this.set({ state }, count);
-  },
-});
+supervisorGauges(runner.metrics.registry, supervisor);
+runner.health.reportBots(() => supervisor.health());
 supervisor.start();
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -60,10 +60,22 @@ describe("session-runner main", () => {
         ? true
         : undefined,
     );
+    const outbox = firebase.firestore.collection(`tenants/${tenantId}/bots/${botId}/outbox`);
+    await waitFor("the queued connect command to be done", async () =>
+      (await outbox.get()).docs.every((doc) => doc.get("status") === "done") ? true : undefined,
+    );
     const url = /"url":"(http:[^"]+)"/.exec(output())?.[1];
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/session_runner_leases_held\{[^}]*\} 1/);
     expect(metrics).toMatch(/session_runner_bots\{state="qr"[^}]*\} 1/);
+    // The connect command queued with the bot was picked up from its outbox.
+    expect(metrics).toMatch(/session_runner_outbox_lag_seconds_count\{[^}]*kind="connect"[^}]*\} 1/);
+    expect(metrics).toMatch(/session_runner_decrypt_failures_total\{[^}]*\} 0/);
+    const status = await (await fetch(`${url}/status`)).json();
+    expect(status).toEqual({
+      instanceId: instance,
+      bots: [{ tenantId, botId, state: "qr", generation: 1, msSinceServerFrame: expect.any(Number) }],
+    });
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     expect((await exited)[0]).toBe(0);

@@ -44,7 +44,7 @@ describe("supervisor", () => {
       const live = (s: Supervisor, sim: SimulatedWhatsApp) =>
         new Set(
           [...s.running]
-            .filter(([, running]) => sim.liveSockets.some((socket) => socket === running.session.socket))
+            .filter(([, running]) => sim.liveSockets.some((socket) => socket === running.runtime.session.socket))
             .map(([bot]) => bot),
         );
       const inB = live(b, simB);

@@ -173,17 +173,26 @@ describe("simulator", () => {
     }
   });
 
-  it("answers group metadata from the runner's cache first", async () => {
-    const whatsapp = new SimulatedWhatsApp();
+  it("a group send asks the runner's cache first and queries WhatsApp only on a miss, as Baileys does", async () => {
+    const { whatsapp, options, simulated, events } = await unlinked();
+    simulated.on("creds.update", (update) => Object.assign(options.auth.creds, update));
+    simulated.link("6281234567890");
+    await events.until((u) => u.connection === "close");
     const group: GroupMetadata = { id: "120363000000000000@g.us", subject: "Team", participants: [], owner: undefined };
     whatsapp.addGroup(group);
-    const options = await connectOptions();
-    const socket = whatsapp.transport().connect(options);
-    expect((await socket.groupMetadata(group.id)).subject).toBe("Team");
-    const cached = whatsapp
-      .transport()
-      .connect({ ...options, cachedGroupMetadata: async () => ({ ...group, subject: "Cached" }) });
-    expect((await cached.groupMetadata(group.id)).subject).toBe("Cached");
-    await expect(socket.groupMetadata("1@g.us")).rejects.toThrow();
+    const uncached = whatsapp.transport().connect(options);
+    await record(uncached).until((u) => u.connection === "open");
+    await uncached.sendMessage(group.id, { text: "one" });
+    expect(whatsapp.groupMetadataQueries).toBe(1);
+    expect((await uncached.groupMetadata(group.id)).subject).toBe("Team");
+    expect(whatsapp.groupMetadataQueries).toBe(2);
+    await expect(uncached.groupMetadata("1@g.us")).rejects.toThrow(/item-not-found/);
+    uncached.end();
+
+    const cached = whatsapp.transport().connect({ ...options, cachedGroupMetadata: async () => group });
+    await record(cached).until((u) => u.connection === "open");
+    await cached.sendMessage(group.id, { text: "two" });
+    // Unchanged: the failed lookup above was the third query; the cached send made none.
+    expect(whatsapp.groupMetadataQueries).toBe(3);
   });
 });

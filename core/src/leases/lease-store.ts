@@ -31,6 +31,11 @@ export interface HeldLease extends BotRef {
   expiresAt: Date;
 }
 
+export type AcquireResult =
+  | { kind: "acquired"; lease: HeldLease }
+  /** Another owner holds it; it cannot be taken before `until` (its expiry plus the takeover grace). */
+  | { kind: "held"; owner: string; until: Date };
+
 export class LeaseLostError extends Error {
   constructor(lease: BotRef & { generation: number }, reason: string) {
     super(`Lease on ${lease.tenantId}/${lease.botId} (generation ${lease.generation}) is lost: ${reason}`);
@@ -78,22 +83,40 @@ export class LeaseStore {
    * A new holder gets the next generation.
    */
   async acquire(bot: BotRef, owner: string): Promise<HeldLease | undefined> {
+    const attempt = await this.tryAcquire(bot, owner);
+    return attempt.kind === "acquired" ? attempt.lease : undefined;
+  }
+
+  /**
+   * As `acquire`, but a refusal says until when the other owner's lease protects it, so a caller
+   * polling many bots can leave this one alone until then.
+   */
+  async tryAcquire(bot: BotRef, owner: string): Promise<AcquireResult> {
     const ref = this.ref(bot);
     // A plain read first: polling a held lease must not take transaction locks that delay the
     // holder's own renewals.
-    if (this.#heldByOther((await ref.get()).data(), owner, this.#now())) return undefined;
-    return this.#db.runTransaction(async (tx) => {
+    const seen = (await ref.get()).data();
+    if (seen && this.#heldByOther(seen, owner, this.#now())) return this.#held(seen);
+    return this.#db.runTransaction(async (tx): Promise<AcquireResult> => {
       const current = (await tx.get(ref)).data();
       const now = this.#now();
-      if (this.#heldByOther(current, owner, now)) return undefined;
+      if (current && this.#heldByOther(current, owner, now)) return this.#held(current);
       const generation =
         current?.owner === owner && current.expiresAt.toMillis() > now
           ? current.generation
           : (current?.generation ?? 0) + 1;
       const expiresAt = Timestamp.fromMillis(now + this.#ttlMs);
       tx.set(ref, { owner, generation, expiresAt, acquiredAt: Timestamp.fromMillis(now) });
-      return { ...bot, owner, generation, expiresAt: expiresAt.toDate() };
+      return { kind: "acquired", lease: { ...bot, owner, generation, expiresAt: expiresAt.toDate() } };
     });
+  }
+
+  #held(current: LeaseDoc): AcquireResult {
+    return {
+      kind: "held",
+      owner: current.owner ?? "",
+      until: new Date(current.expiresAt.toMillis() + this.#graceMs),
+    };
   }
 
   /** Extends a held lease, or throws LeaseLostError if it is no longer ours at this generation. */

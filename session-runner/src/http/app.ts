@@ -11,7 +11,7 @@ export interface RunnerHttpDeps {
   instanceId: string;
 }
 
-/** The runner's own HTTP surface: `/healthz` for Cloud Run's probes, `/metrics` for Prometheus. */
+/** The runner's own HTTP surface: `/healthz` for Cloud Run's probes, `/status` per bot, `/metrics` for Prometheus. */
 export function createRunnerApp(deps: RunnerHttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
@@ -38,6 +38,12 @@ export function createRunnerApp(deps: RunnerHttpDeps): Express {
         instanceId: deps.instanceId,
         uptimeSeconds: Math.round((Date.now() - deps.health.startedAt) / 1000),
       });
+  });
+
+  // Per bot: connection state and time since the server last answered. Cloud Run keeps this service
+  // internal; nothing here is a secret, but it lists tenants, so it is not for the public internet.
+  app.get("/status", (_req, res) => {
+    res.set("Cache-Control", "no-store").json({ instanceId: deps.instanceId, bots: deps.health.bots });
   });
 
   app.get("/metrics", async (_req, res, next) => {

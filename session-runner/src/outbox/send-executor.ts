@@ -1,5 +1,5 @@
 import type { HeldLease, OutboxItem, OutboxService, WriteFence } from "@whatsdex/core";
-import { DisconnectReason } from "baileys";
+import { DisconnectReason, type WAMessage } from "baileys";
 import type { Logger } from "pino";
 import { statusCodeOf } from "../transport/disconnect.ts";
 import type { TransportSocket } from "../transport/transport.ts";
@@ -18,6 +18,8 @@ export interface SendExecutorOptions {
   logger: Logger;
   /** Longer than this and the outcome counts as unknown (the claim's deadline is the backstop). */
   sendTimeoutMs: number;
+  /** What went out, for the bot's recent-message store (retries re-encrypt from it). */
+  onSent?: (message: WAMessage | undefined) => void;
 }
 
 export type SendOutcome = "sent" | "failed" | "indeterminate" | "skipped";
@@ -68,10 +70,11 @@ export class SendExecutor {
     });
     try {
       const content = { text: item.content.text };
-      await Promise.race([
+      const sent = await Promise.race([
         socket.sendMessage(item.to, content, item.messageId ? { messageId: item.messageId } : {}),
         timeout,
       ]);
+      this.#options.onSent?.(sent);
     } finally {
       clearTimeout(timer);
     }

@@ -1,5 +1,6 @@
 import {
   authStateCollectionPath,
+  type BotDoc,
   type BotRef,
   botDocSchema,
   collections,
@@ -7,15 +8,23 @@ import {
   type Keyring,
   type LeaseStore,
   leaseFence,
+  OutboxService,
   zodConverter,
 } from "@whatsdex/core";
-import type { Firestore } from "firebase-admin/firestore";
+import { generateMessageIDV2 } from "baileys";
+import type { Firestore, Query } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { PersonStore } from "../identity/person-store.ts";
+import type { BotHealth } from "../lifecycle/health.ts";
+import { CommandExecutor } from "../outbox/command-executor.ts";
+import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
+import { SendExecutor } from "../outbox/send-executor.ts";
 import type { BackoffOptions } from "../sessions/backoff.ts";
-import { BotSession } from "../sessions/bot-session.ts";
+import type { LinkMethod } from "../sessions/bot-session.ts";
 import { StatusWriter } from "../sessions/status-writer.ts";
 import type { Transport } from "../transport/transport.ts";
+import { BotRuntime, type RuntimeEvents } from "./bot-runtime.ts";
 
 export interface SupervisorOptions {
   db: Firestore;
@@ -36,38 +45,61 @@ export interface SupervisorOptions {
    * take the bot once it expires, plus the store's takeover grace).
    */
   expirySafetyMs: number;
-  /** How often bots that want to run are looked for. */
+  /** How often claims are retried (bots held elsewhere, capacity freed); changes are seen at once. */
   scanEveryMs: number;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
   onlyTenants?: readonly string[];
-  /** Every state change of every session this instance runs (metrics). */
-  onSessionState?: (bot: BotRef, state: string) => void;
+  /** A send with no answer for this long is recorded as indeterminate. */
+  sendTimeoutMs?: number;
+  /** How long a queued message waits for a disconnected bot before it fails. */
+  sendMaxWaitMs?: number;
+  /** Every state change of every session this instance runs, and what its bots report (metrics). */
+  events?: RuntimeEvents & { sessionState?: (bot: BotRef, state: string) => void };
   random?: () => number;
 }
 
 interface Running {
   lease: HeldLease;
-  session: BotSession;
+  runtime: BotRuntime;
   /** Fires just before the lease runs out; every successful renewal pushes it back. */
   watchdog: NodeJS.Timeout | undefined;
 }
 
 const botConverter = zodConverter(botDocSchema);
 const key = (bot: BotRef) => `${bot.tenantId}/${bot.botId}`;
+/** Changes to the wanted set are acted on after a short random delay, so instances do not claim in lockstep. */
+const CHANGE_JITTER_MS = 250;
+
+function linkOf(bot: BotDoc): LinkMethod {
+  return bot.connectMethod === "pairing_code" && bot.phoneNumber
+    ? { method: "pairing_code", phoneNumber: bot.phoneNumber }
+    : { method: "qr" };
+}
 
 /**
- * Keeps this instance's share of the bots connected: claims bots whose desired state is `running`
- * by lease, up to `capacity`, with jitter so that instances starting together (a deploy) do not
- * take bots in lockstep; renews every lease well before it expires and ends a bot's socket the
- * moment its lease is lost; stops (without logging out) and releases bots that should no longer run.
+ * Keeps this instance's share of the bots connected: follows (by snapshot listener) the bots whose
+ * desired state is `running`, claims them by lease up to `capacity` in random order with jitter so
+ * that instances starting together (a deploy) do not take bots in lockstep; renews every lease well
+ * before it expires and ends a bot's socket the moment its lease is lost; stops and releases bots
+ * that should no longer run, settling their outbox first; and settles the outbox of stopped bots
+ * nobody holds (a logout queued while no runner had the bot).
  */
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #running = new Map<string, Running>();
   readonly #starting = new Set<string>();
+  /** The bots that want to run, as the listeners last saw them. */
+  readonly #wanted = new Map<string, { bot: BotRef; doc: BotDoc }>();
+  /** Bots another instance holds, and until when its lease protects them: no lease read before then. */
+  readonly #heldElsewhere = new Map<string, number>();
+  #unsubscribers: Array<() => void> = [];
   #timers: NodeJS.Timeout[] = [];
+  #changeTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #scanning = false;
+  #rescan = false;
+  /** The first pass waits a random part of the scan interval: a fleet of fresh instances spreads out. */
+  #firstPass = true;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -80,105 +112,265 @@ export class Supervisor {
   /** How many of this instance's bots are in each connection state. */
   countByState(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const { session } of this.#running.values()) counts.set(session.state, (counts.get(session.state) ?? 0) + 1);
+    for (const { runtime } of this.#running.values()) {
+      const state = runtime.session.state;
+      counts.set(state, (counts.get(state) ?? 0) + 1);
+    }
     return counts;
   }
 
+  /** Every held bot, for `/status`. */
+  health(): BotHealth[] {
+    return [...this.#running.values()].map(({ lease, runtime }) => ({
+      ...runtime.bot,
+      state: runtime.session.state,
+      generation: lease.generation,
+      msSinceServerFrame: runtime.msSinceServerFrame ?? null,
+    }));
+  }
+
+  /** The longest time since any open bot's server last sent a frame (health), in ms. */
+  oldestServerFrameMs(): number | undefined {
+    let oldest: number | undefined;
+    for (const { runtime } of this.#running.values()) {
+      const age = runtime.session.state === "open" ? runtime.msSinceServerFrame : undefined;
+      if (age !== undefined && (oldest === undefined || age > oldest)) oldest = age;
+    }
+    return oldest;
+  }
+
+  #queries(): Query[] {
+    const { db, onlyTenants } = this.#options;
+    const sources = onlyTenants
+      ? onlyTenants.map((t) => db.collection(`${collections.tenants}/${t}/${collections.bots}`))
+      : [db.collectionGroup(collections.bots)];
+    return sources.map((q) => q.where("desiredState", "==", "running"));
+  }
+
   start(): void {
-    const { scanEveryMs, renewEveryMs } = this.#options;
-    const random = this.#options.random ?? Math.random;
-    // The first scan waits a random part of the interval: a fleet of fresh instances spreads out.
-    const first = setTimeout(() => void this.scan(), Math.round(random() * scanEveryMs));
-    this.#timers.push(
-      first,
-      setInterval(() => void this.scan(), scanEveryMs),
-    );
+    const { scanEveryMs, renewEveryMs, logger } = this.#options;
+    for (const query of this.#queries()) {
+      const unsubscribe = query.withConverter(botConverter).onSnapshot(
+        (snapshot) => {
+          for (const change of snapshot.docChanges()) {
+            const tenantId = change.doc.ref.parent.parent?.id;
+            if (!tenantId) continue;
+            const bot = { tenantId, botId: change.doc.id };
+            if (change.type === "removed") this.#wanted.delete(key(bot));
+            else this.#wanted.set(key(bot), { bot, doc: change.doc.data() });
+          }
+          this.#changed();
+        },
+        (error) => logger.error({ err: error }, "listener on wanted bots failed"),
+      );
+      this.#unsubscribers.push(unsubscribe);
+    }
+    this.#timers.push(setInterval(() => void this.scan(), scanEveryMs));
     this.#timers.push(setInterval(() => void this.renew(), renewEveryMs));
   }
 
-  /** One pass: stop what should not run, then claim what should, within capacity. */
+  #changed(): void {
+    if (this.#stopping || this.#changeTimer) return;
+    const random = this.#options.random ?? Math.random;
+    const spread = this.#firstPass ? this.#options.scanEveryMs : CHANGE_JITTER_MS;
+    this.#firstPass = false;
+    this.#changeTimer = setTimeout(
+      () => {
+        this.#changeTimer = undefined;
+        void this.scan();
+      },
+      Math.round(random() * spread),
+    );
+  }
+
+  /** One pass: stop what should not run, claim what should (within capacity), settle orphaned outboxes. */
   async scan(): Promise<void> {
-    // A slow scan (claims are sequential) must not be overtaken by the next tick's.
-    if (this.#stopping || this.#scanning) return;
+    if (this.#stopping) return;
+    // A slow scan (claims are sequential) must not be overtaken; a change meanwhile gets a pass after it.
+    if (this.#scanning) {
+      this.#rescan = true;
+      return;
+    }
     this.#scanning = true;
-    const { db, capacity, logger } = this.#options;
     try {
-      const queries = this.#options.onlyTenants
-        ? this.#options.onlyTenants.map((t) => db.collection(`${collections.tenants}/${t}/${collections.bots}`))
-        : [db.collectionGroup(collections.bots)];
-      const snapshots = await Promise.all(
-        queries.map((q) => q.where("desiredState", "==", "running").withConverter(botConverter).get()),
-      );
-      const wantedKeys = new Set<string>();
-      for (const doc of snapshots.flatMap((snapshot) => snapshot.docs)) {
-        const tenantId = doc.ref.parent.parent?.id;
-        if (!tenantId) continue;
-        const bot = { tenantId, botId: doc.id };
-        wantedKeys.add(key(bot));
-        if (this.#stopping) return;
-        if (this.#running.has(key(bot)) || this.#starting.has(key(bot))) continue;
-        if (this.#running.size + this.#starting.size >= capacity) continue;
-        const data = doc.data();
-        const transport = this.#options.transports[data.transport];
-        if (!transport) continue;
-        await this.#claim(
-          transport,
-          bot,
-          data.connectMethod === "pairing_code" && data.phoneNumber
-            ? { method: "pairing_code", phoneNumber: data.phoneNumber }
-            : { method: "qr" },
-        );
-      }
-      for (const [name, running] of this.#running) {
-        if (!wantedKeys.has(name)) await this.#release(name, running, "desired state is stopped");
-      }
+      do {
+        this.#rescan = false;
+        await this.#pass();
+      } while (this.#rescan && !this.#stopping);
     } catch (error) {
-      logger.error({ err: error }, "scan failed");
+      this.#options.logger.error({ err: error }, "scan failed");
     } finally {
       this.#scanning = false;
     }
   }
 
-  async #claim(
-    transport: Transport,
-    bot: BotRef,
-    link: { method: "qr" } | { method: "pairing_code"; phoneNumber: string },
-  ): Promise<void> {
-    const { db, leases, instanceId, keyring, logger, backoff } = this.#options;
-    this.#starting.add(key(bot));
+  async #pass(): Promise<void> {
+    const { capacity, transports } = this.#options;
+    const random = this.#options.random ?? Math.random;
+    for (const [name, running] of this.#running) {
+      if (!this.#wanted.has(name)) await this.#release(name, running, "desired state is stopped", { wanted: false });
+    }
+    const now = Date.now();
+    const candidates = [...this.#wanted.values()].filter(({ bot, doc }) => {
+      const name = key(bot);
+      if (this.#running.has(name) || this.#starting.has(name) || !transports[doc.transport]) return false;
+      return (this.#heldElsewhere.get(name) ?? 0) <= now;
+    });
+    // Random order: instances scanning together go after different bots first.
+    for (let i = candidates.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [candidates[i], candidates[j]] = [
+        candidates[j] as (typeof candidates)[number],
+        candidates[i] as (typeof candidates)[number],
+      ];
+    }
+    for (const { bot, doc } of candidates) {
+      if (this.#stopping || this.#running.size + this.#starting.size >= capacity) break;
+      const transport = transports[doc.transport];
+      if (transport) await this.#claim(transport, bot, linkOf(doc));
+    }
+    await this.#settleOrphans();
+  }
+
+  async #claim(transport: Transport, bot: BotRef, link: LinkMethod): Promise<void> {
+    const { db, leases, instanceId, keyring, logger, backoff, events } = this.#options;
+    const name = key(bot);
+    this.#starting.add(name);
     try {
-      const lease = await leases.acquire(bot, instanceId);
-      if (!lease) return;
+      const attempt = await leases.tryAcquire(bot, instanceId);
+      if (attempt.kind === "held") {
+        this.#heldElsewhere.set(name, attempt.until.getTime());
+        return;
+      }
+      this.#heldElsewhere.delete(name);
+      const lease = attempt.lease;
       const fence = leaseFence(leases, lease);
-      const auth = await loadFirestoreAuthState({
-        db,
-        collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
-        keyring,
-        fence,
-      });
+      const [auth, people] = await Promise.all([
+        loadFirestoreAuthState({
+          db,
+          collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
+          keyring,
+          fence,
+        }),
+        PersonStore.load({ db, tenantId: bot.tenantId, botId: bot.botId, fence }),
+      ]);
       // Stopping began while the bot was being taken: give it straight back, start nothing.
       if (this.#stopping) {
         await leases.release(lease);
         return;
       }
-      const session = new BotSession({
-        transport,
+      const sessionState = events?.sessionState;
+      const runtime = new BotRuntime({
+        db,
+        bot,
+        lease,
+        fence,
         auth,
-        status: new StatusWriter(db, bot, fence),
-        logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
+        people,
+        transport,
         link,
+        logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
         backoff,
-        connect: { getMessage: async () => undefined, cachedGroupMetadata: async () => undefined },
+        sendTimeoutMs: this.#options.sendTimeoutMs ?? 30_000,
+        sendMaxWaitMs: this.#options.sendMaxWaitMs ?? 5 * 60_000,
+        events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
       });
-      const onState = this.#options.onSessionState;
-      if (onState) session.onState((state) => onState(bot, state));
-      const running: Running = { lease, session, watchdog: undefined };
-      this.#running.set(key(bot), running);
-      this.#arm(key(bot), running);
-      session.start();
+      const running: Running = { lease, runtime, watchdog: undefined };
+      this.#running.set(name, running);
+      this.#arm(name, running);
       logger.info({ ...bot, generation: lease.generation }, "bot claimed");
+      await runtime.start();
+    } catch (error) {
+      logger.error({ err: error, bot: name }, "could not start the bot");
+      const running = this.#running.get(name);
+      if (running) await this.#drop(name, running, "start failed");
     } finally {
-      this.#starting.delete(key(bot));
+      this.#starting.delete(name);
+    }
+  }
+
+  /**
+   * A stopped bot nobody holds may still have commands queued (a logout while its runner was down)
+   * or messages that will now never go: take its lease briefly and settle them.
+   */
+  async #settleOrphans(): Promise<void> {
+    const { db, leases, instanceId, keyring, logger } = this.#options;
+    const snapshot = await db
+      .collectionGroup(collections.outbox)
+      .where("kind", "in", ["disconnect", "logout"])
+      .where("status", "in", ["pending", "processing"])
+      .limit(50)
+      .get();
+    const bots = new Map<string, BotRef>();
+    for (const doc of snapshot.docs) {
+      const botRef = doc.ref.parent.parent;
+      const tenantId = botRef?.parent.parent?.id;
+      if (!botRef || !tenantId) continue;
+      if (this.#options.onlyTenants && !this.#options.onlyTenants.includes(tenantId)) continue;
+      const bot = { tenantId, botId: botRef.id };
+      const name = key(bot);
+      if (this.#wanted.has(name) || this.#running.has(name) || this.#starting.has(name)) continue;
+      if ((this.#heldElsewhere.get(name) ?? 0) > Date.now()) continue;
+      bots.set(name, bot);
+    }
+    for (const [name, bot] of bots) {
+      if (this.#stopping) return;
+      const attempt = await leases.tryAcquire(bot, instanceId);
+      if (attempt.kind === "held") {
+        this.#heldElsewhere.set(name, attempt.until.getTime());
+        continue;
+      }
+      const lease = attempt.lease;
+      const fence = leaseFence(leases, lease);
+      try {
+        const outbox = new OutboxService(db, { newMessageId: () => generateMessageIDV2(), deadlineMs: 60_000 });
+        const status = new StatusWriter(db, bot, fence);
+        const botLogger = logger.child({ tenantId: bot.tenantId, botId: bot.botId });
+        const commands = new CommandExecutor({
+          outbox,
+          lease,
+          fence,
+          logger: botLogger,
+          handlers: {
+            connect: async () => undefined,
+            disconnect: () => status.write("stopped", { reason: "disconnected from the dashboard" }),
+            logout: async () => {
+              const auth = await loadFirestoreAuthState({
+                db,
+                collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
+                keyring,
+                fence,
+              });
+              await auth.clear();
+              await status.write("logged_out", { reason: "logged out from the dashboard" });
+            },
+          },
+        });
+        const consumer = new OutboxConsumer({
+          db,
+          outbox,
+          lease,
+          fence,
+          commands,
+          sends: new SendExecutor({
+            outbox,
+            lease,
+            fence,
+            session: { state: "stopped", socket: undefined },
+            logger: botLogger,
+            sendTimeoutMs: 1,
+          }),
+          logger: botLogger,
+          isOpen: () => false,
+          maxWaitMs: 0,
+        });
+        await consumer.drainStopped();
+        botLogger.info("settled the outbox of a stopped bot");
+      } catch (error) {
+        logger.warn({ err: error, bot: name }, "could not settle a stopped bot's outbox");
+      } finally {
+        await leases.release(lease);
+      }
     }
   }
 
@@ -214,24 +406,31 @@ export class Supervisor {
   async #drop(name: string, running: Running, reason: string): Promise<void> {
     clearTimeout(running.watchdog);
     if (this.#running.get(name) === running) this.#running.delete(name);
-    await running.session.stop(reason);
+    await running.runtime.stop(reason, { wanted: true });
   }
 
-  async #release(name: string, running: Running, reason: string): Promise<void> {
+  async #release(name: string, running: Running, reason: string, options: { wanted: boolean }): Promise<void> {
     clearTimeout(running.watchdog);
     this.#running.delete(name);
-    await running.session.stop(reason);
+    await running.runtime.stop(reason, options);
     await this.#options.leases.release(running.lease);
   }
 
   /** SIGTERM: stop claiming, end every socket, give every lease back. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#quiet();
+    await Promise.allSettled(
+      [...this.#running].map(([name, running]) => this.#release(name, running, "instance stopping", { wanted: true })),
+    );
+  }
+
+  #quiet(): void {
+    for (const unsubscribe of this.#unsubscribers) unsubscribe();
+    this.#unsubscribers = [];
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers = [];
-    await Promise.allSettled(
-      [...this.#running].map(([name, running]) => this.#release(name, running, "instance stopping")),
-    );
+    clearTimeout(this.#changeTimer);
   }
 
   /**
@@ -240,11 +439,10 @@ export class Supervisor {
    */
   abandon(): void {
     this.#stopping = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
+    this.#quiet();
     for (const running of this.#running.values()) {
       clearTimeout(running.watchdog);
-      running.session.socket?.end();
+      running.runtime.abandon();
     }
     this.#running.clear();
   }

@@ -9,13 +9,17 @@ import type { BotState, StatusWriter } from "./status-writer.ts";
 const FIRST_QR_MS = 60_000;
 const LATER_QR_MS = 20_000;
 const PAIRING_CODE_MS = 180_000;
+/** A logout tells WhatsApp to unlink the device; if it cannot answer in time the credentials go anyway. */
+const LOGOUT_TIMEOUT_MS = 5_000;
+
+export type LinkMethod = { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
 
 export interface BotSessionOptions {
   transport: Transport;
   auth: FirestoreAuthState;
   status: StatusWriter;
   logger: Logger;
-  link: { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
+  link: LinkMethod;
   backoff: BackoffOptions;
   connect: Omit<ConnectOptions, "auth" | "logger">;
 }
@@ -31,6 +35,7 @@ export interface BotSessionOptions {
 export class BotSession {
   readonly #options: BotSessionOptions;
   readonly #backoff: Backoff;
+  #link: LinkMethod;
   #socket: TransportSocket | undefined;
   #state: BotState = "stopped";
   #stopped = false;
@@ -39,9 +44,11 @@ export class BotSession {
   #pairingRequested = false;
   #writes: Promise<void> = Promise.resolve();
   readonly #listeners = new Set<(state: BotState) => void>();
+  readonly #socketListeners = new Set<(socket: TransportSocket) => void>();
 
   constructor(options: BotSessionOptions) {
     this.#options = options;
+    this.#link = options.link;
     this.#backoff = new Backoff(options.backoff);
   }
 
@@ -58,15 +65,73 @@ export class BotSession {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Each new socket, once the session's own listeners are on it: where identity, groups and messages hook in. */
+  onSocket(listener: (socket: TransportSocket) => void): () => void {
+    this.#socketListeners.add(listener);
+    return () => this.#socketListeners.delete(listener);
+  }
+
   start(): void {
     this.#stopped = false;
     this.#connect();
   }
 
+  /**
+   * A connect request from the dashboard. A connected bot stays as it is; one that is linking
+   * starts again with the requested method (a pairing code for another number, say); one that
+   * stopped (logged out, refused, replaced, disconnected) tries again.
+   */
+  connect(link: LinkMethod): void {
+    const sameLink =
+      link.method === this.#link.method &&
+      (link.method === "qr" || (this.#link.method === "pairing_code" && this.#link.phoneNumber === link.phoneNumber));
+    this.#link = link;
+    if (this.#state === "open" || (sameLink && !this.#stopped && this.#state !== "reconnecting")) return;
+    clearTimeout(this.#timer);
+    this.#backoff.opened();
+    this.start();
+  }
+
+  /**
+   * The dashboard's logout: WhatsApp is told to unlink this device (when connected), then the
+   * credentials are deleted whatever WhatsApp answered, so the number must be linked again.
+   */
+  async logout(): Promise<void> {
+    const socket = this.#socket;
+    const wasOpen = this.#state === "open";
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#socket = undefined;
+    if (socket && wasOpen) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        socket.logout(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, LOGOUT_TIMEOUT_MS);
+        }),
+      ])
+        .catch((error: unknown) => this.#options.logger.warn({ err: error }, "WhatsApp did not confirm the logout"))
+        .finally(() => clearTimeout(timer));
+    }
+    this.#end(socket);
+    await this.#options.auth.clear();
+    await this.#set("logged_out", { reason: "logged out from the dashboard" });
+  }
+
   /** Ends the socket and any pending reconnect; the session keeps its credentials. */
   async stop(reason = "stopped"): Promise<void> {
+    // Already halted (logged out, refused, replaced, disconnected): keep the state that says why.
+    if (this.#stopped) {
+      await this.#writes;
+      return;
+    }
     this.#halt();
     await this.#set("stopped", { reason }).catch((error: unknown) => this.#lost(error));
+  }
+
+  /** Ends the socket and any reconnect without writing anything (a simulated crash). */
+  abandon(): void {
+    this.#halt();
   }
 
   #halt(): void {
@@ -114,10 +179,11 @@ export class BotSession {
       }
       if (update.connection === "close") void this.#onClose(classifyDisconnect(update.lastDisconnect?.error));
     });
+    for (const listener of this.#socketListeners) listener(socket);
   }
 
   async #onQr(socket: TransportSocket, qr: string): Promise<void> {
-    const { link } = this.#options;
+    const link = this.#link;
     if (link.method === "pairing_code") {
       if (this.#pairingRequested) return;
       this.#pairingRequested = true;

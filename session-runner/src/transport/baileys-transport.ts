@@ -15,6 +15,7 @@ export function baileysTransport(
         logger: options.logger,
         getMessage: options.getMessage,
         cachedGroupMetadata: options.cachedGroupMetadata,
+        ...(options.msgRetryCounterCache ? { msgRetryCounterCache: options.msgRetryCounterCache } : {}),
         // Keep the phone's notifications: the bot is not the user's active client.
         markOnlineOnConnect: false,
         syncFullHistory: false,
@@ -23,6 +24,9 @@ export function baileysTransport(
       return {
         on: (event, listener) => {
           socket.ev.on(event, listener);
+        },
+        onFrame: (listener) => {
+          socket.ws.on("frame", () => listener());
         },
         sendMessage: (jid, content, sendOptions) => socket.sendMessage(jid, content, sendOptions),
         requestPairingCode: (phoneNumber) => socket.requestPairingCode(phoneNumber),

@@ -4,7 +4,9 @@ import {
   type AnyMessageContent,
   DisconnectReason,
   type GroupMetadata,
+  type GroupParticipant,
   generateWAMessage,
+  type ParticipantAction,
   proto,
   type WAMessage,
   type WAMessageKey,
@@ -36,6 +38,8 @@ export class SimulatedWhatsApp {
   readonly #sockets = new Set<SimulatedSocket>();
   readonly #groups = new Map<string, GroupMetadata>();
   #nextQr = 0;
+  /** Group metadata queries received: what WhatsApp rate-limits, and what caching must keep low. */
+  groupMetadataQueries = 0;
 
   transport(): Transport {
     return { connect: (options) => this.#connect(options) };
@@ -72,6 +76,7 @@ export class SimulatedSocket implements TransportSocket {
   readonly #server: SimulatedWhatsApp;
   readonly #options: ConnectOptions;
   readonly #events = new EventEmitter();
+  readonly #frameListeners: Array<() => void> = [];
   #state: "new" | "connecting" | "qr" | "open" | "closed" = "new";
   #pairing: { code: string; phoneNumber: string } | undefined;
 
@@ -96,8 +101,20 @@ export class SimulatedSocket implements TransportSocket {
     this.#events.on(event, listener);
   }
 
+  onFrame(listener: () => void): void {
+    this.#frameListeners.push(listener);
+  }
+
+  /** The server answers a keep-alive (or sends anything): the socket's liveness signal. */
+  frame(): void {
+    if (this.closed) return;
+    for (const listener of this.#frameListeners) listener();
+  }
+
   #emit<E extends TransportEvent>(event: E, data: TransportEvents[E]): void {
-    if (!this.closed || event === "connection.update") this.#events.emit(event, data);
+    if (this.closed && event !== "connection.update") return;
+    this.frame();
+    this.#events.emit(event, data);
   }
 
   start(): void {
@@ -158,12 +175,42 @@ export class SimulatedSocket implements TransportSocket {
     return delivered;
   }
 
+  /** A message this device could not decrypt, as Baileys hands it on: a CIPHERTEXT stub. */
+  deliverUndecryptable(key: WAMessageKey, error = "Bad MAC"): WAMessage {
+    return this.deliver({
+      key,
+      messageTimestamp: Math.floor(Date.now() / 1000),
+      messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT,
+      messageStubParameters: [error],
+    });
+  }
+
+  /** Someone changes a group's participants: the server's copy changes and the event arrives. */
+  changeParticipants(groupJid: string, participants: GroupParticipant[], action: ParticipantAction): void {
+    const group = this.#server.group(groupJid);
+    if (!group) throw new Error(`no group ${groupJid}`);
+    const ids = new Set(participants.map((p) => p.id));
+    const rest = group.participants.filter((p) => !ids.has(p.id));
+    const next =
+      action === "remove"
+        ? rest
+        : action === "add"
+          ? [...rest, ...participants.map((p) => ({ ...p, admin: null }))]
+          : group.participants.map((p) =>
+              ids.has(p.id) ? { ...p, admin: action === "promote" ? ("admin" as const) : null } : p,
+            );
+    this.#server.addGroup({ ...group, participants: next, size: next.length });
+    this.#emit("group-participants.update", { id: groupJid, author: "", participants, action });
+  }
+
   async sendMessage(
     jid: string,
     content: AnyMessageContent,
     options: SendOptions = {},
   ): Promise<WAMessage | undefined> {
     if (this.#state !== "open") throw new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed });
+    // As Baileys does: a group send needs the participant list, from the cache or else a query.
+    if (jid.endsWith("@g.us") && !(await this.#options.cachedGroupMetadata(jid))) await this.groupMetadata(jid);
     const userJid = this.creds.me?.id ?? "0@s.whatsapp.net";
     const message = await generateWAMessage(jid, content, {
       userJid,
@@ -174,14 +221,17 @@ export class SimulatedSocket implements TransportSocket {
       upload: async () => ({ mediaUrl: "https://mmg.whatsapp.net/simulated", directPath: "/simulated" }),
     });
     this.sent.push({ jid, message });
+    this.frame();
     return message;
   }
 
+  /** Always a query, as in Baileys (whose cache is consulted only on the send path). */
   async groupMetadata(jid: string): Promise<GroupMetadata> {
-    const cached = await this.#options.cachedGroupMetadata(jid);
-    const metadata = cached ?? this.#server.group(jid);
+    if (this.#state !== "open") throw new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed });
+    this.#server.groupMetadataQueries += 1;
+    const metadata = this.#server.group(jid);
     if (!metadata) throw new Boom("item-not-found", { statusCode: 404 });
-    return metadata;
+    return structuredClone(metadata);
   }
 
   async logout(): Promise<void> {

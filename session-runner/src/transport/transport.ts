@@ -1,11 +1,9 @@
 import type {
   AnyMessageContent,
-  AuthenticationCreds,
   AuthenticationState,
-  ConnectionState,
-  Contact,
+  BaileysEventMap,
+  CacheStore,
   GroupMetadata,
-  LIDMapping,
   proto,
   WAMessage,
   WAMessageKey,
@@ -17,13 +15,17 @@ import type { Logger } from "pino";
  * in-process simulator (development and tests). The event payloads are Baileys' own types, so the
  * runner's handlers cannot tell them apart.
  */
-export interface TransportEvents {
-  "connection.update": Partial<ConnectionState>;
-  "creds.update": Partial<AuthenticationCreds>;
-  "messages.upsert": { messages: WAMessage[]; type: "notify" | "append" };
-  "lid-mapping.update": LIDMapping;
-  "contacts.upsert": Contact[];
-}
+export type TransportEvents = Pick<
+  BaileysEventMap,
+  | "connection.update"
+  | "creds.update"
+  | "messages.upsert"
+  | "lid-mapping.update"
+  | "contacts.upsert"
+  | "groups.upsert"
+  | "groups.update"
+  | "group-participants.update"
+>;
 
 export type TransportEvent = keyof TransportEvents;
 
@@ -36,6 +38,8 @@ export interface SendOptions {
 /** One connection attempt. A closed socket never reopens: reconnecting means a new socket. */
 export interface TransportSocket {
   on<E extends TransportEvent>(event: E, listener: (data: TransportEvents[E]) => void): void;
+  /** Every frame the server sends (keep-alive answers included): the liveness signal behind health. */
+  onFrame(listener: () => void): void;
   sendMessage(jid: string, content: AnyMessageContent, options?: SendOptions): Promise<WAMessage | undefined>;
   /** Digits only; valid only after the first QR event (earlier, WhatsApp answers 428). */
   requestPairingCode(phoneNumber: string): Promise<string>;
@@ -52,6 +56,8 @@ export interface ConnectOptions {
   getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
   /** Group metadata the runner has cached, so group sends do not hit rate limits. */
   cachedGroupMetadata(jid: string): Promise<GroupMetadata | undefined>;
+  /** Retry counters that outlive one socket, so a retry storm across a reconnect still ends. */
+  msgRetryCounterCache?: CacheStore;
 }
 
 export interface Transport {

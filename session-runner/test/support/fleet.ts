@@ -41,5 +41,5 @@ export async function tenantWithBots(db: Firestore, count: number, plan: PlanId 
     await bots.connect(access, id, { method: "qr" });
     botIds.push(id);
   }
-  return { tenantId, botIds };
+  return { tenantId, botIds, access, bots };
 }

@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Supervisor, SupervisorOptions } from "../runner/supervisor.ts";
+
+/** What the supervisor's bots report, counted in `registry`; pass `events` to the supervisor. */
+export function sessionMetrics(registry: Registry): { events: NonNullable<SupervisorOptions["events"]> } {
+  const reconnects = new Counter({
+    name: "session_runner_reconnects_total",
+    help: "Times a bot's connection went into reconnecting.",
+    registers: [registry],
+  });
+  const decryptFailures = new Counter({
+    name: "session_runner_decrypt_failures_total",
+    help: "Incoming messages this instance's bots could not decrypt (Bad MAC, no session, …).",
+    registers: [registry],
+  });
+  const outboxLag = new Histogram({
+    name: "session_runner_outbox_lag_seconds",
+    help: "Time from an outbox item being queued to its runner picking it up, by kind.",
+    labelNames: ["kind"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  return {
+    events: {
+      sessionState: (_bot, state) => {
+        if (state === "reconnecting") reconnects.inc();
+      },
+      decryptFailure: () => decryptFailures.inc(),
+      outboxPickup: (kind, lagSeconds) => outboxLag.observe({ kind }, Math.max(0, lagSeconds)),
+    },
+  };
+}
+
+/** Gauges read from the supervisor at scrape time. */
+export function supervisorGauges(registry: Registry, supervisor: Supervisor): void {
+  new Gauge({
+    name: "session_runner_leases_held",
+    help: "Bots this instance holds the lease of.",
+    registers: [registry],
+    collect() {
+      this.set(supervisor.running.size);
+    },
+  });
+  new Gauge({
+    name: "session_runner_bots",
+    help: "This instance's bots by connection state.",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [state, count] of supervisor.countByState()) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: "session_runner_oldest_server_frame_seconds",
+    help: "Among open bots, the longest time since WhatsApp's server last sent anything (keep-alives answer every 30 s).",
+    registers: [registry],
+    collect() {
+      this.set((supervisor.oldestServerFrameMs() ?? 0) / 1000);
+    },
+  });
+}

@@ -1,0 +1,227 @@
+import type { BotRef, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
+import { OutboxService } from "@whatsdex/core";
+import { generateMessageIDV2, proto, type WAMessage } from "baileys";
+import type { Firestore } from "firebase-admin/firestore";
+import type { Logger } from "pino";
+import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { GroupCache } from "../groups/group-cache.ts";
+import type { PersonStore } from "../identity/person-store.ts";
+import { CommandExecutor } from "../outbox/command-executor.ts";
+import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
+import { SendExecutor } from "../outbox/send-executor.ts";
+import type { BackoffOptions } from "../sessions/backoff.ts";
+import { BotSession, type LinkMethod } from "../sessions/bot-session.ts";
+import { lruCacheStore } from "../sessions/cache-store.ts";
+import { RecentMessages } from "../sessions/recent-messages.ts";
+import { StatusWriter } from "../sessions/status-writer.ts";
+import type { Transport, TransportSocket } from "../transport/transport.ts";
+
+/** What the runtime reports to the instance's metrics. */
+export interface RuntimeEvents {
+  state?: (state: string) => void;
+  decryptFailure?: () => void;
+  outboxPickup?: (kind: OutboxItem["kind"], lagSeconds: number) => void;
+}
+
+export interface BotRuntimeOptions {
+  db: Firestore;
+  bot: BotRef;
+  lease: HeldLease;
+  fence: WriteFence;
+  auth: FirestoreAuthState;
+  people: PersonStore;
+  transport: Transport;
+  link: LinkMethod;
+  logger: Logger;
+  backoff: BackoffOptions;
+  /** A send with no answer for this long counts as indeterminate. */
+  sendTimeoutMs: number;
+  /** How long a message waits for a disconnected bot before it fails. */
+  sendMaxWaitMs: number;
+  events?: RuntimeEvents;
+  now?: () => number;
+}
+
+/** Kept small on purpose: one runner holds hundreds of bots (see docs/benchmarks). */
+const RECENT_MESSAGES = { max: 256, maxBytes: 256 * 1024, ttlMs: 60 * 60_000 };
+const GROUPS = { max: 200, ttlMs: 10 * 60_000 };
+const RETRY_COUNTERS = { max: 1_000, ttlMs: 60 * 60_000 };
+/** Identity changes are written in batches, not per message. */
+const PEOPLE_FLUSH_MS = 15_000;
+
+/** A decrypt failure reaches us as a CIPHERTEXT stub; "absent from node" is an unencrypted placeholder, not a failure. */
+function isDecryptFailure(message: WAMessage): boolean {
+  return (
+    message.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT &&
+    message.messageStubParameters?.[0] !== "Message absent from node"
+  );
+}
+
+/**
+ * Everything one owned bot needs while this instance holds its lease: the connection state
+ * machine, its outbox, its identity store, group metadata and recent sends (for Baileys' retries),
+ * wired to each new socket. The supervisor creates one per claimed bot and stops it before the
+ * lease is given back.
+ */
+export class BotRuntime {
+  readonly bot: BotRef;
+  readonly session: BotSession;
+  readonly people: PersonStore;
+  readonly groups: GroupCache;
+  readonly recent: RecentMessages;
+  readonly #options: BotRuntimeOptions;
+  readonly #consumer: OutboxConsumer;
+  readonly #now: () => number;
+  #lastFrameAt: number | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: BotRuntimeOptions) {
+    const { db, bot, lease, fence, auth, logger } = options;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.bot = bot;
+    this.people = options.people;
+    this.recent = new RecentMessages(RECENT_MESSAGES);
+    this.groups = new GroupCache({
+      ...GROUPS,
+      fetch: (jid) => {
+        const socket = this.session.socket;
+        if (!socket) return Promise.reject(new Error("the bot is not connected"));
+        return socket.groupMetadata(jid).then((metadata) => {
+          this.people.observeContacts(metadata.participants);
+          return metadata;
+        });
+      },
+    });
+    this.session = new BotSession({
+      transport: options.transport,
+      auth,
+      status: new StatusWriter(db, bot, fence),
+      logger,
+      link: options.link,
+      backoff: options.backoff,
+      connect: {
+        getMessage: async (key) => this.recent.get(key),
+        // Read-through: a miss is fetched once and kept, instead of Baileys querying on every group send.
+        cachedGroupMetadata: (jid) => this.groups.get(jid).catch(() => undefined),
+        msgRetryCounterCache: lruCacheStore(RETRY_COUNTERS),
+      },
+    });
+    this.session.onSocket((socket) => this.#wire(socket));
+    this.session.onState((state) => {
+      options.events?.state?.(state);
+      if (state === "open") this.#consumer.kick();
+    });
+
+    const outbox = new OutboxService(db, {
+      newMessageId: () => generateMessageIDV2(auth.state.creds.me?.id),
+      deadlineMs: options.sendTimeoutMs * 2,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const sends = new SendExecutor({
+      outbox,
+      lease,
+      fence,
+      session: this.session,
+      logger,
+      sendTimeoutMs: options.sendTimeoutMs,
+      onSent: (message) => this.recent.remember(message),
+    });
+    const commands = new CommandExecutor({
+      outbox,
+      lease,
+      fence,
+      logger,
+      handlers: {
+        connect: async (item) => {
+          this.session.connect(
+            item.method === "pairing_code" && item.phoneNumber
+              ? { method: "pairing_code", phoneNumber: item.phoneNumber }
+              : { method: "qr" },
+          );
+        },
+        disconnect: () => this.session.stop("disconnected from the dashboard"),
+        logout: () => this.session.logout(),
+      },
+    });
+    this.#consumer = new OutboxConsumer({
+      db,
+      outbox,
+      lease,
+      fence,
+      sends,
+      commands,
+      logger,
+      isOpen: () => this.session.state === "open",
+      maxWaitMs: options.sendMaxWaitMs,
+      ...(options.events?.outboxPickup ? { onPickup: options.events.outboxPickup } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+  }
+
+  /** Time since the server last sent anything on the current connection; undefined before the first frame. */
+  get msSinceServerFrame(): number | undefined {
+    return this.#lastFrameAt === undefined ? undefined : this.#now() - this.#lastFrameAt;
+  }
+
+  async start(): Promise<void> {
+    this.session.start();
+    this.#flushTimer = setInterval(() => void this.flushPeople(), PEOPLE_FLUSH_MS);
+    await this.#consumer.start();
+  }
+
+  async flushPeople(): Promise<void> {
+    await this.people.flush().catch((error: unknown) => {
+      // A deposed owner's flush is refused by the fence; the next owner learns the same people again.
+      this.#options.logger.debug({ err: error }, "identity flush failed");
+    });
+  }
+
+  /**
+   * Ends the bot's work here. `wanted: false` (its desired state is stopped) also settles its
+   * outbox first: remaining commands run (a logout still logs out) and unsent messages fail.
+   */
+  async stop(reason: string, { wanted }: { wanted: boolean }): Promise<void> {
+    clearInterval(this.#flushTimer);
+    await this.#consumer.stop();
+    if (!wanted) {
+      await this.#consumer.drainStopped().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error }, "could not settle the outbox of a stopped bot");
+      });
+    }
+    await this.session.stop(reason);
+    await this.flushPeople();
+  }
+
+  /** As a crash would leave it: the socket gone, nothing written, no timer left. */
+  abandon(): void {
+    clearInterval(this.#flushTimer);
+    void this.#consumer.stop();
+    this.session.abandon();
+  }
+
+  #wire(socket: TransportSocket): void {
+    const { events } = this.#options;
+    this.#lastFrameAt = undefined;
+    socket.onFrame(() => {
+      if (this.session.socket === socket) this.#lastFrameAt = this.#now();
+    });
+    socket.on("messages.upsert", ({ messages }) => {
+      for (const message of messages) {
+        if (isDecryptFailure(message)) events?.decryptFailure?.();
+        this.people.observeMessageKey(message.key, message.pushName);
+      }
+    });
+    socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));
+    socket.on("contacts.upsert", (contacts) => this.people.observeContacts(contacts));
+    socket.on("groups.upsert", (groups) => {
+      this.groups.upsert(groups);
+      for (const group of groups) this.people.observeContacts(group.participants);
+    });
+    socket.on("groups.update", (updates) => this.groups.update(updates));
+    socket.on("group-participants.update", (update) => {
+      this.groups.participants(update);
+      this.people.observeContacts(update.participants);
+    });
+  }
+}
