@@ -94,20 +94,24 @@ async function measureInterleaved(tasks: BenchTasks, timeMs: number): Promise<Me
 
 async function runSuite(suite: BenchSuite): Promise<boolean> {
   const { tasks, teardown, facts } = await suite.setup();
-  let measured: Measured;
+  let measured: Measured = new Map();
   try {
     const timeMs = suite.timeMs ?? 1_500;
-    measured =
-      suite.mode === "interleaved" ? await measureInterleaved(tasks, timeMs) : await measureBatches(tasks, timeMs);
+    if (Object.keys(tasks).length > 0) {
+      measured =
+        suite.mode === "interleaved" ? await measureInterleaved(tasks, timeMs) : await measureBatches(tasks, timeMs);
+    }
   } finally {
     await teardown?.();
   }
-  const base = measured.get(suite.baseline);
-  if (!base) throw new Error(`${suite.name}: baseline "${suite.baseline}" is not one of its tasks`);
+  const base = suite.baseline === undefined ? undefined : measured.get(suite.baseline);
+  if (measured.size > 0 && !base)
+    throw new Error(`${suite.name}: baseline "${suite.baseline}" is not one of its tasks`);
 
   let failed = false;
-  console.log(`\n${suite.name}: ${suite.description} (baseline: ${suite.baseline})`);
-  const rows = [...measured].map(([name, { ops, p99 }]) => {
+  console.log(`\n${suite.name}: ${suite.description}${base ? ` (baseline: ${suite.baseline})` : ""}`);
+  const rows = [...measured].flatMap(([name, { ops, p99 }]) => {
+    if (!base) return [];
     const ratio = ops / base.ops;
     const min = suite.minRatio?.[name];
     const ok = min === undefined || ratio >= min;
@@ -127,17 +131,27 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
     };
   });
   const observed = facts?.() ?? {};
-  for (const [name, value] of Object.entries(observed)) console.log(`  ${name}: ${round(value, 3)}`);
+  for (const [name, value] of Object.entries(observed)) {
+    const limit = suite.factLimits?.[name];
+    const ok =
+      !limit || ((limit.min === undefined || value >= limit.min) && (limit.max === undefined || value <= limit.max));
+    if (!ok) failed = true;
+    const bounds = limit
+      ? `  (${[limit.min !== undefined ? `min ${limit.min}` : "", limit.max !== undefined ? `max ${limit.max}` : ""].filter(Boolean).join(", ")} ${ok ? "ok" : "FAILED"})`
+      : "";
+    console.log(`  ${name}: ${round(value, 3)}${bounds}`);
+  }
   const report = {
     suite: suite.name,
     description: suite.description,
-    baseline: suite.baseline,
+    baseline: suite.baseline ?? null,
     mode: suite.mode ?? "batches",
     measuredAt: new Date().toISOString(),
     node: process.version,
     cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
     rows,
     facts: observed,
+    factLimits: suite.factLimits ?? {},
   };
   writeFileSync(join(ROOT, "docs", "benchmarks", `${suite.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return failed;

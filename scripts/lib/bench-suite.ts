@@ -9,8 +9,8 @@ export type BenchTasks = Record<string, () => unknown>;
 export interface BenchSuite {
   name: string;
   description: string;
-  /** Name of the task the others are compared with. */
-  baseline: string;
+  /** Name of the task the others are compared with; absent for a suite that only reports facts (memory). */
+  baseline?: string;
   /** Emulators the suite talks to; `npm run bench` starts them and sets their variables first. */
   needs?: readonly EmulatorName[];
   /** Builds the tasks (each call is one unit of work, often a batch) and what they need. */
@@ -30,4 +30,6 @@ export interface BenchSuite {
   mode?: "batches" | "interleaved";
   /** The least throughput ratio (task / baseline) each task must reach; the run fails below it. */
   minRatio?: Record<string, number>;
+  /** Bounds on facts (ratios the suite computed within its own run); the run fails outside them. */
+  factLimits?: Record<string, { min?: number; max?: number }>;
 }

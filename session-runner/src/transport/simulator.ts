@@ -26,6 +26,7 @@ export interface SentMessage {
   message: WAMessage;
 }
 
+const MAX_SENT = 1_000;
 const CROCKFORD = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 
 /**
@@ -47,7 +48,7 @@ export class SimulatedWhatsApp {
 
   /** Sockets not yet closed, oldest first. */
   get liveSockets(): SimulatedSocket[] {
-    return [...this.#sockets].filter((socket) => !socket.closed);
+    return [...this.#sockets];
   }
 
   addGroup(metadata: GroupMetadata): void {
@@ -56,6 +57,11 @@ export class SimulatedWhatsApp {
 
   group(jid: string): GroupMetadata | undefined {
     return this.#groups.get(jid);
+  }
+
+  /** A closed socket is forgotten: a long `npm run dev` must not keep every connection it ever made. */
+  closed(socket: SimulatedSocket): void {
+    this.#sockets.delete(socket);
   }
 
   nextQr(): string {
@@ -72,6 +78,7 @@ export class SimulatedWhatsApp {
 }
 
 export class SimulatedSocket implements TransportSocket {
+  /** The most recent sends (bounded, as the simulator also runs for days under `npm run dev`). */
   readonly sent: SentMessage[] = [];
   readonly #server: SimulatedWhatsApp;
   readonly #options: ConnectOptions;
@@ -221,6 +228,7 @@ export class SimulatedSocket implements TransportSocket {
       upload: async () => ({ mediaUrl: "https://mmg.whatsapp.net/simulated", directPath: "/simulated" }),
     });
     this.sent.push({ jid, message });
+    if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);
     this.frame();
     return message;
   }
@@ -246,6 +254,7 @@ export class SimulatedSocket implements TransportSocket {
   end(error?: Error): void {
     if (this.closed) return;
     this.#state = "closed";
+    this.#server.closed(this);
     this.#events.emit("connection.update", {
       connection: "close",
       lastDisconnect: {
