@@ -1,0 +1,102 @@
+import type { GroupMetadata, WAMessage } from "baileys";
+import { describe, expect, it } from "vitest";
+import { GroupCache } from "../src/groups/group-cache.ts";
+import { lruCacheStore } from "../src/sessions/cache-store.ts";
+import { RecentMessages } from "../src/sessions/recent-messages.ts";
+
+const group = (participants: GroupMetadata["participants"]): GroupMetadata => ({
+  id: "120363000000000009@g.us",
+  subject: "Shop",
+  owner: undefined,
+  participants,
+});
+
+describe("group metadata cache", () => {
+  it("asks WhatsApp once for concurrent misses, and again only after a failure", async () => {
+    let calls = 0;
+    let fail = true;
+    const cache = new GroupCache({
+      max: 10,
+      ttlMs: 60_000,
+      fetch: async () => {
+        calls += 1;
+        if (fail) throw new Error("rate-overlimit");
+        return group([]);
+      },
+    });
+    await expect(Promise.all([cache.get("g"), cache.get("g")])).rejects.toThrow("rate-overlimit");
+    expect(calls).toBe(1);
+    fail = false;
+    const [a, b] = await Promise.all([cache.get("g"), cache.get("g")]);
+    expect(a).toBe(b);
+    await cache.get("g");
+    expect(calls).toBe(2);
+    expect(cache.queries).toBe(2);
+  });
+
+  it("applies participant and subject changes, and drops what it cannot apply", async () => {
+    const cache = new GroupCache({ max: 10, ttlMs: 60_000, fetch: async () => group([]) });
+    const id = "120363000000000009@g.us";
+    cache.upsert([
+      group([
+        { id: "100000000001@lid", phoneNumber: "6281000000001@s.whatsapp.net", admin: "admin" },
+        { id: "100000000002@lid", admin: null },
+      ]),
+    ]);
+    // The same person named by phone number instead of LID is still matched.
+    cache.participants({
+      id,
+      action: "demote",
+      participants: [{ id: "6281000000001@s.whatsapp.net", phoneNumber: "6281000000001@s.whatsapp.net" }],
+    });
+    cache.participants({ id, action: "remove", participants: [{ id: "100000000002@lid" }] });
+    cache.update([{ id, subject: "Shop (closed)" }]);
+    expect(cache.cached(id)).toMatchObject({
+      subject: "Shop (closed)",
+      size: 1,
+      participants: [{ id: "100000000001@lid", admin: null }],
+    });
+    cache.participants({ id, action: "modify", participants: [{ id: "100000000001@lid" }] });
+    expect(cache.cached(id)).toBeUndefined();
+    // An update for a group not cached creates nothing half-known.
+    cache.update([{ id: "other@g.us", subject: "x" }]);
+    expect(cache.cached("other@g.us")).toBeUndefined();
+  });
+});
+
+describe("recent messages (getMessage)", () => {
+  const sent = (id: string, text: string): WAMessage => ({
+    key: { remoteJid: "6289000000000@s.whatsapp.net", id, fromMe: true },
+    message: { conversation: text },
+  });
+
+  it("returns what was sent by chat and id, within its count and byte bounds", () => {
+    const recent = new RecentMessages({ max: 3, maxBytes: 10_000, ttlMs: 60_000 });
+    for (let i = 0; i < 5; i++) recent.remember(sent(`M${i}`, `text ${i}`));
+    expect(recent.size).toBe(3);
+    expect(recent.get({ remoteJid: "6289000000000@s.whatsapp.net", id: "M4" })).toEqual({ conversation: "text 4" });
+    expect(recent.get({ remoteJid: "6289000000000@s.whatsapp.net", id: "M0" })).toBeUndefined();
+    expect(recent.get({ remoteJid: "other@s.whatsapp.net", id: "M4" })).toBeUndefined();
+
+    const small = new RecentMessages({ max: 100, maxBytes: 200, ttlMs: 60_000 });
+    for (let i = 0; i < 10; i++) small.remember(sent(`B${i}`, "x".repeat(60)));
+    expect(small.bytes).toBeLessThanOrEqual(200);
+    expect(small.size).toBeLessThan(10);
+    // Nothing to keep: no key id, or no content.
+    small.remember(undefined);
+    small.remember({ key: { remoteJid: "a@s.whatsapp.net" }, message: { conversation: "no id" } });
+  });
+
+  it("retry counters outlive a socket and stay bounded", () => {
+    const store = lruCacheStore({ max: 2, ttlMs: 60_000 });
+    store.set("a", 1);
+    store.set("b", 2);
+    store.set("c", 3);
+    expect(store.get<number>("a")).toBeUndefined();
+    expect(store.get<number>("c")).toBe(3);
+    store.del("c");
+    expect(store.get<number>("c")).toBeUndefined();
+    store.flushAll();
+    expect(store.get<number>("b")).toBeUndefined();
+  });
+});
