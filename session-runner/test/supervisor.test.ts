@@ -13,11 +13,17 @@ afterAll(() => firebase.close());
 const logger = pino({ level: "silent" });
 const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 
-function supervisor(instanceId: string, capacity: number, whatsapp: SimulatedWhatsApp, tenantId: string) {
+function supervisor(
+  instanceId: string,
+  capacity: number,
+  whatsapp: SimulatedWhatsApp,
+  tenantId: string,
+  ttlMs = 1_500,
+) {
   return new Supervisor({
     onlyTenants: [tenantId],
     db,
-    leases: new LeaseStore(db, { ttlMs: 1_500, takeoverGraceMs: 300 }),
+    leases: new LeaseStore(db, { ttlMs, takeoverGraceMs: 300 }),
     instanceId,
     capacity,
     transports: { simulator: whatsapp.transport() },
@@ -93,14 +99,40 @@ describe("supervisor", () => {
         s.running.has(`${tenantId}/${botIds[0]}`) ? true : undefined,
       );
       await db.doc(`tenants/${tenantId}/bots/${botIds[0]}`).update({ desiredState: "stopped" });
-      await waitFor("the bot to be released", async () =>
-        s.running.has(`${tenantId}/${botIds[0]}`) ? undefined : true,
+      const lease = db.doc(`tenants/${tenantId}/bots/${botIds[0]}/lease/current`);
+      await waitFor("the lease to be released", async () =>
+        (await lease.get()).get("owner") === null ? true : undefined,
       );
+      expect(s.running.has(`${tenantId}/${botIds[0]}`)).toBe(false);
       expect(sim.liveSockets).toHaveLength(0);
-      const lease = (await db.doc(`tenants/${tenantId}/bots/${botIds[0]}/lease/current`).get()).data();
-      expect(lease?.owner).toBeNull();
     } finally {
       await s.stop();
+    }
+  });
+
+  it("takes a gracefully released bot at once, not when the lease it saw would have expired", async () => {
+    const { tenantId, botIds } = await tenantWithBots(db, 2);
+    const mine = (s: Supervisor) => [...s.running.keys()].filter((k) => k.startsWith(`${tenantId}/`));
+    // A 60 s lease: waiting for expiry would take far longer than the test allows.
+    const a = supervisor(uniqueId("runner-a"), 5, new SimulatedWhatsApp(), tenantId, 60_000);
+    const b = supervisor(uniqueId("runner-b"), 5, new SimulatedWhatsApp(), tenantId, 60_000);
+    try {
+      a.start();
+      await waitFor("runner-a to hold both bots", async () => (mine(a).length === 2 ? true : undefined));
+      b.start();
+      // runner-b has looked at both leases and seen them held.
+      await b.scan();
+      expect(mine(b)).toEqual([]);
+      const stoppedAt = Date.now();
+      await a.stop();
+      await waitFor("runner-b to take both bots", async () => (mine(b).length === 2 ? true : undefined), {
+        timeoutMs: 5_000,
+      });
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      expect(new Set(mine(b))).toEqual(new Set(botIds.map((id) => `${tenantId}/${id}`)));
+    } finally {
+      await b.stop();
+      a.abandon();
     }
   });
 });

@@ -130,12 +130,18 @@ export class LeaseStore {
     });
   }
 
-  /** Gives the lease up (keeping the generation, which must never repeat). Not ours: nothing to do. */
-  async release(lease: HeldLease): Promise<void> {
+  /**
+   * Gives the lease up (keeping the generation, which must never repeat). Not ours: nothing to do.
+   * `alongside` runs in the same transaction, for a change that must become visible exactly when the
+   * lease is free.
+   */
+  async release(lease: HeldLease, alongside?: (tx: Transaction) => Promise<void>): Promise<void> {
     const ref = this.ref(lease);
     await this.#db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (current?.owner !== lease.owner || current.generation !== lease.generation) return;
+      // Reads and writes of its own, committed with the release or not at all (reads come first).
+      await alongside?.(tx);
       tx.set(ref, {
         owner: null,
         generation: current.generation,

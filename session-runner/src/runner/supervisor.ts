@@ -3,6 +3,7 @@ import {
   type BotDoc,
   type BotRef,
   botDocSchema,
+  botPath,
   collections,
   type HeldLease,
   type Keyring,
@@ -12,7 +13,7 @@ import {
   zodConverter,
 } from "@whatsdex/core";
 import { generateMessageIDV2 } from "baileys";
-import type { Firestore, Query } from "firebase-admin/firestore";
+import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
 import { PersonStore } from "../identity/person-store.ts";
@@ -156,6 +157,8 @@ export class Supervisor {
             const tenantId = change.doc.ref.parent.parent?.id;
             if (!tenantId) continue;
             const bot = { tenantId, botId: change.doc.id };
+            // Any change may mean its holder let go (see #touch): look at its lease again.
+            this.#heldElsewhere.delete(key(bot));
             if (change.type === "removed") this.#wanted.delete(key(bot));
             else this.#wanted.set(key(bot), { bot, doc: change.doc.data() });
           }
@@ -413,7 +416,17 @@ export class Supervisor {
     clearTimeout(running.watchdog);
     this.#running.delete(name);
     await running.runtime.stop(reason, options);
-    await this.#options.leases.release(running.lease);
+    await this.#options.leases.release(running.lease, (tx) => this.#touch(tx, running.lease));
+  }
+
+  /**
+   * With the release, a touch of the bot document: other instances follow bot documents (not
+   * leases), so this is how they learn at once that a bot they saw held is free (a deploy's
+   * SIGTERM). The session's own last status write comes before the release and could be seen too early.
+   */
+  async #touch(tx: Transaction, bot: BotRef): Promise<void> {
+    const ref = this.#options.db.doc(botPath(bot.tenantId, bot.botId));
+    if ((await tx.get(ref)).exists) tx.update(ref, { "status.updatedAt": Timestamp.now() });
   }
 
   /** SIGTERM: stop claiming, end every socket, give every lease back. */
