@@ -67,6 +67,47 @@ describe("bot session lifecycle", () => {
     await t.session.stop();
   });
 
+  it("publishes each rotated QR code with its shorter life, and starts over with fresh codes when they run out", async () => {
+    const t = await setup();
+    t.session.start();
+    await t.state("qr");
+    const first = t.latest();
+    const firstCode = (await t.linking())?.qr?.code;
+    first?.rotateQr();
+    const second = await waitFor("the rotated QR code", async () => {
+      const qr = (await t.linking())?.qr;
+      return qr && qr.code !== firstCode ? qr : undefined;
+    });
+    // Later codes live 20 s, not 60 s.
+    expect(second.expiresAt.toMillis()).toBeLessThan(Date.now() + 25_000);
+
+    first?.expireQr();
+    const fresh = await waitFor("a new socket with a fresh QR code", async () => {
+      const qr = (await t.linking())?.qr;
+      const latest = t.latest();
+      return latest && latest !== first && qr && qr.code !== second.code ? qr : undefined;
+    });
+    expect(fresh.expiresAt.toMillis()).toBeGreaterThan(Date.now() + 50_000);
+    expect(first?.closed).toBe(true);
+    expect(t.whatsapp.liveSockets).toHaveLength(1);
+    await t.session.stop();
+  });
+
+  it("backs off on a bad session like any transient close, on a new socket", async () => {
+    const t = await setup();
+    t.session.start();
+    await linkAndOpen(t);
+    const before = t.latest();
+    before?.drop(DisconnectReason.badSession, "Bad MAC");
+    await waitFor("a new open socket", async () => {
+      const latest = t.latest();
+      return latest && latest !== before && latest.state === "open" ? true : undefined;
+    });
+    expect((await t.botDoc())?.status.state).toBe("open");
+    expect(before?.closed).toBe(true);
+    await t.session.stop();
+  });
+
   it("links by pairing code when asked to", async () => {
     const t = await setup({ method: "pairing_code", phoneNumber: "6281234567890" });
     t.session.start();

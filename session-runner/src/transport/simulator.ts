@@ -154,6 +154,18 @@ export class SimulatedSocket implements TransportSocket {
     this.#close(DisconnectReason.restartRequired, "restart required");
   }
 
+  /** WhatsApp hands out the next QR code of this connection (each lives 20 s after the first's 60 s). */
+  rotateQr(): void {
+    if (this.#state !== "qr") throw new Error(`cannot rotate the QR code of a socket in state ${this.#state}`);
+    this.#emit("connection.update", { qr: this.#server.nextQr() });
+  }
+
+  /** Nobody scanned any of the QR codes: WhatsApp closes the connection with 408, as Baileys reports it. */
+  expireQr(): void {
+    if (this.#state !== "qr") throw new Error(`cannot expire the QR codes of a socket in state ${this.#state}`);
+    this.#close(DisconnectReason.timedOut, "QR refs attempts ended");
+  }
+
   /** The phone entered this socket's pairing code. */
   enterPairingCode(code: string): void {
     if (!this.#pairing || code !== this.#pairing.code) throw new Error("wrong pairing code");
