@@ -142,6 +142,22 @@ describe("Firestore auth state", () => {
     expect(auth.stats.cacheHits).toBe(9);
   });
 
+  it("idle() waits for writes already started, so a handoff loses no key", async () => {
+    const f = await fixture();
+    const lease = await f.lease();
+    const auth = await f.open(lease);
+    // Neither is awaited: the socket started them and is now being ended.
+    void auth.state.keys.set({ "pre-key": preKeys(30) });
+    auth.state.creds.me = { id: "6281234567890:1@s.whatsapp.net" };
+    void auth.saveCreds();
+    await auth.idle();
+    expect(auth.stats.commits).toBe(2);
+    const reloaded = await f.open(lease);
+    expect(Object.keys(await reloaded.state.keys.get("pre-key", ["1", "30"]))).toEqual(["1", "30"]);
+    expect(reloaded.state.creds.me?.id).toBe("6281234567890:1@s.whatsapp.net");
+    await auth.idle();
+  });
+
   it("clears everything on logout", async () => {
     const f = await fixture();
     const auth = await f.open(await f.lease());

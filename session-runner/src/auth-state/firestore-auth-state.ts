@@ -38,6 +38,11 @@ export interface FirestoreAuthState {
   saveCreds(): Promise<void>;
   /** Logout: every credential and key of the session, deleted. */
   clear(): Promise<void>;
+  /**
+   * Settles once every write started so far has committed or failed: awaited after the socket ends
+   * and before the lease is released, so that no ratchet step is lost on a handoff.
+   */
+  idle(): Promise<void>;
   stats: Readonly<AuthStateStats>;
 }
 
@@ -51,6 +56,11 @@ type Cached = Buffer | typeof ABSENT;
 export class AuthStateWriteLimitError extends Error {}
 /** Firestore refuses larger commits; the bucketed layout keeps real sets far below this. */
 const MAX_WRITES_PER_COMMIT = 500;
+/**
+ * Per bot, and a runner holds hundreds: enough for the sessions and sender keys of active chats
+ * (~1 KB each) and the creds; pre-keys are read once per new contact and may fall out.
+ */
+const DEFAULT_CACHE_BYTES = 256 * 1024;
 
 /**
  * Baileys' auth state (creds + Signal keys) in Firestore, encrypted value by value.
@@ -65,7 +75,7 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
   const { db, collectionPath, keyring, fence } = options;
   const stats: AuthStateStats = { sets: 0, commits: 0, cacheHits: 0, cacheMisses: 0, documentReads: 0 };
   const cache = new LRUCache<string, Cached>({
-    maxSize: options.cacheBytes ?? 1_000_000,
+    maxSize: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
     sizeCalculation: (entry, key) => key.length + (entry === ABSENT ? 1 : entry.length),
   });
   const docRef = (docId: string): DocumentReference => db.doc(`${collectionPath}/${docId}`);
@@ -127,7 +137,22 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
     return found;
   }
 
-  async function set(data: SignalDataSet): Promise<void> {
+  const inflight = new Set<Promise<unknown>>();
+  function track<T>(write: Promise<T>): Promise<T> {
+    inflight.add(write);
+    const done = () => inflight.delete(write);
+    write.then(done, done);
+    return write;
+  }
+  async function idle(): Promise<void> {
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  }
+
+  function set(data: SignalDataSet): Promise<void> {
+    return track(setNow(data));
+  }
+
+  async function setNow(data: SignalDataSet): Promise<void> {
     const documentWrites = new Map<string, DocumentData | null>();
     const bucketWrites = new Map<string, Record<string, unknown>>();
     const committed: Array<{ key: string; entry: Cached }> = [];
@@ -176,7 +201,7 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
   function saveCreds(): Promise<void> {
     const next = saving.then(saveCredsNow, saveCredsNow);
     saving = next;
-    return next;
+    return track(next);
   }
 
   async function saveCredsNow(): Promise<void> {
@@ -200,5 +225,5 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
   }
 
   const state: AuthenticationState = { creds, keys: { get, set } };
-  return { state, saveCreds, clear, stats };
+  return { state, saveCreds, clear, idle, stats };
 }

@@ -190,6 +190,8 @@ export class BotRuntime {
       });
     }
     await this.session.stop(reason);
+    // Writes the socket started (a ratchet step, a creds update) land before the lease is given up.
+    await this.#options.auth.idle();
     await this.flushPeople();
   }
 
