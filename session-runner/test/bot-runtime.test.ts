@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { authStateCollectionPath, createKeyring, LeaseStore, outboxItemPath } from "@whatsdex/core";
+import { authStateCollectionPath, createKeyring, LeaseStore, outboxItemPath, pendingOutboxItem } from "@whatsdex/core";
 import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Supervisor } from "../src/runner/supervisor.ts";
@@ -11,7 +12,7 @@ import { tenantWithBots } from "./support/fleet.ts";
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
-const logger = pino({ level: "silent" });
+const logger = pino({ level: process.env.DEBUG_RUNTIME ? "debug" : "silent" });
 const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 const started: Supervisor[] = [];
 afterEach(async () => {
@@ -153,6 +154,44 @@ describe("a bot's outbox, consumed by its owner", () => {
     await waitFor("the bot document to say open", async () =>
       (await bot.botDoc())?.status.state === "open" ? true : undefined,
     );
+  });
+
+  it("finds a connect request behind a full window of waiting messages, and skips a malformed item", async () => {
+    const bot = await runningBot();
+    await bot.socket("qr");
+    const outbox = db.collection(`tenants/${bot.tenantId}/bots/${bot.botId}/outbox`);
+    const batch = db.batch();
+    const old = Timestamp.fromMillis(Date.now() - 1_000);
+    batch.set(outbox.doc("0-malformed"), { status: "pending", kind: "send", createdAt: old });
+    for (let i = 0; i < 60; i++) {
+      batch.set(outbox.doc(`wait-${String(i).padStart(2, "0")}`), {
+        ...pendingOutboxItem("apiKey:test", old),
+        kind: "send",
+        to,
+        content: { type: "text", text: `queued ${i}` },
+        messageId: null,
+      });
+    }
+    await batch.commit();
+    const command = await bot.bots.connect(bot.access, bot.botId, {
+      method: "pairing_code",
+      phoneNumber: "6281234567890",
+    });
+    await bot.itemStatus(command.outboxId, "done");
+    const code = await waitFor("a pairing code", async () => {
+      const doc = (await db.doc(`tenants/${bot.tenantId}/bots/${bot.botId}/linking/current`).get()).data();
+      return doc?.pairingCode?.code;
+    });
+    (await bot.socket("qr")).enterPairingCode(code);
+    const open = await bot.socket("open");
+    // Linked: the waiting messages go out, in order; the malformed one stays as it was.
+    await waitFor("the waiting messages to go out", async () => (open.sent.length === 60 ? true : undefined), {
+      timeoutMs: 20_000,
+    });
+    expect(
+      open.sent.map((m) => m.message.message?.extendedTextMessage?.text ?? m.message.message?.conversation),
+    ).toEqual(Array.from({ length: 60 }, (_, i) => `queued ${i}`));
+    expect((await outbox.doc("0-malformed").get()).get("status")).toBe("pending");
   });
 
   it("disconnects from the dashboard: socket ended, pending messages failed, lease released", async () => {

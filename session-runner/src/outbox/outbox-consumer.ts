@@ -7,7 +7,7 @@ import {
   type WriteFence,
   zodConverter,
 } from "@whatsdex/core";
-import type { Firestore, Query } from "firebase-admin/firestore";
+import type { Firestore, Query, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { CommandExecutor } from "./command-executor.ts";
 import type { SendExecutor } from "./send-executor.ts";
@@ -63,6 +63,18 @@ export class OutboxConsumer {
     return db.collection(outboxCollectionPath(lease.tenantId, lease.botId)).withConverter(converter);
   }
 
+  /** The items that parse; one malformed document is logged and left alone, never a stuck loop. */
+  #parse(docs: ReadonlyArray<QueryDocumentSnapshot<OutboxItem>>): Array<{ id: string; item: OutboxItem }> {
+    return docs.flatMap((doc) => {
+      try {
+        return [{ id: doc.id, item: doc.data() }];
+      } catch (error) {
+        this.#options.logger.error({ err: error, itemId: doc.id }, "outbox item does not parse; skipping it");
+        return [];
+      }
+    });
+  }
+
   /** Settles what a previous owner left half-done, then follows the pending items. */
   async start(): Promise<void> {
     await this.#recover();
@@ -73,7 +85,7 @@ export class OutboxConsumer {
       .limit(WINDOW)
       .onSnapshot(
         (snapshot) => {
-          this.#pending = snapshot.docs.map((doc) => ({ id: doc.id, item: doc.data() }));
+          this.#pending = this.#parse(snapshot.docs);
           const present = new Set(this.#pending.map(({ id }) => id));
           for (const id of this.#handled) if (!present.has(id)) this.#handled.delete(id);
           this.kick();
@@ -101,10 +113,9 @@ export class OutboxConsumer {
   async #recover(): Promise<void> {
     const { lease, sends, commands } = this.#options;
     const stale = await this.#collection().where("status", "==", "processing").get();
-    for (const doc of stale.docs) {
-      const item = doc.data();
+    for (const { id, item } of this.#parse(stale.docs)) {
       if (item.claim?.generation === lease.generation) continue;
-      await (item.kind === "send" ? sends.run(doc.id) : commands.run(doc.id));
+      await (item.kind === "send" ? sends.run(id) : commands.run(id));
     }
   }
 
@@ -135,8 +146,34 @@ export class OutboxConsumer {
       if (item.kind === "send" && !isOpen() && this.#now() - item.createdAt.toMillis() < maxWaitMs) continue;
       this.#handled.add(id);
       this.#options.onPickup?.(item.kind, (this.#now() - item.createdAt.toMillis()) / 1000);
-      await (item.kind === "send" ? sends.run(id) : commands.run(id));
+      try {
+        await (item.kind === "send" ? sends.run(id) : commands.run(id));
+      } catch (error) {
+        // Not claimed, or claimed and not finished (a failed write): a later pass tries it again
+        // (a claimed send is then settled as indeterminate, never sent twice).
+        this.#handled.delete(id);
+        throw error;
+      }
     }
+  }
+
+  /**
+   * The bot document changed (a connect request rewrites it): look for pending commands directly,
+   * in case they sit behind a full window of waiting messages.
+   */
+  async pollCommands(): Promise<void> {
+    if (this.#stopped) return;
+    const found = await this.#collection()
+      .where("status", "==", "pending")
+      .where("kind", "in", ["connect", "disconnect", "logout"])
+      .get();
+    const known = new Set(this.#pending.map(({ id }) => id));
+    const added = this.#parse(found.docs).filter(({ id }) => !known.has(id));
+    if (added.length === 0) return;
+    this.#pending = [...this.#pending, ...added].sort(
+      (a, b) => a.item.createdAt.toMillis() - b.item.createdAt.toMillis(),
+    );
+    this.kick();
   }
 
   /** Stops following the outbox; waits for the item in hand to finish. */
@@ -159,20 +196,19 @@ export class OutboxConsumer {
       .where("status", "in", ["pending", "processing"])
       .orderBy("createdAt")
       .get();
-    for (const doc of pending.docs) {
-      const item = doc.data();
+    for (const { id, item } of this.#parse(pending.docs)) {
       if (item.status === "processing" && item.claim?.generation === lease.generation) continue;
       if (item.kind === "send") {
-        const claim = await outbox.claim(lease, fence, doc.id);
+        const claim = await outbox.claim(lease, fence, id);
         if (claim.kind !== "run") continue;
-        await outbox.complete(lease, fence, doc.id, {
+        await outbox.complete(lease, fence, id, {
           status: "failed",
           error: { code: "bot_stopped", message: "The bot was stopped before this message was sent." },
         });
       } else if (item.kind === "connect") {
-        await commands.supersede(doc.id);
+        await commands.supersede(id);
       } else {
-        await commands.run(doc.id);
+        await commands.run(id);
       }
     }
   }

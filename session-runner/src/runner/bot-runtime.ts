@@ -195,6 +195,13 @@ export class BotRuntime {
     await this.flushPeople();
   }
 
+  /** Its bot document changed: a command may be waiting. */
+  botChanged(): void {
+    this.#consumer.pollCommands().catch((error: unknown) => {
+      this.#options.logger.warn({ err: error }, "could not look for pending commands");
+    });
+  }
+
   /** As a crash would leave it: the socket gone, nothing written, no timer left. */
   abandon(): void {
     clearInterval(this.#flushTimer);

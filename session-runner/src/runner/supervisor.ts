@@ -159,8 +159,25 @@ export class Supervisor {
             const bot = { tenantId, botId: change.doc.id };
             // Any change may mean its holder let go (see #touch): look at its lease again.
             this.#heldElsewhere.delete(key(bot));
-            if (change.type === "removed") this.#wanted.delete(key(bot));
-            else this.#wanted.set(key(bot), { bot, doc: change.doc.data() });
+            const before = this.#wanted.get(key(bot))?.doc;
+            if (change.type === "removed") {
+              this.#wanted.delete(key(bot));
+              continue;
+            }
+            let doc: BotDoc;
+            try {
+              doc = change.doc.data();
+            } catch (error) {
+              // One malformed document must not stop the runner from following every other bot.
+              logger.error({ err: error, bot: key(bot) }, "bot document does not parse; ignoring it");
+              this.#wanted.delete(key(bot));
+              continue;
+            }
+            this.#wanted.set(key(bot), { bot, doc });
+            // A new link method is a connect request: its command may need looking for.
+            if (before && (before.connectMethod !== doc.connectMethod || before.phoneNumber !== doc.phoneNumber)) {
+              this.#running.get(key(bot))?.runtime.botChanged();
+            }
           }
           this.#changed();
         },

@@ -151,7 +151,11 @@ export class BotSession {
 
   #connect(): void {
     if (this.#stopped) return;
-    this.#end(this.#socket);
+    clearTimeout(this.#timer);
+    // Detached before it is ended: the close it emits must not count as this session's close.
+    const previous = this.#socket;
+    this.#socket = undefined;
+    this.#end(previous);
     this.#qrCount = 0;
     this.#pairingRequested = false;
     const { auth, transport, logger, connect } = this.#options;
