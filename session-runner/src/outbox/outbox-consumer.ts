@@ -44,6 +44,8 @@ export class OutboxConsumer {
   readonly #options: OutboxConsumerOptions;
   readonly #now: () => number;
   #pending: Array<{ id: string; item: OutboxItem }> = [];
+  /** Commands found by `pollCommands` beyond the listener's window; kept until run, whatever snapshots say. */
+  readonly #polled = new Map<string, { id: string; item: OutboxItem }>();
   /** Ids run since they were last seen pending: the snapshot that drops them may lag the claim. */
   readonly #handled = new Set<string>();
   #unsubscribe: (() => void) | undefined;
@@ -140,14 +142,22 @@ export class OutboxConsumer {
 
   async #drainPending(): Promise<void> {
     const { sends, commands, isOpen, maxWaitMs } = this.#options;
-    for (const { id, item } of this.#pending) {
+    const inWindow = new Set(this.#pending.map(({ id }) => id));
+    const queue = [...this.#pending, ...[...this.#polled.values()].filter(({ id }) => !inWindow.has(id))].sort(
+      (a, b) => a.item.createdAt.toMillis() - b.item.createdAt.toMillis(),
+    );
+    for (const { id, item } of queue) {
       if (this.#stopped) return;
-      if (this.#handled.has(id)) continue;
+      if (this.#handled.has(id)) {
+        this.#polled.delete(id);
+        continue;
+      }
       if (item.kind === "send" && !isOpen() && this.#now() - item.createdAt.toMillis() < maxWaitMs) continue;
       this.#handled.add(id);
       this.#options.onPickup?.(item.kind, (this.#now() - item.createdAt.toMillis()) / 1000);
       try {
         await (item.kind === "send" ? sends.run(id) : commands.run(id));
+        this.#polled.delete(id);
       } catch (error) {
         // Not claimed, or claimed and not finished (a failed write): a later pass tries it again
         // (a claimed send is then settled as indeterminate, never sent twice).
@@ -168,11 +178,9 @@ export class OutboxConsumer {
       .where("kind", "in", ["connect", "disconnect", "logout"])
       .get();
     const known = new Set(this.#pending.map(({ id }) => id));
-    const added = this.#parse(found.docs).filter(({ id }) => !known.has(id));
+    const added = this.#parse(found.docs).filter(({ id }) => !known.has(id) && !this.#handled.has(id));
     if (added.length === 0) return;
-    this.#pending = [...this.#pending, ...added].sort(
-      (a, b) => a.item.createdAt.toMillis() - b.item.createdAt.toMillis(),
-    );
+    for (const entry of added) this.#polled.set(entry.id, entry);
     this.kick();
   }
 
