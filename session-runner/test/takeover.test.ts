@@ -123,4 +123,55 @@ describe("two runner processes", () => {
     expect((await stopped)[0]).toBe(0);
     expect((await owners()).every((o) => o === null)).toBe(true);
   });
+
+  it("a deposed runner (paused past its lease) writes nothing once it resumes", { timeout: 60_000 }, async () => {
+    const { tenantId, botIds } = await tenantWithBots(firebase.firestore, 4, "enterprise");
+    const db = firebase.firestore;
+    const bot = (b: string) => db.doc(`tenants/${tenantId}/bots/${b}`);
+    const owner = async (b: string) => (await db.doc(`tenants/${tenantId}/bots/${b}/lease/current`).get()).get("owner");
+    const heldBy = async (id: string) =>
+      (await Promise.all(botIds.map(owner))).every((o) => o === id) ? true : undefined;
+    const inQr = async () =>
+      (await Promise.all(botIds.map(async (b) => (await bot(b).get()).get("status.state")))).every((s) => s === "qr")
+        ? true
+        : undefined;
+
+    const a = runner("runner-a", tenantId, 4);
+    await waitFor("runner-a to hold the bots", () => heldBy("runner-a"), { timeoutMs: 30_000 });
+    await waitFor("runner-a's bots to show a QR code", inQr, { timeoutMs: 30_000 });
+    a.child.kill("SIGSTOP");
+    const b = runner("runner-b", tenantId, 4);
+    await waitFor("runner-b to take the bots", () => heldBy("runner-b"), { timeoutMs: 30_000 });
+    await waitFor("runner-b's bots to show a QR code", inQr, { timeoutMs: 30_000 });
+    const seen = async () =>
+      Promise.all(
+        botIds.map(async (b) => {
+          const [doc, linking] = await Promise.all([
+            bot(b).get(),
+            db.doc(`tenants/${tenantId}/bots/${b}/linking/current`).get(),
+          ]);
+          return { status: doc.get("status"), linking: linking.updateTime?.toMillis() };
+        }),
+      );
+    const beforeResume = await seen();
+
+    const endedBefore = a.events.filter((e) => e.event === "socket_ended").length;
+    a.child.kill("SIGCONT");
+    // On waking, runner-a finds its leases gone, ends every socket, and tries to write "stopped":
+    // the fence refuses each of those writes, so what runner-b wrote stays.
+    await waitFor(
+      "runner-a to end its sockets",
+      async () => (a.events.filter((e) => e.event === "socket_ended").length - endedBefore >= 4 ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+    const settled = once(a.child, "exit");
+    a.child.kill("SIGTERM");
+    expect((await settled)[0]).toBe(0);
+    expect(await seen()).toEqual(beforeResume);
+    expect(await heldBy("runner-b")).toBe(true);
+
+    const stopped = once(b.child, "exit");
+    b.child.kill("SIGTERM");
+    expect((await stopped)[0]).toBe(0);
+  });
 });
