@@ -70,6 +70,8 @@ export {
   collections,
   contactPath,
   contactsCollectionPath,
+  deadLetterPath,
+  deadLettersCollectionPath,
   leasePath,
   memberPath,
   outboxCollectionPath,

@@ -16,6 +16,7 @@ export const collections = {
   linking: "linking",
   lease: "lease",
   campaigns: "campaigns",
+  deadLetters: "deadLetters",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -63,4 +64,13 @@ export function outboxCollectionPath(tenantId: string, botId: string): string {
 
 export function outboxItemPath(tenantId: string, botId: string, itemId: string): string {
   return `${botPath(tenantId, botId)}/${collections.outbox}/${id(itemId, "outbox item id")}`;
+}
+
+/** A job that exhausted its attempts (or could not run at all), for the tenant to see. */
+export function deadLetterPath(tenantId: string, deadLetterId: string): string {
+  return `${tenantPath(tenantId)}/${collections.deadLetters}/${id(deadLetterId, "dead letter id")}`;
+}
+
+export function deadLettersCollectionPath(tenantId: string): string {
+  return `${tenantPath(tenantId)}/${collections.deadLetters}`;
 }

@@ -1,4 +1,10 @@
 export { type CapturedLogs, captureLogs } from "./capture-logs.ts";
+export {
+  type LocalCloudTasks,
+  type LocalCloudTasksOptions,
+  type LocalTask,
+  startLocalCloudTasks,
+} from "./cloud-tasks-server.ts";
 export { testFirebase } from "./firebase.ts";
 export { manualClock } from "./manual-clock.ts";
 export { testRedis } from "./redis.ts";

@@ -1,0 +1,1 @@
+export { type BullmqWorkerOptions, bullmqTransport, startBullmqWorker } from "./driver.ts";

@@ -1,0 +1,16 @@
+import type { z } from "zod";
+
+/**
+ * The job catalog of one queue: each job name with the Zod schema of its payload. Every payload
+ * names its tenant, so that a job that ends in the dead letters is shown to that tenant, and so no
+ * job can run without saying whose work it is.
+ */
+export type JobDefinitions = Record<string, z.ZodType<{ tenantId: string }>>;
+
+export function defineJobs<D extends JobDefinitions>(definitions: D): D {
+  return definitions;
+}
+
+export type JobName<D extends JobDefinitions> = keyof D & string;
+export type JobInput<D extends JobDefinitions, N extends JobName<D>> = z.input<D[N]>;
+export type JobData<D extends JobDefinitions, N extends JobName<D>> = z.output<D[N]>;

@@ -1,0 +1,38 @@
+import { createHash, randomUUID } from "node:crypto";
+import { context, propagation } from "@opentelemetry/api";
+import { z } from "zod";
+import { jobsOptionsSchema } from "./job.ts";
+
+/**
+ * What travels through either driver for one job: the payload plus what the receiving side needs
+ * to honour BullMQ's semantics on a transport that does not have them (attempt limits, the id the
+ * caller chose, when it was first added) and the W3C trace context of whoever added it.
+ */
+export const envelopeSchema = z.object({
+  v: z.literal(1),
+  /** The caller's jobId, or a generated one. */
+  id: z.string().min(1),
+  name: z.string().min(1),
+  data: z.unknown(),
+  opts: jobsOptionsSchema,
+  /** Attempts already made before this delivery began counting (a delayed job re-added keeps them). */
+  attemptsBefore: z.number().int().min(0),
+  timestamp: z.number().int(),
+  trace: z.record(z.string(), z.string()),
+});
+export type Envelope = z.output<typeof envelopeSchema>;
+
+export function createEnvelope(name: string, data: unknown, opts: Envelope["opts"], now = Date.now()): Envelope {
+  const trace: Record<string, string> = {};
+  propagation.inject(context.active(), trace);
+  return { v: 1, id: opts.jobId ?? randomUUID(), name, data, opts, attemptsBefore: 0, timestamp: now, trace };
+}
+
+/**
+ * The id a job has in the transport: a hash of its id, so any natural key (colons, slashes, length)
+ * is a valid BullMQ job id and Cloud Tasks task name, and task names do not share prefixes (which
+ * Cloud Tasks warns slows dispatch).
+ */
+export function transportId(queue: string, jobId: string, suffix = ""): string {
+  return createHash("sha256").update(`${queue}\u0000${jobId}\u0000${suffix}`).digest("hex").slice(0, 40);
+}
