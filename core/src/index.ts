@@ -73,10 +73,12 @@ export {
   deadLetterPath,
   deadLettersCollectionPath,
   leasePath,
+  mediaPath,
   memberPath,
   outboxCollectionPath,
   outboxItemPath,
   tenantPath,
+  usagePath,
 } from "./firestore/paths.ts";
 export { createRefs, type Refs } from "./firestore/refs.ts";
 export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
@@ -95,15 +97,19 @@ export {
 } from "./leases/lease-store.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
+export { MAX_MEDIA_BYTES, type MediaDoc, MediaStore } from "./media/media-store.ts";
 export { MemberService, type MemberTarget } from "./members/member-service.ts";
 export { type MemberDoc, memberDocSchema } from "./members/schema.ts";
 export type { UserDirectory } from "./members/user-directory.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
+export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
 export {
   type MessageContent,
   messageContentSchema,
+  type OutboxContent,
   type OutboxItem,
   type OutboxItemBase,
+  outboxContentSchema,
   outboxItemSchema,
   outboxStatusSchema,
   pendingOutboxItem,
@@ -114,4 +120,5 @@ export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
 export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";
 export { TenantService, type TenantWithRole } from "./tenants/tenant-service.ts";
+export { UsageService, usageDay } from "./usage/usage-service.ts";
 export { packageVersion } from "./version.ts";

@@ -139,10 +139,44 @@ describe("two runner processes", () => {
     const a = runner("runner-a", tenantId, 4);
     await waitFor("runner-a to hold the bots", () => heldBy("runner-a"), { timeoutMs: 30_000 });
     await waitFor("runner-a's bots to show a QR code", inQr, { timeoutMs: 30_000 });
+    // Paused just after a round of renewals, not inside one: a client paused mid-transaction keeps the
+    // lease document locked (the emulator, like Firestore, holds it until the transaction times out),
+    // which would delay the takeover by that timeout rather than test the fence.
+    const expiries = async () =>
+      Promise.all(
+        botIds.map(async (b) =>
+          (await db.doc(`tenants/${tenantId}/bots/${b}/lease/current`).get()).get("expiresAt").toMillis(),
+        ),
+      );
+    const before = await expiries();
+    await waitFor(
+      "a round of renewals to finish",
+      async () => ((await expiries()).every((at, i) => at > (before[i] ?? 0)) ? true : undefined),
+      { intervalMs: 20 },
+    );
     a.child.kill("SIGSTOP");
     const b = runner("runner-b", tenantId, 4);
     await waitFor("runner-b to take the bots", () => heldBy("runner-b"), { timeoutMs: 30_000 });
-    await waitFor("runner-b's bots to show a QR code", inQr, { timeoutMs: 30_000 });
+    // runner-b's own QR codes, written after it took each lease (runner-a's were qr too).
+    await waitFor(
+      "runner-b's bots to show its QR codes",
+      async () => {
+        const fresh = await Promise.all(
+          botIds.map(async (b) => {
+            const [doc, lease] = await Promise.all([
+              bot(b).get(),
+              db.doc(`tenants/${tenantId}/bots/${b}/lease/current`).get(),
+            ]);
+            return (
+              doc.get("status.state") === "qr" &&
+              doc.get("status.updatedAt").toMillis() > lease.get("acquiredAt").toMillis()
+            );
+          }),
+        );
+        return fresh.every(Boolean) ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const seen = async () =>
       Promise.all(
         botIds.map(async (b) => {

@@ -17,6 +17,8 @@ export const collections = {
   lease: "lease",
   campaigns: "campaigns",
   deadLetters: "deadLetters",
+  media: "media",
+  usage: "usage",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -73,4 +75,15 @@ export function deadLetterPath(tenantId: string, deadLetterId: string): string {
 
 export function deadLettersCollectionPath(tenantId: string): string {
   return `${tenantPath(tenantId)}/${collections.deadLetters}`;
+}
+
+/** Media in transit between a job and the bot's runner (a made sticker, a downloaded image). */
+export function mediaPath(tenantId: string, botId: string, mediaId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.media}/${id(mediaId, "media id")}`;
+}
+
+/** A tenant's usage on one UTC day (`YYYY-MM-DD`), against its plan's daily limits. */
+export function usagePath(tenantId: string, day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`);
+  return `${tenantPath(tenantId)}/${collections.usage}/${day}`;
 }

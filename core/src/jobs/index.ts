@@ -3,6 +3,8 @@
  * points (`@whatsdex/core/jobs/bullmq`, `@whatsdex/core/jobs/cloud-tasks`) so that a deployable
  * loads only the client library of the driver it uses.
  */
+
+export { aiJobs, campaignJobs, mediaJobs, type QueueKind, queueNames } from "./catalog.ts";
 export { type DeadLetter, DeadLetterStore, deadLetterId, deadLetterSchema } from "./dead-letters.ts";
 export { defineJobs, type JobData, type JobDefinitions, type JobInput, type JobName } from "./definitions.ts";
 export { type Envelope, envelopeSchema, transportId } from "./envelope.ts";

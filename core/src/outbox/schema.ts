@@ -20,10 +20,22 @@ export const recipientSchema = z
       ),
   );
 
-export const messageContentSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("text"), text: z.string().min(1).max(4_096) }),
-]);
+const textContentSchema = z.strictObject({ type: z.literal("text"), text: z.string().min(1).max(4_096) });
+
+/** What the tenant API accepts as a message: text (media needs an upload path the API does not have yet). */
+export const messageContentSchema = z.discriminatedUnion("type", [textContentSchema]);
 export type MessageContent = z.output<typeof messageContentSchema>;
+
+/**
+ * What an outbox item may carry: the API's text, or media that a job left in `bots/{b}/media`
+ * (a made sticker, an image), referenced by id and deleted once sent.
+ */
+export const outboxContentSchema = z.discriminatedUnion("type", [
+  textContentSchema,
+  z.strictObject({ type: z.literal("sticker"), mediaId: z.string().min(1), animated: z.boolean() }),
+  z.strictObject({ type: z.literal("image"), mediaId: z.string().min(1), caption: z.string().max(1_024).nullable() }),
+]);
+export type OutboxContent = z.output<typeof outboxContentSchema>;
 
 export const outboxStatusSchema = z.enum(["pending", "processing", "done", "failed", "indeterminate"]);
 
@@ -55,7 +67,7 @@ export const outboxItemSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("send"),
     to: z.string().min(1),
-    content: messageContentSchema,
+    content: outboxContentSchema,
     /** The WhatsApp message id, reserved before the send so that a retry cannot send twice. */
     messageId: z.string().nullable(),
     ...common,

@@ -1,5 +1,5 @@
-import type { HeldLease, OutboxItem, OutboxService, WriteFence } from "@whatsdex/core";
-import { DisconnectReason, type WAMessage } from "baileys";
+import type { HeldLease, MediaStore, OutboxContent, OutboxItem, OutboxService, WriteFence } from "@whatsdex/core";
+import { type AnyMessageContent, DisconnectReason, type WAMessage } from "baileys";
 import type { Logger } from "pino";
 import { statusCodeOf } from "../transport/disconnect.ts";
 import type { TransportSocket } from "../transport/transport.ts";
@@ -18,6 +18,8 @@ export interface SendExecutorOptions {
   logger: Logger;
   /** Longer than this and the outcome counts as unknown (the claim's deadline is the backstop). */
   sendTimeoutMs: number;
+  /** Where media items' bytes wait (a job put them there); absent, media items fail. */
+  media?: MediaStore;
   /** What went out, for the bot's recent-message store (retries re-encrypt from it). */
   onSent?: (message: WAMessage | undefined) => void;
 }
@@ -25,6 +27,7 @@ export interface SendExecutorOptions {
 export type SendOutcome = "sent" | "failed" | "indeterminate" | "skipped";
 
 class SendTimeout extends Error {}
+class MediaMissing extends Error {}
 
 /**
  * Executes `send` items from the bot's outbox, each at most once: the claim reserves the WhatsApp
@@ -54,22 +57,54 @@ export class SendExecutor {
       });
       return "failed";
     }
+    let content: AnyMessageContent;
     try {
-      await this.#send(socket, item);
+      content = await this.#content(item.content);
+    } catch (error) {
+      if (!(error instanceof MediaMissing)) throw error;
+      await outbox.complete(lease, fence, itemId, {
+        status: "failed",
+        error: { code: "media_missing", message: error.message },
+      });
+      return "failed";
+    }
+    try {
+      await this.#send(socket, item, content);
     } catch (error) {
       return this.#recordFailure(itemId, error);
     }
     await outbox.complete(lease, fence, itemId, { status: "done" });
+    if (item.content.type !== "text") {
+      await this.#options.media?.delete(lease, item.content.mediaId).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, itemId }, "could not delete sent media");
+      });
+    }
     return "sent";
   }
 
-  async #send(socket: TransportSocket, item: Extract<OutboxItem, { kind: "send" }>): Promise<void> {
+  /** The Baileys content of an item: text as it is, media loaded from where the job left it. */
+  async #content(content: OutboxContent): Promise<AnyMessageContent> {
+    if (content.type === "text") return { text: content.text };
+    const media = await this.#options.media?.get(this.#options.lease, content.mediaId);
+    if (!media) throw new MediaMissing(`The media ${content.mediaId} for this message is gone.`);
+    if (content.type === "sticker") return { sticker: media.data, isAnimated: content.animated };
+    return {
+      image: media.data,
+      mimetype: media.mimetype,
+      ...(content.caption === null ? {} : { caption: content.caption }),
+    };
+  }
+
+  async #send(
+    socket: TransportSocket,
+    item: Extract<OutboxItem, { kind: "send" }>,
+    content: AnyMessageContent,
+  ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new SendTimeout()), this.#options.sendTimeoutMs);
     });
     try {
-      const content = { text: item.content.text };
       const sent = await Promise.race([
         socket.sendMessage(item.to, content, item.messageId ? { messageId: item.messageId } : {}),
         timeout,

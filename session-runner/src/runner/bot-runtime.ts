@@ -1,5 +1,5 @@
 import type { BotRef, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { OutboxService } from "@whatsdex/core";
+import { MediaStore, OutboxService } from "@whatsdex/core";
 import { generateMessageIDV2, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -125,6 +125,7 @@ export class BotRuntime {
       session: this.session,
       logger,
       sendTimeoutMs: options.sendTimeoutMs,
+      media: new MediaStore(db),
       onSent: (message) => this.recent.remember(message),
     });
     const commands = new CommandExecutor({

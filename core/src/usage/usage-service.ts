@@ -1,0 +1,57 @@
+import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
+import { zodConverter } from "../firestore/converter.ts";
+import { tenantPath, usagePath } from "../firestore/paths.ts";
+import { PlanCatalog } from "../plans/catalog.ts";
+import { tenantDocSchema } from "../tenants/schema.ts";
+
+/** The UTC day a usage counter belongs to. */
+export function usageDay(at: number = Date.now()): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+const tenantConverter = zodConverter(tenantDocSchema);
+
+/**
+ * Per-tenant daily counters (`tenants/{t}/usage/{YYYY-MM-DD}`) checked against the plan. A call is
+ * reserved before it is made (in a transaction, so concurrent jobs cannot overshoot the limit) and
+ * its token usage added afterwards.
+ */
+export class UsageService {
+  readonly #db: Firestore;
+  readonly #now: () => number;
+
+  constructor(db: Firestore, options: { now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Takes one AI call from today's allowance; false when the plan's limit is reached. */
+  async reserveAiCall(tenantId: string): Promise<{ allowed: boolean; used: number; limit: number }> {
+    const day = usageDay(this.#now());
+    const usageRef = this.#db.doc(usagePath(tenantId, day));
+    const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
+    return this.#db.runTransaction(async (tx) => {
+      const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
+      const plan = tenant.data()?.plan;
+      if (!plan) return { allowed: false, used: 0, limit: 0 };
+      const limit = PlanCatalog.get(plan).aiCallsPerDay;
+      const used = Number(usage.get("aiCalls") ?? 0);
+      if (used >= limit) return { allowed: false, used, limit };
+      tx.set(usageRef, { day, aiCalls: FieldValue.increment(1), updatedAt: Timestamp.now() }, { merge: true });
+      return { allowed: true, used: used + 1, limit };
+    });
+  }
+
+  async recordAiTokens(tenantId: string, tokens: { input: number; output: number }): Promise<void> {
+    const day = usageDay(this.#now());
+    await this.#db.doc(usagePath(tenantId, day)).set(
+      {
+        day,
+        aiInputTokens: FieldValue.increment(tokens.input),
+        aiOutputTokens: FieldValue.increment(tokens.output),
+        updatedAt: Timestamp.now(),
+      },
+      { merge: true },
+    );
+  }
+}
