@@ -49,6 +49,34 @@ export const runnerEnvSchema = baseEnvSchema
       .optional(),
     /** Lets this instance run bots on the in-process simulator (development only). */
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
+    /** Where jobs run: BullMQ on Redis (emulators, tests) or Cloud Tasks (production). */
+    JOBS_DRIVER: z.enum(["bullmq", "cloudtasks"]).optional(),
+    /** BullMQ's Redis. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** BullMQ's key prefix: several platforms (or test runs) can share one Redis without seeing each other's jobs. */
+    BULLMQ_PREFIX: z
+      .string()
+      .regex(/^[\w-]{1,64}$/)
+      .default("whatsdex"),
+    /** Jobs each worker runs at once in this instance (BullMQ concurrency; Cloud Tasks back-pressure). */
+    JOBS_CONCURRENCY_MEDIA: z.coerce.number().int().min(1).max(64).default(2),
+    JOBS_CONCURRENCY_AI: z.coerce.number().int().min(1).max(256).default(16),
+    JOBS_CONCURRENCY_CAMPAIGN: z.coerce.number().int().min(1).max(256).default(8),
+    /** Cloud Tasks: the region of the queues, and their ids are `<prefix>-media|ai|campaign`. */
+    CLOUD_TASKS_LOCATION: z.string().min(1).optional(),
+    CLOUD_TASKS_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,60}$/)
+      .default("whatsdex"),
+    /** The identity Cloud Tasks signs task requests as; the receiver accepts no other. */
+    CLOUD_TASKS_SERVICE_ACCOUNT: z.email().optional(),
+    /** This service's public URL: tasks are delivered to `<url>/tasks/<queue>`, and it is the OIDC audience. */
+    TASKS_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Gemini (AIProcessor). Without a key, AI jobs fail with a clear dead letter. */
+    GEMINI_API_KEY: z.string().min(1).optional(),
+    /** A different Gemini endpoint (a local server in tests). */
+    GEMINI_BASE_URL: z.url().optional(),
+    AI_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   })
   .superRefine((env, ctx) => {
     if (!env.GOOGLE_CLOUD_PROJECT && !env.GCLOUD_PROJECT) {
@@ -61,7 +89,21 @@ export const runnerEnvSchema = baseEnvSchema
     if (env.NODE_ENV === "production" && !env.AUTH_STATE_KEYS) {
       ctx.addIssue({ code: "custom", path: ["AUTH_STATE_KEYS"], message: "is required in production" });
     }
+    if (jobsDriver(env) === "bullmq" && !env.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required with JOBS_DRIVER=bullmq" });
+    }
+    if (jobsDriver(env) === "cloudtasks") {
+      for (const name of ["CLOUD_TASKS_LOCATION", "CLOUD_TASKS_SERVICE_ACCOUNT", "TASKS_BASE_URL"] as const) {
+        if (!env[name])
+          ctx.addIssue({ code: "custom", path: [name], message: "is required with JOBS_DRIVER=cloudtasks" });
+      }
+    }
   });
+
+/** Cloud Tasks in production, BullMQ everywhere else, unless JOBS_DRIVER says otherwise. */
+export function jobsDriver(env: { JOBS_DRIVER?: "bullmq" | "cloudtasks" | undefined; NODE_ENV: string }) {
+  return env.JOBS_DRIVER ?? (env.NODE_ENV === "production" ? "cloudtasks" : "bullmq");
+}
 
 export type RunnerEnv = z.output<typeof runnerEnvSchema>;
 

@@ -16,6 +16,7 @@ import {
   startTracing,
 } from "@whatsdex/core";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
+import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { startRunner } from "./server.ts";
@@ -36,6 +37,9 @@ const tracing = await startTracing({
   sampleRatio: env.TRACE_SAMPLE_RATIO,
 });
 
+const firebase = createFirebase({ projectId });
+const jobs = startJobWorkers({ env, projectId, db: firebase.firestore, tracer: tracing.tracer, logger });
+
 const runner = await startRunner({
   logger,
   tracing,
@@ -44,9 +48,9 @@ const runner = await startRunner({
   host: env.HOST,
   port: env.PORT,
   shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  routes: jobs.routes,
 });
 
-const firebase = createFirebase({ projectId });
 const { keys, activeKeyId } = authStateKeys(env);
 const supervisor = new Supervisor({
   db: firebase.firestore,
@@ -74,6 +78,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     supervisor
       .stop()
+      .then(() => jobs.close())
       .then(() => runner.stop(signal))
       .then(() => firebase.close())
       .then(

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import type { Logger, Tracing } from "@whatsdex/core";
+import type { Router } from "express";
 import { createRunnerApp } from "./http/app.ts";
 import { Health } from "./lifecycle/health.ts";
 import { createMetrics, type RunnerMetrics } from "./metrics/registry.ts";
@@ -13,6 +14,7 @@ export interface RunnerDeps {
   host: string;
   port: number;
   shutdownGraceMs: number;
+  routes?: ReadonlyArray<{ path: string; router: Router }>;
 }
 
 export interface Runner {

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { campaignJobs, JobQueue, queueNames } from "@whatsdex/core/jobs";
+import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
+import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { runnerEnv, runnerMain, tenantWithBots } from "./support/fleet.ts";
 
@@ -81,5 +83,51 @@ describe("session-runner main", () => {
     expect((await exited)[0]).toBe(0);
     expect((await lease.get()).get("owner")).toBeNull();
     expect((await bot.get()).get("status.state")).toBe("stopped");
+  });
+
+  it("runs the job workers on the configured driver: a campaign delivery queued in Redis lands in the outbox", async () => {
+    const {
+      tenantId,
+      botIds: [botId],
+    } = await tenantWithBots(firebase.firestore, 1);
+    const prefix = uniqueId("jobs");
+    const { child, output } = start({ PORT: "0", HOST: "127.0.0.1", JOBS_DRIVER: "bullmq", BULLMQ_PREFIX: prefix });
+    await waitFor("the runner to serve", async () => (/"url":"(http:[^"]+)"/.test(output()) ? true : undefined));
+    const transport = bullmqTransport({ redisUrl: requireEnv("REDIS_URL"), queue: queueNames.campaign, prefix });
+    try {
+      const queue = new JobQueue({ name: queueNames.campaign, definitions: campaignJobs, transport });
+      await queue.add(
+        "campaign.deliver",
+        {
+          tenantId,
+          botId: botId ?? "",
+          campaignId: "c1",
+          recipientId: "r1",
+          to: "6289999999999@s.whatsapp.net",
+          text: "Hi",
+        },
+        { jobId: "c1:r1" },
+      );
+      const outbox = firebase.firestore.collection(`tenants/${tenantId}/bots/${botId}/outbox`);
+      const delivered = await waitFor("the delivery in the outbox", async () => {
+        const docs = (await outbox.where("kind", "==", "send").get()).docs;
+        return docs[0];
+      });
+      expect(delivered.get("requestedBy")).toBe("campaign:c1");
+    } finally {
+      await transport.close();
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      expect((await exited)[0]).toBe(0);
+    }
+  });
+
+  it("refuses to start without what its jobs driver needs", async () => {
+    const { child, output } = start({ JOBS_DRIVER: "cloudtasks" });
+    const [code] = await once(child, "exit");
+    expect(code).toBe(1);
+    for (const variable of ["CLOUD_TASKS_LOCATION", "CLOUD_TASKS_SERVICE_ACCOUNT", "TASKS_BASE_URL"]) {
+      expect(output()).toContain(`- ${variable}:`);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "@whatsdex/core";
-import express, { type Express } from "express";
+import express, { type Express, type Router } from "express";
 import type { Health } from "../lifecycle/health.ts";
 import type { RunnerMetrics } from "../metrics/registry.ts";
 
@@ -9,6 +9,8 @@ export interface RunnerHttpDeps {
   logger: Logger;
   version: string;
   instanceId: string;
+  /** Mounted before the 404: the Cloud Tasks receivers, when jobs run on Cloud Tasks. */
+  routes?: ReadonlyArray<{ path: string; router: Router }>;
 }
 
 /** The runner's own HTTP surface: `/healthz` for Cloud Run's probes, `/status` per bot, `/metrics` for Prometheus. */
@@ -54,6 +56,8 @@ export function createRunnerApp(deps: RunnerHttpDeps): Express {
       next(error);
     }
   });
+
+  for (const { path, router } of deps.routes ?? []) app.use(path, router);
 
   app.use((_req, res) => {
     res.status(404).type("application/problem+json").json({ status: 404, title: "Not found", code: "not_found" });

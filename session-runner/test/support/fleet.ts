@@ -18,6 +18,8 @@ export function runnerEnv(overrides: Record<string, string> = {}): Record<string
     FIRESTORE_EMULATOR_HOST: requireEnv("FIRESTORE_EMULATOR_HOST"),
     GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
     METADATA_SERVER_DETECTION: "none",
+    REDIS_URL: requireEnv("REDIS_URL"),
+    BULLMQ_PREFIX: uniqueId("jobs"),
     RUNNER_TENANTS: uniqueId("no-tenant"),
     ...overrides,
   };

@@ -60,7 +60,7 @@ export interface BullmqWorkerOptions {
 export function startBullmqWorker<D extends JobDefinitions>(
   handler: JobHandler<D>,
   options: BullmqWorkerOptions,
-): { worker: Worker; close(): Promise<void> } {
+): { worker: Worker; close(graceMs?: number): Promise<void> } {
   const connection = connect(options.redisUrl);
   const worker = new Worker(
     handler.queue,
@@ -84,8 +84,18 @@ export function startBullmqWorker<D extends JobDefinitions>(
   worker.on("error", (error) => options.logger.error({ err: error, queue: handler.queue }, "job worker error"));
   return {
     worker,
-    async close() {
-      await worker.close();
+    /**
+     * Waits for running jobs up to `graceMs` (a SIGTERM leaves seconds, not minutes), then closes
+     * without them: BullMQ hands a job whose worker vanished to another one (stalled-job recovery).
+     */
+    async close(graceMs = 5_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), graceMs);
+      });
+      const result = await Promise.race([worker.close().then(() => "closed" as const), timedOut]);
+      clearTimeout(timer);
+      if (result === "timeout") await worker.close(true);
       connection.disconnect();
     },
   };

@@ -1,0 +1,169 @@
+import { GoogleGenAI } from "@google/genai";
+import { CloudTasksClient } from "@google-cloud/tasks";
+import type { Tracer } from "@opentelemetry/api";
+import { MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
+import {
+  aiJobs,
+  campaignJobs,
+  DeadLetterStore,
+  type JobDefinitions,
+  JobHandler,
+  JobQueue,
+  mediaJobs,
+  type Processors,
+  type QueueKind,
+  type QueueTransport,
+  queueNames,
+  UnrecoverableError,
+} from "@whatsdex/core/jobs";
+import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
+import { cloudTasksReceiver, cloudTasksTransport, oidcVerifier } from "@whatsdex/core/jobs/cloud-tasks";
+import type { Router } from "express";
+import type { Firestore } from "firebase-admin/firestore";
+import type { Logger } from "pino";
+import { jobsDriver, type RunnerEnv } from "../config.ts";
+import { aiProcessors } from "./ai-processor.ts";
+import { campaignProcessors } from "./campaign-worker.ts";
+import { mediaProcessors } from "./media-processor.ts";
+
+export interface JobWorkers {
+  queues: { media: JobQueue<typeof mediaJobs>; ai: JobQueue<typeof aiJobs>; campaign: JobQueue<typeof campaignJobs> };
+  /** Cloud Tasks only: the receivers to mount (`/tasks/<queue>`). */
+  routes: Array<{ path: string; router: Router }>;
+  close(): Promise<void>;
+}
+
+export interface JobWorkersDeps {
+  env: RunnerEnv;
+  projectId: string;
+  db: Firestore;
+  tracer: Tracer;
+  logger: Logger;
+}
+
+/** Without a Gemini key the AI worker still exists, and says so in every job's dead letter. */
+function unconfiguredAi(): Processors<typeof aiJobs> {
+  return {
+    "ai.answer": async () => {
+      throw new UnrecoverableError("Gemini is not configured on this runner (GEMINI_API_KEY).");
+    },
+  };
+}
+
+/**
+ * The three workers, registered by queue, on the driver the config names: BullMQ workers against
+ * Redis, or Cloud Tasks receivers (mounted by the HTTP server) with OIDC verification. Producers in
+ * this process get the matching queues.
+ */
+export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
+  const { env, db, tracer, logger } = deps;
+  const outbox = new OutboxWriter(db);
+  const deadLetters = new DeadLetterStore(db);
+  const genai = env.GEMINI_API_KEY
+    ? new GoogleGenAI({
+        apiKey: env.GEMINI_API_KEY,
+        ...(env.GEMINI_BASE_URL ? { httpOptions: { baseUrl: env.GEMINI_BASE_URL } } : {}),
+      })
+    : undefined;
+  const workers = {
+    media: {
+      definitions: mediaJobs,
+      concurrency: env.JOBS_CONCURRENCY_MEDIA,
+      processors: mediaProcessors({ media: new MediaStore(db), outbox }),
+    },
+    ai: {
+      definitions: aiJobs,
+      concurrency: env.JOBS_CONCURRENCY_AI,
+      processors: genai
+        ? aiProcessors({
+            genai,
+            usage: new UsageService(db),
+            outbox,
+            logger,
+            timeoutMs: env.AI_TIMEOUT_MS,
+            retryAttempts: 4,
+            retryInitialDelayS: 1,
+          })
+        : unconfiguredAi(),
+    },
+    campaign: {
+      definitions: campaignJobs,
+      concurrency: env.JOBS_CONCURRENCY_CAMPAIGN,
+      processors: campaignProcessors({ outbox, stoppedRetryMs: 60_000 }),
+    },
+  } as const;
+
+  const closers: Array<() => Promise<void>> = [];
+  const routes: JobWorkers["routes"] = [];
+  const cloudTasks = jobsDriver(env) === "cloudtasks" ? new CloudTasksClient() : undefined;
+
+  function wire<D extends JobDefinitions>(
+    kind: QueueKind,
+    worker: { definitions: D; concurrency: number; processors: Processors<D> },
+  ): JobQueue<D> {
+    const name = queueNames[kind];
+    const handler = new JobHandler({
+      queue: name,
+      definitions: worker.definitions,
+      processors: worker.processors,
+      deadLetters,
+      tracer,
+      logger,
+    });
+    let transport: QueueTransport;
+    if (cloudTasks) {
+      const queueId = `${env.CLOUD_TASKS_QUEUE_PREFIX}-${name}`;
+      const url = `${(env.TASKS_BASE_URL ?? "").replace(/\/$/, "")}/tasks/${name}`;
+      const serviceAccountEmail = env.CLOUD_TASKS_SERVICE_ACCOUNT ?? "";
+      transport = cloudTasksTransport(cloudTasks, {
+        project: deps.projectId,
+        location: env.CLOUD_TASKS_LOCATION ?? "",
+        queue: queueId,
+        url,
+        serviceAccountEmail,
+        audience: url,
+      });
+      routes.push({
+        path: `/tasks/${name}`,
+        router: cloudTasksReceiver({
+          handler,
+          verify: oidcVerifier({ audience: url, serviceAccountEmail }),
+          queueId,
+          concurrency: worker.concurrency,
+          requeue: transport,
+          logger,
+        }),
+      });
+    } else {
+      const redisUrl = env.REDIS_URL ?? "";
+      transport = bullmqTransport({ redisUrl, queue: name, prefix: env.BULLMQ_PREFIX });
+      const running = startBullmqWorker(handler, {
+        redisUrl,
+        concurrency: worker.concurrency,
+        logger,
+        prefix: env.BULLMQ_PREFIX,
+      });
+      closers.push(
+        () => running.close(),
+        () => transport.close(),
+      );
+    }
+    return new JobQueue({ name, definitions: worker.definitions, transport });
+  }
+
+  const queues = {
+    media: wire("media", workers.media),
+    ai: wire("ai", workers.ai),
+    campaign: wire("campaign", workers.campaign),
+  };
+  if (cloudTasks) closers.push(() => cloudTasks.close());
+  return {
+    queues,
+    routes,
+    async close() {
+      // Workers first (they finish their jobs), then the producers' connections.
+      for (const close of closers)
+        await close().catch((error: unknown) => logger.warn({ err: error }, "closing a job worker failed"));
+    },
+  };
+}
