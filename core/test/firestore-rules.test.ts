@@ -52,6 +52,8 @@ const ids = {
   recipient: "recipient-1",
   day: "2025-01-31",
   audit: "entry-1",
+  deadLetter: "dl-1",
+  media: "media-1",
   stripeEvent: "evt_1",
   runner: "runner-1",
 };
@@ -120,6 +122,15 @@ const tenantTargets: Target[] = [
   },
   { name: "usage", get: "managers", list: "managers", doc: (t) => `tenants/${t}/usage/${ids.day}` },
   { name: "audit", get: "managers", list: "managers", doc: (t) => `tenants/${t}/audit/${ids.audit}` },
+  // Failed jobs keep their payloads (prompts, recipients).
+  {
+    name: "deadLetters",
+    get: "managers",
+    list: "managers",
+    doc: (t) => `tenants/${t}/deadLetters/${ids.deadLetter}`,
+  },
+  // Images and stickers in transit between a job and the runner.
+  { name: "bots/media", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/media/${ids.media}` },
 ];
 
 /** Top-level documents, belonging to no tenant. */
@@ -217,6 +228,8 @@ beforeAll(async () => {
       put(`tenants/${t}/campaigns/${ids.campaign}/recipients/${ids.recipient}`, { phone: "15550001111" });
       put(`tenants/${t}/usage/${ids.day}`, { messagesSent: 3 });
       put(`tenants/${t}/audit/${ids.audit}`, { action: "bot.created" });
+      put(`tenants/${t}/deadLetters/${ids.deadLetter}`, { queue: "ai", error: { code: "unrecoverable" } });
+      put(`${bot(t)}/media/${ids.media}`, { mimetype: "image/webp" });
     }
     put(`stripeEvents/${ids.stripeEvent}`, { type: "invoice.paid" });
     put(`runners/${ids.runner}`, { host: "runner-host", bots: 1 });

@@ -8,6 +8,7 @@ import {
   MemberService,
   TenantService,
 } from "@whatsdex/core";
+import { DeadLetterStore } from "@whatsdex/core/jobs";
 import type { Auth } from "firebase-admin/auth";
 import type { Firestore } from "firebase-admin/firestore";
 import { cachedTokenVerifier, firebaseTokenVerifier } from "./auth/token-verifier.ts";
@@ -39,5 +40,6 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       cache,
       onBackgroundError: (error) => options.logger.warn({ err: error }, "could not record an API key's last use"),
     }),
+    deadLetters: new DeadLetterStore(options.firestore),
   };
 }

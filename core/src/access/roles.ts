@@ -22,6 +22,8 @@ export const permissions = [
   "bots:write",
   "messages:send",
   "apiKeys:manage",
+  /** Failed jobs, with their payloads (prompts, recipients): administrators only. */
+  "jobs:read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -46,6 +48,7 @@ const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
     "bots:read",
     "bots:write",
     "messages:send",
+    "jobs:read",
   ]),
 };
 

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
-import { deadLetterPath } from "../firestore/paths.ts";
+import { zodConverter } from "../firestore/converter.ts";
+import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
+import { deadLetterPath, deadLettersCollectionPath } from "../firestore/paths.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
 
 /** `tenants/{t}/deadLetters/{id}`: a job that will not run again, and why. */
@@ -15,8 +17,11 @@ export const deadLetterSchema = z.object({
   attemptsMade: z.number().int(),
   enqueuedAt: timestampSchema,
   failedAt: timestampSchema,
+  /** When it was recorded (pagination orders by it). */
+  createdAt: timestampSchema,
 });
 export type DeadLetter = z.output<typeof deadLetterSchema>;
+const converter = zodConverter(deadLetterSchema);
 
 export interface DeadLetterInput {
   tenantId: string;
@@ -53,8 +58,14 @@ export class DeadLetterStore {
       attemptsMade: input.attemptsMade,
       enqueuedAt: Timestamp.fromMillis(input.enqueuedAt),
       failedAt: Timestamp.now(),
+      createdAt: Timestamp.now(),
     };
     await this.#db.doc(deadLetterPath(input.tenantId, id)).set(record);
     return id;
+  }
+
+  /** Newest first. */
+  list(tenantId: string, page: PageRequest): Promise<Page<{ id: string; path: string; data: DeadLetter }>> {
+    return paginate(this.#db.collection(deadLettersCollectionPath(tenantId)).withConverter(converter), page);
   }
 }

@@ -1,8 +1,15 @@
 import { apiKeyRoutes } from "../api-keys/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
+import { jobRoutes } from "../jobs/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import type { RouteDefinition } from "./route.ts";
 
 /** Every operation of the tenant API, in the order the reference lists them. */
-export const apiRoutes: readonly RouteDefinition[] = [...tenantRoutes, ...memberRoutes, ...botRoutes, ...apiKeyRoutes];
+export const apiRoutes: readonly RouteDefinition[] = [
+  ...tenantRoutes,
+  ...memberRoutes,
+  ...botRoutes,
+  ...apiKeyRoutes,
+  ...jobRoutes,
+];

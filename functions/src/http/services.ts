@@ -1,4 +1,5 @@
 import type { AccessService, ApiKeyService, BotService, MemberService, TenantService } from "@whatsdex/core";
+import type { DeadLetterStore } from "@whatsdex/core/jobs";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 
 /** What the routes call; built once in the composition root (runtime.ts) or by a test. */
@@ -9,4 +10,5 @@ export interface ApiServices {
   members: MemberService;
   bots: BotService;
   apiKeys: ApiKeyService;
+  deadLetters: DeadLetterStore;
 }
