@@ -12,6 +12,7 @@ import { Bench } from "tinybench";
 import type { BenchSuite, BenchTasks } from "./lib/bench-suite.ts";
 import { type EmulatorName, type Emulators, startEmulators } from "./lib/emulators.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
+import { provideRedis, type RedisHandle } from "./lib/redis.ts";
 
 const only = process.argv[2];
 const files = ["core", "functions", "session-runner"].flatMap((workspace) => {
@@ -32,7 +33,13 @@ for (const file of files) {
 }
 
 let emulators: Emulators | undefined;
-const needs = [...new Set(suites.flatMap((s) => s.needs ?? []))] as EmulatorName[];
+let redis: RedisHandle | undefined;
+const wanted = new Set(suites.flatMap((s) => s.needs ?? []));
+const needs = [...wanted].filter((need): need is EmulatorName => need !== "redis");
+if (wanted.has("redis")) {
+  redis = await provideRedis();
+  process.env.REDIS_URL = redis.url;
+}
 if (needs.length > 0) {
   const prerequisites = await checkPrerequisites();
   mkdirSync(join(ROOT, ".cache", "logs"), { recursive: true });
@@ -51,6 +58,7 @@ try {
   for (const suite of suites) failed = (await runSuite(suite)) || failed;
 } finally {
   await emulators?.stop();
+  await redis?.stop();
 }
 process.exit(failed ? 1 : 0);
 

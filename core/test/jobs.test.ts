@@ -190,6 +190,11 @@ describe.each([bullmq, cloudTasks])("job queue conformance: $name", (harness) =>
       expect(added).toEqual({ id: "order:42/confirm", name: "echo" });
       await waitFor("the job to run", async () => (r.runs.length === 1 ? true : undefined));
       expect(r.runs[0]).toMatchObject({ id: "order:42/confirm", attemptsMade: 0, text: "hello" });
+      // Without a jobId, the job is known by the id the transport gave it, on both sides.
+      const anonymous = await running.queue.add("echo", { tenantId, text: "no id" });
+      expect(anonymous.id).not.toBe("");
+      await waitFor("the second job to run", async () => (r.runs.length === 2 ? true : undefined));
+      expect(r.runs[1]).toMatchObject({ id: anonymous.id, text: "no id" });
     } finally {
       await running.stop();
     }

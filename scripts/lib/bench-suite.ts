@@ -11,8 +11,8 @@ export interface BenchSuite {
   description: string;
   /** Name of the task the others are compared with; absent for a suite that only reports facts (memory). */
   baseline?: string;
-  /** Emulators the suite talks to; `npm run bench` starts them and sets their variables first. */
-  needs?: readonly EmulatorName[];
+  /** Emulators (and Redis) the suite talks to; `npm run bench` starts them and sets their variables first. */
+  needs?: ReadonlyArray<EmulatorName | "redis">;
   /** Builds the tasks (each call is one unit of work, often a batch) and what they need. */
   setup(): Promise<{
     tasks: BenchTasks;

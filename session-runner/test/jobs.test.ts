@@ -280,7 +280,9 @@ describe("CampaignWorker", () => {
       timestamp: Date.now(),
       trace: {},
     };
-    const outcomes = await Promise.all([1, 2, 3].map(() => handler.handle({ envelope, transportAttempts: 0 })));
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => handler.handle({ envelope, transportJobId: "t-1", transportAttempts: 0 })),
+    );
     expect(outcomes.every((o) => o.kind === "completed")).toBe(true);
     const items = await outboxItems(tenantId, botId);
     expect(items.map((doc) => doc.id)).toEqual([deliveryItemId("cmp1", "r1")]);
@@ -289,6 +291,7 @@ describe("CampaignWorker", () => {
     await db.doc(`tenants/${tenantId}/bots/${botId}`).update({ desiredState: "stopped" });
     const paused = await handler.handle({
       envelope: { ...envelope, id: "cmp1:r2", data: { ...data, recipientId: "r2" } },
+      transportJobId: "t-2",
       transportAttempts: 0,
     });
     expect(paused).toMatchObject({ kind: "delayed", delayMs: 60_000 });

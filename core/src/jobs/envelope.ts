@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { context, propagation } from "@opentelemetry/api";
 import { z } from "zod";
-import { jobsOptionsSchema } from "./job.ts";
+import { type JobsOptions, jobsOptionsSchema } from "./job.ts";
 
 /**
  * What travels through either driver for one job: the payload plus what the receiving side needs
@@ -10,22 +10,36 @@ import { jobsOptionsSchema } from "./job.ts";
  */
 export const envelopeSchema = z.object({
   v: z.literal(1),
-  /** The caller's jobId, or a generated one. */
-  id: z.string().min(1),
+  /** The caller's jobId; absent, the job is known by its transport's id (BullMQ job id, task name). */
+  id: z.string().min(1).optional(),
   name: z.string().min(1),
   data: z.unknown(),
-  opts: jobsOptionsSchema,
+  opts: jobsOptionsSchema.default({}),
   /** Attempts already made before this delivery began counting (a delayed job re-added keeps them). */
-  attemptsBefore: z.number().int().min(0),
+  attemptsBefore: z.number().int().min(0).default(0),
   timestamp: z.number().int(),
-  trace: z.record(z.string(), z.string()),
+  trace: z.record(z.string(), z.string()).default({}),
 });
-export type Envelope = z.output<typeof envelopeSchema>;
+export type Envelope = z.input<typeof envelopeSchema>;
+export type ParsedEnvelope = z.output<typeof envelopeSchema>;
 
-export function createEnvelope(name: string, data: unknown, opts: Envelope["opts"], now = Date.now()): Envelope {
+/**
+ * Only what the receiving side needs travels: every field at its default is left out, so a job
+ * costs the transport (Redis memory, Cloud Tasks payload) little more than its data.
+ */
+export function createEnvelope(name: string, data: unknown, opts: JobsOptions, now = Date.now()): Envelope {
   const trace: Record<string, string> = {};
   propagation.inject(context.active(), trace);
-  return { v: 1, id: opts.jobId ?? randomUUID(), name, data, opts, attemptsBefore: 0, timestamp: now, trace };
+  const { jobId, delay: _delay, ...receiving } = opts;
+  return {
+    v: 1,
+    ...(jobId === undefined ? {} : { id: jobId }),
+    name,
+    data,
+    ...(Object.keys(receiving).length > 0 ? { opts: receiving } : {}),
+    timestamp: now,
+    ...(Object.keys(trace).length > 0 ? { trace } : {}),
+  };
 }
 
 /**

@@ -3,9 +3,12 @@ import type { Logger } from "pino";
 import { fieldIssues } from "../errors/zod-issues.ts";
 import type { DeadLetterStore } from "./dead-letters.ts";
 import type { JobData, JobDefinitions, JobName } from "./definitions.ts";
-import { type Envelope, envelopeSchema } from "./envelope.ts";
+import { type Envelope, envelopeSchema, type ParsedEnvelope } from "./envelope.ts";
 import { DelayedError, UnrecoverableError } from "./errors.ts";
 import type { Job } from "./job.ts";
+
+/** An envelope whose job id is settled (the caller's, or the transport's). */
+type Identified = ParsedEnvelope & { id: string };
 
 export type Processors<D extends JobDefinitions> = { [N in JobName<D>]: (job: Job<JobData<D, N>>) => Promise<unknown> };
 
@@ -22,6 +25,8 @@ export type Outcome =
 export interface Delivery {
   /** The raw envelope as the transport carried it (validated here). */
   envelope: unknown;
+  /** The transport's own id of the job (BullMQ job id, Cloud Tasks task name): the job's id when it was added without one. */
+  transportJobId: string;
   /** Attempts of this transport's job/task that failed before this one. */
   transportAttempts: number;
   /** A cap the transport imposes on top of the job's own (a Cloud Tasks queue's maxAttempts). */
@@ -61,7 +66,7 @@ export class JobHandler<D extends JobDefinitions> {
       logger.error({ queue, issues: fieldIssues(parsed.error) }, "job envelope does not parse; dropped");
       return { kind: "failed", error: new UnrecoverableError("malformed job envelope") };
     }
-    const envelope = parsed.data;
+    const envelope = { ...parsed.data, id: parsed.data.id ?? delivery.transportJobId };
     const attemptsMade = envelope.attemptsBefore + delivery.transportAttempts;
     const parent = propagation.extract(ROOT_CONTEXT, envelope.trace);
     return tracer.startActiveSpan(
@@ -92,7 +97,7 @@ export class JobHandler<D extends JobDefinitions> {
     );
   }
 
-  async #run(envelope: Envelope, attemptsMade: number, transportMax: number | undefined): Promise<Outcome> {
+  async #run(envelope: Identified, attemptsMade: number, transportMax: number | undefined): Promise<Outcome> {
     const { definitions, processors, logger, queue } = this.#options;
     const name = envelope.name;
     const schema = Object.hasOwn(definitions, name) ? definitions[name] : undefined;
@@ -140,7 +145,7 @@ export class JobHandler<D extends JobDefinitions> {
   }
 
   async #deadLetter(
-    envelope: Envelope,
+    envelope: Identified,
     attemptsMade: number,
     code: string,
     message: string,

@@ -4,16 +4,22 @@ import type { JobDefinitions, JobInput, JobName } from "./definitions.ts";
 import { createEnvelope, type Envelope, transportId } from "./envelope.ts";
 import { type JobsOptions, jobsOptionsSchema } from "./job.ts";
 
-/** One job for the transport: its transport id (a hash of the job id) and when it may run. */
+/**
+ * One job for the transport: when it may run, and its transport id (a hash of the caller's jobId)
+ * when the caller gave one — only then is deduplication asked for; otherwise the transport names it.
+ */
 export interface TransportEntry {
-  transportId: string;
+  transportId: string | undefined;
   envelope: Envelope;
   delayMs: number;
 }
 
-/** The driver's enqueue side. An entry whose transport id exists already is not added again, and that is no error. */
+/**
+ * The driver's enqueue side. An entry whose transport id exists already is not added again, and
+ * that is no error. Returns the id each job is known by: its jobId, or the one the transport gave.
+ */
 export interface QueueTransport {
-  enqueue(entries: readonly TransportEntry[]): Promise<void>;
+  enqueue(entries: readonly TransportEntry[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -52,8 +58,8 @@ export class JobQueue<D extends JobDefinitions> {
     const entries = jobs.map(({ name, data, opts }, index) =>
       this.#entry(name, data, opts ?? {}, jobs.length > 1 ? index : undefined),
     );
-    await this.#transport.enqueue(entries);
-    return entries.map(({ envelope }) => ({ id: envelope.id, name: envelope.name }));
+    const ids = await this.#transport.enqueue(entries);
+    return entries.map(({ envelope }, index) => ({ id: ids[index] ?? "", name: envelope.name }));
   }
 
   #entry(name: string, data: unknown, opts: JobsOptions, index: number | undefined): TransportEntry {
@@ -75,7 +81,11 @@ export class JobQueue<D extends JobDefinitions> {
       throw new ValidationError(`Invalid ${name} job: ${summary}`, issues, { cause: payload.error });
     }
     const envelope = createEnvelope(name, payload.data, parsedOpts);
-    return { transportId: transportId(this.name, envelope.id), envelope, delayMs: parsedOpts.delay ?? 0 };
+    return {
+      transportId: parsedOpts.jobId === undefined ? undefined : transportId(this.name, parsedOpts.jobId),
+      envelope,
+      delayMs: parsedOpts.delay ?? 0,
+    };
   }
 
   close(): Promise<void> {

@@ -25,6 +25,8 @@ export interface LocalCloudTasksOptions {
   retry?: { maxAttempts: number; minBackoffMs: number; maxBackoffMs: number };
   /** Sign tokens as this issuer (tests of a forged issuer change it). */
   issuer?: string;
+  /** false: record tasks without delivering them (to measure the enqueue side alone). */
+  dispatch?: boolean;
 }
 
 export interface LocalCloudTasks {
@@ -208,7 +210,7 @@ export async function startLocalCloudTasks(options: LocalCloudTasksOptions = {})
       };
       tasks.push(created);
       byName.set(name, created);
-      schedule(created, scheduleTimeMs);
+      if (options.dispatch !== false) schedule(created, scheduleTimeMs);
       callback(null, {
         name,
         httpRequest: http,

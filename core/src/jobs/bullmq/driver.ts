@@ -23,20 +23,21 @@ export function bullmqTransport(options: { redisUrl: string; queue: string; pref
   return {
     queue,
     async enqueue(entries) {
-      await queue.addBulk(
+      const added = await queue.addBulk(
         entries.map(({ transportId, envelope, delayMs }) => ({
           name: envelope.name,
           data: envelope,
           opts: {
-            jobId: transportId,
+            ...(transportId === undefined ? {} : { jobId: transportId }),
             delay: delayMs,
-            attempts: envelope.opts.attempts ?? 1,
-            ...(envelope.opts.backoff === undefined ? {} : { backoff: envelope.opts.backoff }),
+            attempts: envelope.opts?.attempts ?? 1,
+            ...(envelope.opts?.backoff === undefined ? {} : { backoff: envelope.opts.backoff }),
             removeOnComplete: { age: KEEP_COMPLETED_S },
             removeOnFail: { age: KEEP_FAILED_S },
           },
         })),
       );
+      return entries.map(({ envelope }, index) => envelope.id ?? added[index]?.id ?? "");
     },
     async close() {
       await queue.close();
@@ -65,7 +66,11 @@ export function startBullmqWorker<D extends JobDefinitions>(
   const worker = new Worker(
     handler.queue,
     async (job, token) => {
-      const outcome = await handler.handle({ envelope: job.data, transportAttempts: job.attemptsMade });
+      const outcome = await handler.handle({
+        envelope: job.data,
+        transportJobId: job.id ?? "",
+        transportAttempts: job.attemptsMade,
+      });
       switch (outcome.kind) {
         case "completed":
           return outcome.result;

@@ -24,19 +24,19 @@ function codeOf(error: unknown): unknown {
 }
 
 /**
- * The enqueue side over Cloud Tasks: each job is an HTTP task with an OIDC token, named by the
- * hash of its job id (so a duplicate add is ALREADY_EXISTS — the job is queued or ran already —
- * which is success), and `delay` becomes its scheduleTime.
+ * The enqueue side over Cloud Tasks: each job is an HTTP task with an OIDC token; one added with a
+ * jobId is named by its hash (so a duplicate add is ALREADY_EXISTS — the job is queued or ran
+ * already — which is success), others are named by Cloud Tasks; `delay` becomes its scheduleTime.
  */
 export function cloudTasksTransport(client: CloudTasksClient, target: CloudTasksTarget): QueueTransport {
   const parent = client.queuePath(target.project, target.location, target.queue);
-  async function create({ transportId, envelope, delayMs }: TransportEntry): Promise<void> {
+  async function create({ transportId, envelope, delayMs }: TransportEntry): Promise<string> {
     const at = Date.now() + delayMs;
     try {
-      await client.createTask({
+      const [task] = await client.createTask({
         parent,
         task: {
-          name: `${parent}/tasks/${transportId}`,
+          ...(transportId === undefined ? {} : { name: `${parent}/tasks/${transportId}` }),
           ...(delayMs > 0 ? { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 } } : {}),
           httpRequest: {
             httpMethod: "POST",
@@ -47,15 +47,20 @@ export function cloudTasksTransport(client: CloudTasksClient, target: CloudTasks
           },
         },
       });
+      return envelope.id ?? task.name?.split("/").at(-1) ?? "";
     } catch (error) {
+      // Only a named task can already exist, and only a job with an id is named.
       if (codeOf(error) !== ALREADY_EXISTS) throw error;
+      return envelope.id ?? "";
     }
   }
   return {
     async enqueue(entries) {
+      const ids: string[] = [];
       for (let start = 0; start < entries.length; start += PARALLEL) {
-        await Promise.all(entries.slice(start, start + PARALLEL).map(create));
+        ids.push(...(await Promise.all(entries.slice(start, start + PARALLEL).map(create))));
       }
+      return ids;
     },
     async close() {
       await client.close();

@@ -62,6 +62,7 @@ export function cloudTasksReceiver<D extends JobDefinitions>(options: CloudTasks
       const retries = Number.parseInt(req.get("x-cloudtasks-taskretrycount") ?? "0", 10);
       const outcome = await handler.handle({
         envelope: req.body,
+        transportJobId: req.get("x-cloudtasks-taskname") ?? "",
         transportAttempts: Number.isFinite(retries) && retries >= 0 ? retries : 0,
         ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
       });
@@ -76,11 +77,12 @@ export function cloudTasksReceiver<D extends JobDefinitions>(options: CloudTasks
           res.status(500).json({ status: "retry", error: outcome.error.message });
           return;
         case "delayed": {
-          // A new task (a task name cannot be reused soon after it ran), carrying the attempts so far.
+          // A new task (a task name cannot be reused soon after it ran), carrying the attempts so far,
+          // named after this task so that a redelivery of this one does not delay the job twice.
           const { envelope, delayMs } = outcome;
-          const suffix = `delayed-${envelope.attemptsBefore}-${Date.now()}`;
+          const suffix = `delayed-after-${req.get("x-cloudtasks-taskname") ?? ""}`;
           await options.requeue.enqueue([
-            { transportId: transportId(handler.queue, envelope.id, suffix), envelope, delayMs },
+            { transportId: transportId(handler.queue, envelope.id ?? "", suffix), envelope, delayMs },
           ]);
           res.status(200).json({ status: "delayed", delayMs });
           return;
