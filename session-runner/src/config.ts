@@ -68,6 +68,8 @@ export const runnerEnvSchema = baseEnvSchema
       .string()
       .regex(/^[A-Za-z0-9-]{1,60}$/)
       .default("whatsdex"),
+    /** The queues' retry config maxAttempts (Cloud Tasks' default is 100): a job's last attempt is dead-lettered. */
+    CLOUD_TASKS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(100),
     /** The identity Cloud Tasks signs task requests as; the receiver accepts no other. */
     CLOUD_TASKS_SERVICE_ACCOUNT: z.email().optional(),
     /** This service's public URL: tasks are delivered to `<url>/tasks/<queue>`, and it is the OIDC audience. */

@@ -130,6 +130,7 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
           verify: oidcVerifier({ audience: url, serviceAccountEmail }),
           queueId,
           concurrency: worker.concurrency,
+          maxAttempts: env.CLOUD_TASKS_MAX_ATTEMPTS,
           requeue: transport,
           logger,
         }),
