@@ -1,13 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createKeyring, LeaseStore } from "@whatsdex/core";
-import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
-import { pino } from "pino";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { BenchSuite } from "../../scripts/lib/bench-suite.ts";
-import { Supervisor } from "../src/runner/supervisor.ts";
+import type { Supervisor } from "../src/runner/supervisor.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { tenantWithBots } from "../test/support/fleet.ts";
+import { tenantWithBots, testSupervisor } from "../test/support/fleet.ts";
 
 /** Bots per tenant: the largest plan's limit, so a fleet is several tenants, as in production. */
 const PER_TENANT = 50;
@@ -42,26 +39,18 @@ export const suite: BenchSuite = {
   async setup() {
     const firebase = testFirebase();
     const db = firebase.firestore;
-    const logger = pino({ level: "silent" });
-    const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
     const tenants: string[] = [];
     for (let i = 0; i < LARGE / PER_TENANT; i++)
       tenants.push((await tenantWithBots(db, PER_TENANT, "enterprise")).tenantId);
     const whatsapp = new SimulatedWhatsApp();
     const supervisors: Supervisor[] = [];
     const supervise = (onlyTenants: string[], capacity: number) => {
-      const supervisor = new Supervisor({
-        db,
-        onlyTenants,
-        leases: new LeaseStore(db, { ttlMs: 120_000 }),
-        instanceId: uniqueId("bench-runner"),
+      // One shared Firestore client and simulator, as one runner process has.
+      const supervisor = testSupervisor(db, {
+        whatsapp,
+        tenantIds: onlyTenants,
         capacity,
-        transports: { simulator: whatsapp.transport() },
-        keyring,
-        logger,
-        backoff: { initialMs: 1_000, maxMs: 10_000, stableMs: 60_000, loopCloses: 5, loopWindowMs: 60_000 },
-        renewEveryMs: 40_000,
-        expirySafetyMs: 20_000,
+        ttlMs: 120_000,
         scanEveryMs: 500,
       });
       supervisors.push(supervisor);

@@ -1,19 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { authStateCollectionPath, createKeyring, LeaseStore, outboxItemPath, pendingOutboxItem } from "@whatsdex/core";
-import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { Supervisor } from "../src/runner/supervisor.ts";
+import type { Supervisor } from "../src/runner/supervisor.ts";
 import { statusCodeOf } from "../src/transport/disconnect.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { tenantWithBots } from "./support/fleet.ts";
+import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
 const logger = pino({ level: process.env.DEBUG_RUNTIME ? "debug" : "silent" });
-const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 const started: Supervisor[] = [];
 afterEach(async () => {
   for (const s of started.splice(0)) await s.stop();
@@ -26,19 +25,10 @@ interface Recorded {
 
 function supervisor(tenantId: string, whatsapp: SimulatedWhatsApp, options: { sendMaxWaitMs?: number } = {}) {
   const recorded: Recorded = { decryptFailures: 0, pickups: [] };
-  const s = new Supervisor({
-    onlyTenants: [tenantId],
-    db,
-    leases: new LeaseStore(db, { ttlMs: 3_000, takeoverGraceMs: 300 }),
-    instanceId: uniqueId("runner"),
-    capacity: 10,
-    transports: { simulator: whatsapp.transport() },
-    keyring,
+  const s = testSupervisor(db, {
+    whatsapp,
+    tenantIds: [tenantId],
     logger,
-    backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
-    renewEveryMs: 1_000,
-    expirySafetyMs: 500,
-    scanEveryMs: 200,
     sendTimeoutMs: 2_000,
     sendMaxWaitMs: options.sendMaxWaitMs ?? 60_000,
     events: {
@@ -243,8 +233,14 @@ describe("a bot's outbox, consumed by its owner", () => {
     // The runner goes away (as a crash would, leases kept) …
     bot.s.abandon();
     const command = await bot.bots.logout(bot.access, bot.botId);
-    // … and another instance, with no interest in running the bot, still carries the logout out.
-    const other = supervisor(bot.tenantId, new SimulatedWhatsApp()).s;
+    // … and another instance, with no interest in running the bot, still carries the logout out —
+    // even one that could not decrypt the session (a logout needs no keys).
+    const other = testSupervisor(db, {
+      whatsapp: new SimulatedWhatsApp(),
+      tenantIds: [bot.tenantId],
+      keyring: createKeyring(new Map([["other", randomBytes(32)]]), "other"),
+    });
+    started.push(other);
     other.start();
     await waitFor(
       "the orphaned logout to run",

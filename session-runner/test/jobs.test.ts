@@ -1,16 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GoogleGenAI } from "@google/genai";
 import { trace } from "@opentelemetry/api";
-import {
-  createKeyring,
-  LeaseStore,
-  MediaStore,
-  OutboxWriter,
-  outboxItemPath,
-  UsageService,
-  usageDay,
-  usagePath,
-} from "@whatsdex/core";
+import { MediaStore, OutboxWriter, outboxItemPath, UsageService, usageDay, usagePath } from "@whatsdex/core";
 import {
   aiJobs,
   campaignJobs,
@@ -30,9 +21,8 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { aiProcessors } from "../src/jobs/ai-processor.ts";
 import { campaignProcessors, deliveryItemId } from "../src/jobs/campaign-worker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
-import { Supervisor } from "../src/runner/supervisor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { tenantWithBots } from "./support/fleet.ts";
+import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { geminiBlocked, geminiRateLimited, geminiText, startGeminiServer } from "./support/gemini-server.ts";
 
 const firebase = testFirebase();
@@ -80,20 +70,7 @@ describe("MediaProcessor", () => {
     const bot = { tenantId, botId };
     // The bot's runner, connected through the simulator, consumes the outbox.
     const whatsapp = new SimulatedWhatsApp();
-    const supervisor = new Supervisor({
-      onlyTenants: [tenantId],
-      db,
-      leases: new LeaseStore(db, { ttlMs: 5_000 }),
-      instanceId: uniqueId("runner"),
-      capacity: 1,
-      transports: { simulator: whatsapp.transport() },
-      keyring: createKeyring(new Map([["k", randomBytes(32)]]), "k"),
-      logger,
-      backoff: { initialMs: 20, maxMs: 100, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
-      renewEveryMs: 1_500,
-      expirySafetyMs: 800,
-      scanEveryMs: 200,
-    });
+    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId], capacity: 1, ttlMs: 5_000 });
     supervisor.start();
     cleanups.push(() => supervisor.stop());
     const qr = await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"));

@@ -1,17 +1,12 @@
-import { randomBytes } from "node:crypto";
-import { createKeyring, LeaseStore } from "@whatsdex/core";
 import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { Supervisor } from "../src/runner/supervisor.ts";
+import type { Supervisor } from "../src/runner/supervisor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { tenantWithBots } from "./support/fleet.ts";
+import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
 afterAll(() => firebase.close());
-const logger = pino({ level: "silent" });
-const keyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 
 function supervisor(
   instanceId: string,
@@ -20,16 +15,12 @@ function supervisor(
   tenantId: string,
   ttlMs = 1_500,
 ) {
-  return new Supervisor({
-    onlyTenants: [tenantId],
-    db,
-    leases: new LeaseStore(db, { ttlMs, takeoverGraceMs: 300 }),
+  return testSupervisor(db, {
+    whatsapp,
+    tenantIds: [tenantId],
     instanceId,
     capacity,
-    transports: { simulator: whatsapp.transport() },
-    keyring,
-    logger,
-    backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
+    ttlMs,
     renewEveryMs: 400,
     expirySafetyMs: 300,
     scanEveryMs: 150,

@@ -216,14 +216,24 @@ export async function loadFirestoreAuthState(options: FirestoreAuthStateOptions)
   }
 
   async function clear(): Promise<void> {
-    // Checked first so that a deposed owner cannot wipe the new owner's session; the delete itself
-    // cannot run inside a transaction (it may span thousands of documents).
-    await db.runTransaction((tx) => fence.assertHeld(tx));
-    await db.recursiveDelete(db.collection(collectionPath));
+    await clearFirestoreAuthState({ db, collectionPath, fence });
     cache.clear();
     state.creds = initAuthCreds();
   }
 
   const state: AuthenticationState = { creds, keys: { get, set } };
   return { state, saveCreds, clear, idle, stats };
+}
+
+/**
+ * Deletes a session's whole auth state without reading it (a logout must work even when the stored
+ * values can no longer be decrypted). Fence checked first, so that a deposed owner cannot wipe the
+ * new owner's session; the delete itself cannot run inside a transaction (thousands of documents).
+ */
+export async function clearFirestoreAuthState(
+  options: Pick<FirestoreAuthStateOptions, "db" | "collectionPath" | "fence">,
+): Promise<void> {
+  const { db, collectionPath, fence } = options;
+  await db.runTransaction((tx) => fence.assertHeld(tx));
+  await db.recursiveDelete(db.collection(collectionPath));
 }

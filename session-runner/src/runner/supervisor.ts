@@ -15,7 +15,7 @@ import {
 import { generateMessageIDV2 } from "baileys";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import { loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { clearFirestoreAuthState, loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
 import { PersonStore } from "../identity/person-store.ts";
 import type { BotHealth } from "../lifecycle/health.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
@@ -314,7 +314,7 @@ export class Supervisor {
    * or messages that will now never go: take its lease briefly and settle them.
    */
   async #settleOrphans(): Promise<void> {
-    const { db, leases, instanceId, keyring, logger } = this.#options;
+    const { db, leases, instanceId, logger } = this.#options;
     const snapshot = await db
       .collectionGroup(collections.outbox)
       .where("kind", "in", ["disconnect", "logout"])
@@ -355,13 +355,12 @@ export class Supervisor {
             connect: async () => undefined,
             disconnect: () => status.write("stopped", { reason: "disconnected from the dashboard" }),
             logout: async () => {
-              const auth = await loadFirestoreAuthState({
+              // Nothing to tell WhatsApp without a socket: the credentials go, so the device is useless.
+              await clearFirestoreAuthState({
                 db,
                 collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
-                keyring,
                 fence,
               });
-              await auth.clear();
               await status.write("logged_out", { reason: "logged out from the dashboard" });
             },
           },

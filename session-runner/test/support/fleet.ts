@@ -1,7 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { AccessCache, AccessService, BotService, createRefs, type PlanId, TenantService } from "@whatsdex/core";
+import {
+  AccessCache,
+  AccessService,
+  BotService,
+  createKeyring,
+  createRefs,
+  LeaseStore,
+  type PlanId,
+  TenantService,
+} from "@whatsdex/core";
 import { requireEnv, uniqueId } from "@whatsdex/core/testing";
 import type { Firestore } from "firebase-admin/firestore";
+import { pino } from "pino";
+import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
+import type { SimulatedWhatsApp } from "../../src/transport/simulator.ts";
 
 /** The runner's entry point, run from source as Cloud Run would start the built one. */
 export const runnerMain = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -44,4 +57,37 @@ export async function tenantWithBots(db: Firestore, count: number, plan: PlanId 
     botIds.push(id);
   }
   return { tenantId, botIds, access, bots };
+}
+
+/** One keyring for every test supervisor, as every instance of a deployment shares AUTH_STATE_KEYS. */
+const fleetKeyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
+
+export interface TestSupervisorOptions extends Partial<Omit<SupervisorOptions, "db" | "transports" | "onlyTenants">> {
+  whatsapp: SimulatedWhatsApp;
+  tenantIds: readonly string[];
+  /** The lease TTL; renewals, the expiry watchdog and takeover grace follow from it. */
+  ttlMs?: number;
+}
+
+/**
+ * An in-process supervisor for tests: only the given tenants (the emulator is shared by every test
+ * file), the simulator transport, fast backoff and scans, leases renewed at a third of the TTL.
+ */
+export function testSupervisor(db: Firestore, options: TestSupervisorOptions): Supervisor {
+  const { whatsapp, tenantIds, ttlMs = 3_000, ...overrides } = options;
+  return new Supervisor({
+    db,
+    onlyTenants: tenantIds,
+    leases: new LeaseStore(db, { ttlMs, takeoverGraceMs: 300 }),
+    instanceId: uniqueId("runner"),
+    capacity: 10,
+    transports: { simulator: whatsapp.transport() },
+    keyring: fleetKeyring,
+    logger: pino({ level: "silent" }),
+    backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
+    renewEveryMs: Math.round(ttlMs / 3),
+    expirySafetyMs: Math.round(ttlMs / 5),
+    scanEveryMs: 200,
+    ...overrides,
+  });
 }
