@@ -53,11 +53,15 @@ export function cloudTasksReceiver<D extends JobDefinitions>(options: CloudTasks
       res.status(429).set("Retry-After", "1").json({ code: "rate_limited", message: "At capacity; retry later." });
       return;
     }
+    // The slot is taken here, before the body is read, so concurrent requests cannot all pass the check.
+    running++;
+    res.once("close", () => {
+      running--;
+    });
     next();
   });
 
   router.post("/", express.json({ limit: BODY_LIMIT, type: () => true }), async (req, res) => {
-    running++;
     try {
       const retries = Number.parseInt(req.get("x-cloudtasks-taskretrycount") ?? "0", 10);
       const outcome = await handler.handle({
@@ -92,8 +96,6 @@ export function cloudTasksReceiver<D extends JobDefinitions>(options: CloudTasks
       // The handler itself failed (Firestore down while recording a dead letter): let Cloud Tasks retry.
       logger.error({ err: error, queue: handler.queue }, "task handling failed");
       res.status(503).set("Retry-After", "5").json({ status: "unavailable" });
-    } finally {
-      running--;
     }
   });
 
