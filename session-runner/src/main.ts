@@ -15,6 +15,8 @@ import {
   projectIdFrom,
   startTracing,
 } from "@whatsdex/core";
+import { CommandRegistry } from "./commands/command.ts";
+import { infoCommands } from "./commands/info/info-commands.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
@@ -69,6 +71,8 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
+  commands: new CommandRegistry(infoCommands),
+  version,
 });
 supervisorGauges(runner.metrics.registry, supervisor);
 runner.health.reportBots(() => supervisor.health());

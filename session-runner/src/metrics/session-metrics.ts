@@ -20,8 +20,25 @@ export function sessionMetrics(registry: Registry): { events: NonNullable<Superv
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const commands = new Counter({
+    name: "commands_total",
+    help: "Commands WhatsApp users sent, by command and outcome (ok, error, refused: forbidden, cooldown, …).",
+    labelNames: ["command", "outcome"] as const,
+    registers: [registry],
+  });
+  const commandSeconds = new Histogram({
+    name: "command_duration_seconds",
+    help: "From a command's arrival to its reply (or refusal).",
+    labelNames: ["command"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
   return {
     events: {
+      command: (command, outcome, seconds) => {
+        commands.inc({ command, outcome });
+        commandSeconds.observe({ command }, seconds);
+      },
       sessionState: (_bot, state) => {
         if (state === "reconnecting") reconnects.inc();
       },

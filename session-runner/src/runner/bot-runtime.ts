@@ -1,9 +1,12 @@
-import type { BotRef, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
+import { trace } from "@opentelemetry/api";
+import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
 import { MediaStore, OutboxService } from "@whatsdex/core";
 import { generateMessageIDV2, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import type { CommandRegistry } from "../commands/command.ts";
+import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
 import { GroupCache } from "../groups/group-cache.ts";
 import type { PersonStore } from "../identity/person-store.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
@@ -21,6 +24,7 @@ export interface RuntimeEvents {
   state?: (state: string) => void;
   decryptFailure?: () => void;
   outboxPickup?: (kind: OutboxItem["kind"], lagSeconds: number) => void;
+  command?: (command: string, outcome: CommandOutcome, seconds: number) => void;
 }
 
 export interface BotRuntimeOptions {
@@ -32,6 +36,11 @@ export interface BotRuntimeOptions {
   people: PersonStore;
   transport: Transport;
   link: LinkMethod;
+  /** The commands WhatsApp users can send (shared by every bot of the instance). */
+  commands: CommandRegistry;
+  /** The bot's settings as last read from its document. */
+  settings: BotSettings;
+  version: string;
   logger: Logger;
   backoff: BackoffOptions;
   /** A send with no answer for this long counts as indeterminate. */
@@ -71,7 +80,9 @@ export class BotRuntime {
   readonly recent: RecentMessages;
   readonly #options: BotRuntimeOptions;
   readonly #consumer: OutboxConsumer;
+  readonly #engine: CommandEngine;
   readonly #now: () => number;
+  #settings: BotSettings;
   #lastFrameAt: number | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
 
@@ -81,6 +92,7 @@ export class BotRuntime {
     this.#now = options.now ?? Date.now;
     this.bot = bot;
     this.people = options.people;
+    this.#settings = options.settings;
     this.recent = new RecentMessages(RECENT_MESSAGES);
     this.groups = new GroupCache({
       ...GROUPS,
@@ -145,6 +157,24 @@ export class BotRuntime {
         logout: () => this.session.logout(),
       },
     });
+    this.#engine = new CommandEngine({
+      commands: options.commands,
+      settings: () => this.#settings,
+      send: async (chat, text, quoted) => {
+        const socket = this.session.socket;
+        if (!socket || this.session.state !== "open") throw new Error("the bot is not connected");
+        this.recent.remember(await socket.sendMessage(chat, { text }, { quoted }));
+      },
+      identify: (jid) => {
+        const person = this.people.resolve(jid);
+        return { lid: person?.lid ?? null, pn: person?.pn ?? null };
+      },
+      group: (jid) => this.groups.get(jid),
+      tracer: trace.getTracer("whatsdex-session-runner"),
+      logger,
+      version: options.version,
+      ...(options.events?.command ? { onOutcome: options.events.command } : {}),
+    });
     this.#consumer = new OutboxConsumer({
       db,
       outbox,
@@ -158,6 +188,11 @@ export class BotRuntime {
       ...(options.events?.outboxPickup ? { onPickup: options.events.outboxPickup } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
+  }
+
+  /** The bot document changed: commands see the new settings from the next message on. */
+  updateSettings(settings: BotSettings): void {
+    this.#settings = settings;
   }
 
   /** Time since the server last sent anything on the current connection; undefined before the first frame. */
@@ -216,10 +251,12 @@ export class BotRuntime {
     socket.onFrame(() => {
       if (this.session.socket === socket) this.#lastFrameAt = this.#now();
     });
-    socket.on("messages.upsert", ({ messages }) => {
+    socket.on("messages.upsert", ({ messages, type }) => {
       for (const message of messages) {
         if (isDecryptFailure(message)) events?.decryptFailure?.();
         this.people.observeMessageKey(message.key, message.pushName);
+        // "append" is history and our own sends echoed back: only new messages are commands.
+        if (type === "notify") void this.#engine.handle(message);
       }
     });
     socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));

@@ -16,6 +16,7 @@ import { generateMessageIDV2 } from "baileys";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { clearFirestoreAuthState, loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { CommandRegistry } from "../commands/command.ts";
 import { PersonStore } from "../identity/person-store.ts";
 import type { BotHealth } from "../lifecycle/health.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
@@ -48,6 +49,10 @@ export interface SupervisorOptions {
   expirySafetyMs: number;
   /** How often claims are retried (bots held elsewhere, capacity freed); changes are seen at once. */
   scanEveryMs: number;
+  /** The commands the bots answer; none when absent (a runner that only keeps sessions). */
+  commands?: CommandRegistry;
+  /** Reported by `about`. */
+  version?: string;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
   onlyTenants?: readonly string[];
   /** A send with no answer for this long is recorded as indeterminate. */
@@ -70,6 +75,7 @@ const botConverter = zodConverter(botDocSchema);
 const key = (bot: BotRef) => `${bot.tenantId}/${bot.botId}`;
 /** Changes to the wanted set are acted on after a short random delay, so instances do not claim in lockstep. */
 const CHANGE_JITTER_MS = 250;
+const NO_COMMANDS = new CommandRegistry([]);
 
 function linkOf(bot: BotDoc): LinkMethod {
   return bot.connectMethod === "pairing_code" && bot.phoneNumber
@@ -174,6 +180,7 @@ export class Supervisor {
               continue;
             }
             this.#wanted.set(key(bot), { bot, doc });
+            this.#running.get(key(bot))?.runtime.updateSettings(doc.settings);
             // A new link method is a connect request: its command may need looking for.
             if (before && (before.connectMethod !== doc.connectMethod || before.phoneNumber !== doc.phoneNumber)) {
               this.#running.get(key(bot))?.runtime.botChanged();
@@ -247,12 +254,12 @@ export class Supervisor {
     for (const { bot, doc } of candidates) {
       if (this.#stopping || this.#running.size + this.#starting.size >= capacity) break;
       const transport = transports[doc.transport];
-      if (transport) await this.#claim(transport, bot, linkOf(doc));
+      if (transport) await this.#claim(transport, bot, doc);
     }
     await this.#settleOrphans();
   }
 
-  async #claim(transport: Transport, bot: BotRef, link: LinkMethod): Promise<void> {
+  async #claim(transport: Transport, bot: BotRef, doc: BotDoc): Promise<void> {
     const { db, leases, instanceId, keyring, logger, backoff, events } = this.#options;
     const name = key(bot);
     this.#starting.add(name);
@@ -288,7 +295,10 @@ export class Supervisor {
         auth,
         people,
         transport,
-        link,
+        link: linkOf(doc),
+        commands: this.#options.commands ?? NO_COMMANDS,
+        settings: doc.settings,
+        version: this.#options.version ?? "dev",
         logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
         backoff,
         sendTimeoutMs: this.#options.sendTimeoutMs ?? 30_000,

@@ -1,0 +1,68 @@
+/**
+ * Every text the bots send, in English and Indonesian, chosen per bot (`settings.language`).
+ * `{name}` placeholders are filled from the values given; a missing one is left visible.
+ */
+const en = {
+  "refuse.disabled": "The {command} command is turned off for this bot.",
+  "refuse.group_only": "{command} works in groups only.",
+  "refuse.private_only": "{command} works in a private chat with me only.",
+  "refuse.owner_only": "Only this bot's owners can use {command}.",
+  "refuse.admin_only": "Only group admins can use {command}.",
+  "refuse.cooldown": "Easy there: {command} again in {seconds} s.",
+  "refuse.rate_limited": "Too many commands at once; try again in a moment.",
+  "refuse.unknown": "There is no command called {command}. Send {prefix}menu for the list.",
+  "error.failed": "Something went wrong running {command}. Please try again.",
+  "info.pong": "Pong! {ms} ms",
+  "info.uptime": "Up for {duration}.",
+  "info.about": "WhatsDeX {version}: a WhatsApp bot platform. Send {prefix}menu to see what I can do.",
+  "menu.title": "*Commands* (prefix {prefix})",
+  "menu.footer": "Send {prefix}help <command> for details.",
+  "help.usage": "Usage: {usage}",
+  "help.examples": "Examples:",
+  "help.aliases": "Also: {aliases}",
+  "category.info": "Info",
+  "category.maker": "Maker",
+  "category.ai": "AI",
+  "category.search": "Search",
+  "category.group": "Group",
+  "category.owner": "Owner",
+} as const;
+
+export type MessageKey = keyof typeof en;
+export type Language = "en" | "id";
+
+const id: Record<MessageKey, string> = {
+  "refuse.disabled": "Perintah {command} dimatikan untuk bot ini.",
+  "refuse.group_only": "{command} hanya bisa dipakai di grup.",
+  "refuse.private_only": "{command} hanya bisa dipakai di chat pribadi dengan saya.",
+  "refuse.owner_only": "Hanya pemilik bot ini yang bisa memakai {command}.",
+  "refuse.admin_only": "Hanya admin grup yang bisa memakai {command}.",
+  "refuse.cooldown": "Sabar ya: {command} bisa dipakai lagi dalam {seconds} detik.",
+  "refuse.rate_limited": "Terlalu banyak perintah sekaligus; coba lagi sebentar lagi.",
+  "refuse.unknown": "Tidak ada perintah {command}. Kirim {prefix}menu untuk melihat daftarnya.",
+  "error.failed": "Terjadi kesalahan saat menjalankan {command}. Silakan coba lagi.",
+  "info.pong": "Pong! {ms} md",
+  "info.uptime": "Sudah aktif selama {duration}.",
+  "info.about": "WhatsDeX {version}: platform bot WhatsApp. Kirim {prefix}menu untuk melihat yang bisa saya lakukan.",
+  "menu.title": "*Daftar perintah* (awalan {prefix})",
+  "menu.footer": "Kirim {prefix}help <perintah> untuk detailnya.",
+  "help.usage": "Cara pakai: {usage}",
+  "help.examples": "Contoh:",
+  "help.aliases": "Nama lain: {aliases}",
+  "category.info": "Info",
+  "category.maker": "Pembuat",
+  "category.ai": "AI",
+  "category.search": "Cari",
+  "category.group": "Grup",
+  "category.owner": "Pemilik",
+};
+
+const catalogs: Record<Language, Record<MessageKey, string>> = { en, id };
+
+export type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;
+
+export function translator(language: Language): Translate {
+  const catalog = catalogs[language];
+  return (key, values = {}) =>
+    catalog[key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}

@@ -1,0 +1,210 @@
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { BotSettings } from "@whatsdex/core";
+import { areJidsSameUser, type GroupMetadata, type WAMessage } from "baileys";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import { type MessageKey, translator } from "./catalog.ts";
+import type { Command, CommandContext, CommandRegistry } from "./command.ts";
+import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
+import { Cooldowns, TokenBuckets } from "./limits.ts";
+import { parseCommand } from "./parser.ts";
+
+export type CommandOutcome =
+  | "ok"
+  | "error"
+  | "unknown"
+  | "disabled"
+  | "wrong_chat"
+  | "forbidden"
+  | "cooldown"
+  | "rate_limited";
+
+/** Who someone is, LID first (the bot's person store). */
+export interface Identity {
+  lid: string | null;
+  pn: string | null;
+}
+
+export interface CommandEngineOptions {
+  commands: CommandRegistry;
+  settings: () => BotSettings;
+  /** The bot's send path: text into `chat`, quoting the message it answers. */
+  send(chat: string, text: string, quoted: WAMessage): Promise<void>;
+  identify(jid: string): Identity;
+  group(jid: string): Promise<GroupMetadata>;
+  tracer: Tracer;
+  logger: Logger;
+  version: string;
+  /** Every command that reached a decision, for metrics. */
+  onOutcome?: (command: string, outcome: CommandOutcome, seconds: number) => void;
+  now?: () => number;
+}
+
+/** How often one person is told about the same refusal: one explanation, not one per message. */
+const REFUSAL_REPEAT_MS = 30_000;
+const SEEN_IDS = 2_000;
+
+const digits = (jid: string | null) => jid?.split("@")[0]?.split(":")[0] ?? null;
+
+/**
+ * One bot's command pipeline: normalise (ignoring what is not a user's message), drop duplicates,
+ * parse by the bot's prefixes, then the checks — mode, enabled, chat type, owner/admin, rate limits,
+ * cooldown — each refusing with a (rate-limited) reply, then the command itself in a span. Never
+ * throws: whatever a message looks like, the worst outcome is a logged, counted error.
+ */
+export class CommandEngine {
+  readonly #options: CommandEngineOptions;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #seen = new LRUCache<string, true>({ max: SEEN_IDS });
+  readonly #cooldowns: Cooldowns;
+  readonly #refusals: Cooldowns;
+  readonly #perUser: TokenBuckets;
+  readonly #perChat: TokenBuckets;
+  readonly #perBot: TokenBuckets;
+
+  constructor(options: CommandEngineOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
+    const now = this.#now;
+    this.#cooldowns = new Cooldowns({ now });
+    this.#refusals = new Cooldowns({ now });
+    this.#perUser = new TokenBuckets({ capacity: 6, refillPerSecond: 0.5 }, { now });
+    this.#perChat = new TokenBuckets({ capacity: 15, refillPerSecond: 1 }, { now });
+    this.#perBot = new TokenBuckets({ capacity: 60, refillPerSecond: 5 }, { max: 1, now });
+  }
+
+  async handle(raw: WAMessage): Promise<CommandOutcome | "ignored"> {
+    try {
+      return await this.#handle(raw);
+    } catch (error) {
+      this.#options.logger.error({ err: error }, "command pipeline failed");
+      return "error";
+    }
+  }
+
+  async #handle(raw: WAMessage): Promise<CommandOutcome | "ignored"> {
+    const { logger } = this.#options;
+    const receivedAt = this.#now();
+    const normalized = normalizeInbound(raw);
+    if ("ignored" in normalized) {
+      logger.debug({ reason: normalized.ignored }, "message ignored");
+      return "ignored";
+    }
+    const message = normalized.message;
+    const seenKey = `${message.chat}|${message.id}`;
+    if (this.#seen.has(seenKey)) return "ignored";
+    this.#seen.set(seenKey, true);
+
+    const settings = this.#options.settings();
+    const parsed = parseCommand(message.text, settings.prefixes);
+    if (!parsed) return "ignored";
+    const sender = this.#options.identify(message.sender);
+    const owner = this.#isOwner(settings, sender, message.sender);
+    // Modes decide who the bot answers at all; outside them it stays silent.
+    if (settings.mode === "self" && !owner) return "ignored";
+    if (settings.mode === "group" && !message.isGroup && !owner) return "ignored";
+
+    const t = translator(settings.language);
+    const reply = (text: string) => this.#options.send(message.chat, text, raw);
+    const personKey = sender.lid ?? sender.pn ?? message.sender;
+    const refuse = async (outcome: CommandOutcome, key: MessageKey, values: Record<string, string | number>) => {
+      if (this.#refusals.hit(`${personKey}|${key}`, REFUSAL_REPEAT_MS) === 0) await reply(t(key, values));
+      this.#options.onOutcome?.(parsed.name, outcome, (this.#now() - receivedAt) / 1000);
+      return outcome;
+    };
+
+    const command = this.#options.commands.find(parsed.name);
+    const shown = `${parsed.prefix}${parsed.name}`;
+    if (!command) {
+      // In groups a stray ".something" is often not meant for the bot: stay silent there.
+      if (message.isGroup) return "ignored";
+      return refuse("unknown", "refuse.unknown", { command: shown, prefix: parsed.prefix });
+    }
+    const named = `${parsed.prefix}${command.name}`;
+    if (settings.disabledCommands.includes(command.name))
+      return refuse("disabled", "refuse.disabled", { command: named });
+    if (command.chat === "group" && !message.isGroup)
+      return refuse("wrong_chat", "refuse.group_only", { command: named });
+    if (command.chat === "private" && message.isGroup)
+      return refuse("wrong_chat", "refuse.private_only", { command: named });
+    if (command.access === "owner" && !owner) return refuse("forbidden", "refuse.owner_only", { command: named });
+    if (command.access === "admin" && !owner && !(await this.#isGroupAdmin(message, sender))) {
+      return refuse("forbidden", "refuse.admin_only", { command: named });
+    }
+    if (!this.#perBot.take("bot") || !this.#perChat.take(message.chat) || !this.#perUser.take(personKey)) {
+      return refuse("rate_limited", "refuse.rate_limited", {});
+    }
+    const wait = this.#cooldowns.hit(`${personKey}|${command.name}`, command.cooldownMs);
+    if (wait > 0) return refuse("cooldown", "refuse.cooldown", { command: named, seconds: Math.ceil(wait / 1000) });
+
+    const context: CommandContext = {
+      message,
+      command: command.name,
+      prefix: parsed.prefix,
+      args: parsed.args,
+      rest: parsed.rest,
+      settings,
+      language: settings.language,
+      t,
+      reply,
+      commands: this.#options.commands,
+      startedAt: this.#startedAt,
+      receivedAt,
+      now: this.#now,
+      version: this.#options.version,
+    };
+    return this.#run(command, context, named);
+  }
+
+  async #run(command: Command, context: CommandContext, named: string): Promise<CommandOutcome> {
+    const { tracer, logger, onOutcome } = this.#options;
+    return tracer.startActiveSpan(
+      `command ${command.name}`,
+      { kind: SpanKind.SERVER, attributes: { "command.name": command.name, "command.group": context.message.isGroup } },
+      async (span) => {
+        let outcome: CommandOutcome = "ok";
+        try {
+          await command.run(context);
+        } catch (error) {
+          outcome = "error";
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          logger.error({ err: error, command: command.name }, "command failed");
+          await context.reply(context.t("error.failed", { command: named })).catch(() => undefined);
+        } finally {
+          span.setAttribute("command.outcome", outcome);
+          span.end();
+          onOutcome?.(command.name, outcome, (this.#now() - context.receivedAt) / 1000);
+        }
+        return outcome;
+      },
+    );
+  }
+
+  /** Owners are numbers or LIDs in the bot's settings, matched against both forms of the sender. */
+  #isOwner(settings: BotSettings, sender: Identity, jid: string): boolean {
+    const forms = new Set([
+      digits(sender.pn),
+      sender.lid,
+      digits(jid),
+      jid.endsWith("@lid") ? jid.split(":")[0] : null,
+    ]);
+    return settings.owners.some((owner) => forms.has(owner) || forms.has(digits(owner)));
+  }
+
+  async #isGroupAdmin(message: InboundMessage, sender: Identity): Promise<boolean> {
+    const group = await this.#options.group(message.chat).catch(() => undefined);
+    const forms = [message.sender, message.senderAlt, sender.lid, sender.pn].filter((jid): jid is string =>
+      Boolean(jid),
+    );
+    return Boolean(
+      group?.participants.some(
+        (p) =>
+          (p.admin === "admin" || p.admin === "superadmin") &&
+          forms.some((jid) => [p.id, p.lid, p.phoneNumber].some((id) => id && areJidsSameUser(id, jid))),
+      ),
+    );
+  }
+}
