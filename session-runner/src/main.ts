@@ -17,6 +17,7 @@ import {
 } from "@whatsdex/core";
 import { CommandRegistry } from "./commands/command.ts";
 import { infoCommands } from "./commands/info/info-commands.ts";
+import { sticker } from "./commands/maker/sticker.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
@@ -71,7 +72,8 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
-  commands: new CommandRegistry(infoCommands),
+  commands: new CommandRegistry([...infoCommands, sticker]),
+  queues: { media: jobs.queues.media },
   version,
 });
 supervisorGauges(runner.metrics.registry, supervisor);

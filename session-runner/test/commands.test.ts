@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { defaultBotSettings } from "@whatsdex/core";
+import { defaultBotSettings, MediaStore } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { WAMessage } from "baileys";
 import fc from "fast-check";
@@ -234,6 +234,14 @@ describe("command pipeline under arbitrary input", () => {
       identify: () => ({ lid: null, pn: null }),
       group: async () => {
         throw new Error("no group metadata offline");
+      },
+      services: {
+        bot: { tenantId: "t", botId: "b" },
+        media: new MediaStore(db),
+        queues: {},
+        download: async () => {
+          throw new Error("no media offline");
+        },
       },
       tracer: trace.getTracer("test"),
       logger: pino({ level: "silent" }),

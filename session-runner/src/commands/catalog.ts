@@ -12,6 +12,11 @@ const en = {
   "refuse.rate_limited": "Too many commands at once; try again in a moment.",
   "refuse.unknown": "There is no command called {command}. Send {prefix}menu for the list.",
   "error.failed": "Something went wrong running {command}. Please try again.",
+  "maker.sticker_needs_image":
+    "Send an image with {prefix}sticker as its caption, or reply to an image with {prefix}sticker.",
+  "maker.video_unsupported": "Stickers from videos are not supported yet; send an image or a GIF image file.",
+  "maker.too_large": "That file is too large to make a sticker from.",
+  "maker.unavailable": "Stickers are not available on this bot right now.",
   "info.pong": "Pong! {ms} ms",
   "info.uptime": "Up for {duration}.",
   "info.about": "WhatsDeX {version}: a WhatsApp bot platform. Send {prefix}menu to see what I can do.",
@@ -41,6 +46,11 @@ const id: Record<MessageKey, string> = {
   "refuse.rate_limited": "Terlalu banyak perintah sekaligus; coba lagi sebentar lagi.",
   "refuse.unknown": "Tidak ada perintah {command}. Kirim {prefix}menu untuk melihat daftarnya.",
   "error.failed": "Terjadi kesalahan saat menjalankan {command}. Silakan coba lagi.",
+  "maker.sticker_needs_image":
+    "Kirim gambar dengan keterangan {prefix}sticker, atau balas sebuah gambar dengan {prefix}sticker.",
+  "maker.video_unsupported": "Stiker dari video belum didukung; kirim gambar atau file GIF.",
+  "maker.too_large": "File itu terlalu besar untuk dijadikan stiker.",
+  "maker.unavailable": "Stiker sedang tidak tersedia di bot ini.",
   "info.pong": "Pong! {ms} md",
   "info.uptime": "Sudah aktif selama {duration}.",
   "info.about": "WhatsDeX {version}: platform bot WhatsApp. Kirim {prefix}menu untuk melihat yang bisa saya lakukan.",

@@ -1,12 +1,27 @@
-import type { BotSettings } from "@whatsdex/core";
+import type { BotRef, BotSettings, MediaStore } from "@whatsdex/core";
+import type { JobQueue, mediaJobs } from "@whatsdex/core/jobs";
+import type { WAMessage } from "baileys";
 import type { Language, Translate } from "./catalog.ts";
 import type { InboundMessage } from "./inbound/inbound-message.ts";
 
 export type Category = "info" | "maker" | "ai" | "search" | "group" | "owner";
 export const categories: readonly Category[] = ["info", "maker", "ai", "search", "group", "owner"];
 
+/** What commands reach beyond the chat: the bot, media handed to jobs, the job queues. */
+export interface CommandServices {
+  bot: BotRef;
+  media: MediaStore;
+  /** Absent on a runner without job workers. */
+  queues: { media?: JobQueue<typeof mediaJobs> };
+  /** The bytes of a media message (the socket's download). */
+  download(message: WAMessage): Promise<Buffer>;
+}
+
 export interface CommandContext {
   message: InboundMessage;
+  /** The message as Baileys delivered it (to download its media, or quote it). */
+  raw: WAMessage;
+  services: CommandServices;
   /** The command's own name (not the alias typed). */
   command: string;
   prefix: string;

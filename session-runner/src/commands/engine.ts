@@ -4,7 +4,7 @@ import { areJidsSameUser, type GroupMetadata, type WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { type MessageKey, translator } from "./catalog.ts";
-import type { Command, CommandContext, CommandRegistry } from "./command.ts";
+import type { Command, CommandContext, CommandRegistry, CommandServices } from "./command.ts";
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
 import { Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
@@ -32,6 +32,7 @@ export interface CommandEngineOptions {
   send(chat: string, text: string, quoted: WAMessage): Promise<void>;
   identify(jid: string): Identity;
   group(jid: string): Promise<GroupMetadata>;
+  services: CommandServices;
   tracer: Tracer;
   logger: Logger;
   version: string;
@@ -141,6 +142,8 @@ export class CommandEngine {
 
     const context: CommandContext = {
       message,
+      raw,
+      services: this.#options.services,
       command: command.name,
       prefix: parsed.prefix,
       args: parsed.args,

@@ -5,7 +5,7 @@ import { generateMessageIDV2, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import type { CommandRegistry } from "../commands/command.ts";
+import type { CommandRegistry, CommandServices } from "../commands/command.ts";
 import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
 import { GroupCache } from "../groups/group-cache.ts";
 import type { PersonStore } from "../identity/person-store.ts";
@@ -38,6 +38,8 @@ export interface BotRuntimeOptions {
   link: LinkMethod;
   /** The commands WhatsApp users can send (shared by every bot of the instance). */
   commands: CommandRegistry;
+  /** Job queues commands hand work to. */
+  queues: CommandServices["queues"];
   /** The bot's settings as last read from its document. */
   settings: BotSettings;
   version: string;
@@ -170,6 +172,15 @@ export class BotRuntime {
         return { lid: person?.lid ?? null, pn: person?.pn ?? null };
       },
       group: (jid) => this.groups.get(jid),
+      services: {
+        bot,
+        media: new MediaStore(db),
+        queues: options.queues,
+        download: (message) => {
+          const socket = this.session.socket;
+          return socket ? socket.downloadMedia(message) : Promise.reject(new Error("the bot is not connected"));
+        },
+      },
       tracer: trace.getTracer("whatsdex-session-runner"),
       logger,
       version: options.version,

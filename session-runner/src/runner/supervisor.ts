@@ -16,7 +16,7 @@ import { generateMessageIDV2 } from "baileys";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { clearFirestoreAuthState, loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import { CommandRegistry } from "../commands/command.ts";
+import { CommandRegistry, type CommandServices } from "../commands/command.ts";
 import { PersonStore } from "../identity/person-store.ts";
 import type { BotHealth } from "../lifecycle/health.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
@@ -51,6 +51,8 @@ export interface SupervisorOptions {
   scanEveryMs: number;
   /** The commands the bots answer; none when absent (a runner that only keeps sessions). */
   commands?: CommandRegistry;
+  /** Job queues the commands hand work to (stickers to MediaProcessor). */
+  queues?: CommandServices["queues"];
   /** Reported by `about`. */
   version?: string;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
@@ -298,6 +300,7 @@ export class Supervisor {
         link: linkOf(doc),
         commands: this.#options.commands ?? NO_COMMANDS,
         settings: doc.settings,
+        queues: this.#options.queues ?? {},
         version: this.#options.version ?? "dev",
         logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
         backoff,

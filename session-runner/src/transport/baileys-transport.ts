@@ -1,4 +1,4 @@
-import { makeWASocket, type UserFacingSocketConfig } from "baileys";
+import { downloadMediaMessage, makeWASocket, type UserFacingSocketConfig } from "baileys";
 import type { ConnectOptions, Transport, TransportSocket } from "./transport.ts";
 
 /**
@@ -31,6 +31,14 @@ export function baileysTransport(
         sendMessage: (jid, content, sendOptions) => socket.sendMessage(jid, content, sendOptions),
         requestPairingCode: (phoneNumber) => socket.requestPairingCode(phoneNumber),
         groupMetadata: (jid) => socket.groupMetadata(jid),
+        // An expired media URL is re-requested from the sender's phone (reuploadRequest).
+        downloadMedia: (message) =>
+          downloadMediaMessage(
+            message,
+            "buffer",
+            {},
+            { logger: options.logger, reuploadRequest: socket.updateMediaMessage },
+          ),
         logout: () => socket.logout(),
         end: (error) => socket.end(error),
       };

@@ -38,6 +38,8 @@ const CROCKFORD = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 export class SimulatedWhatsApp {
   readonly #sockets = new Set<SimulatedSocket>();
   readonly #groups = new Map<string, GroupMetadata>();
+  /** Media "on WhatsApp's servers", by URL: what delivered media messages point at. */
+  readonly #media = new Map<string, Buffer>();
   #nextQr = 0;
   /** Group metadata queries received: what WhatsApp rate-limits, and what caching must keep low. */
   groupMetadataQueries = 0;
@@ -62,6 +64,16 @@ export class SimulatedWhatsApp {
   /** A closed socket is forgotten: a long `npm run dev` must not keep every connection it ever made. */
   closed(socket: SimulatedSocket): void {
     this.#sockets.delete(socket);
+  }
+
+  storeMedia(data: Buffer): string {
+    const url = `https://mmg.whatsapp.net/simulated/${this.#media.size + 1}`;
+    this.#media.set(url, data);
+    return url;
+  }
+
+  media(url: string | null | undefined): Buffer | undefined {
+    return url ? this.#media.get(url) : undefined;
   }
 
   nextQr(): string {
@@ -192,6 +204,35 @@ export class SimulatedSocket implements TransportSocket {
     const delivered: WAMessage = Object.assign(info, { key: message.key });
     this.#emit("messages.upsert", { messages: [delivered], type });
     return delivered;
+  }
+
+  /** A WhatsApp user sends an image (optionally with a caption), its bytes kept on the simulated media server. */
+  deliverImage(key: WAMessageKey, data: Buffer, options: { caption?: string; mimetype?: string } = {}): WAMessage {
+    return this.deliver({
+      key,
+      messageTimestamp: Math.floor(Date.now() / 1000),
+      message: {
+        imageMessage: {
+          url: this.#server.storeMedia(data),
+          mimetype: options.mimetype ?? "image/jpeg",
+          fileLength: data.length,
+          ...(options.caption === undefined ? {} : { caption: options.caption }),
+        },
+      },
+    });
+  }
+
+  async downloadMedia(message: WAMessage): Promise<Buffer> {
+    const content = message.message;
+    const url =
+      content?.imageMessage?.url ??
+      content?.videoMessage?.url ??
+      content?.stickerMessage?.url ??
+      content?.audioMessage?.url ??
+      content?.documentMessage?.url;
+    const data = this.#server.media(url);
+    if (!data) throw new Boom("media not found (expired or never uploaded)", { statusCode: 404 });
+    return data;
   }
 
   /** A message this device could not decrypt, as Baileys hands it on: a CIPHERTEXT stub. */

@@ -44,6 +44,8 @@ export interface TransportSocket {
   /** Digits only; valid only after the first QR event (earlier, WhatsApp answers 428). */
   requestPairingCode(phoneNumber: string): Promise<string>;
   groupMetadata(jid: string): Promise<GroupMetadata>;
+  /** The decrypted bytes of a media message (image, video, sticker, audio, document). */
+  downloadMedia(message: WAMessage): Promise<Buffer>;
   logout(): Promise<void>;
   /** Closes the connection and drops every listener. */
   end(error?: Error): void;

@@ -132,3 +132,19 @@ export function normalizeInbound(message: WAMessage): { message: InboundMessage 
   const parsed = inboundMessageSchema.safeParse(candidate);
   return parsed.success ? { message: parsed.data } : { ignored: "no_content" };
 }
+
+/** The message a reply quotes, as a WAMessage Baileys can download media from. */
+export function quotedRaw(raw: WAMessage): WAMessage | undefined {
+  const content = normalizeMessageContent(raw.message);
+  const context = content ? contextInfoOf(content) : undefined;
+  if (!context?.stanzaId || !context.quotedMessage || !raw.key.remoteJid) return undefined;
+  return {
+    key: {
+      remoteJid: raw.key.remoteJid,
+      id: context.stanzaId,
+      fromMe: false,
+      ...(context.participant ? { participant: context.participant } : {}),
+    },
+    message: context.quotedMessage,
+  };
+}
