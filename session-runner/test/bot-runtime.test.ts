@@ -71,6 +71,8 @@ async function runningBot(options: { sendMaxWaitMs?: number } = {}) {
 }
 
 const to = "6289999999999@s.whatsapp.net";
+/** More than the outbox listener's window (50), so a later command is outside it. */
+const WAITING = 55;
 
 describe("a bot's outbox, consumed by its owner", () => {
   it("sends a queued message once, keeps it for retries, and waits while the bot is linking", async () => {
@@ -146,14 +148,17 @@ describe("a bot's outbox, consumed by its owner", () => {
     );
   });
 
-  it("finds a connect request behind a full window of waiting messages, and skips a malformed item", async () => {
+  // 55 sends run one after another (two transactions each): slow on a loaded machine, hence the timeout.
+  it("finds a connect request behind a full window of waiting messages, and skips a malformed item", {
+    timeout: 60_000,
+  }, async () => {
     const bot = await runningBot();
     await bot.socket("qr");
     const outbox = db.collection(`tenants/${bot.tenantId}/bots/${bot.botId}/outbox`);
     const batch = db.batch();
     const old = Timestamp.fromMillis(Date.now() - 1_000);
     batch.set(outbox.doc("0-malformed"), { status: "pending", kind: "send", createdAt: old });
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < WAITING; i++) {
       batch.set(outbox.doc(`wait-${String(i).padStart(2, "0")}`), {
         ...pendingOutboxItem("apiKey:test", old),
         kind: "send",
@@ -175,8 +180,8 @@ describe("a bot's outbox, consumed by its owner", () => {
     (await bot.socket("qr")).enterPairingCode(code);
     const open = await bot.socket("open");
     // Linked: the waiting messages go out, in order; the malformed one stays as it was.
-    await waitFor("the waiting messages to go out", async () => (open.sent.length === 60 ? true : undefined), {
-      timeoutMs: 20_000,
+    await waitFor("the waiting messages to go out", async () => (open.sent.length === WAITING ? true : undefined), {
+      timeoutMs: 45_000,
     });
     expect(
       open.sent.map((m) => m.message.message?.extendedTextMessage?.text ?? m.message.message?.conversation),
