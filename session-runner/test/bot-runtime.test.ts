@@ -185,7 +185,7 @@ describe("a bot's outbox, consumed by its owner", () => {
     });
     expect(
       open.sent.map((m) => m.message.message?.extendedTextMessage?.text ?? m.message.message?.conversation),
-    ).toEqual(Array.from({ length: 60 }, (_, i) => `queued ${i}`));
+    ).toEqual(Array.from({ length: WAITING }, (_, i) => `queued ${i}`));
     expect((await outbox.doc("0-malformed").get()).get("status")).toBe("pending");
   });
 
