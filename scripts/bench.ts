@@ -62,7 +62,7 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
-type Measured = Map<string, { ops: number; p99: number }>;
+type Measured = Map<string, { ops: number; p50: number; p99: number }>;
 
 async function measureBatches(tasks: BenchTasks, timeMs: number): Promise<Measured> {
   const bench = new Bench({ time: timeMs, warmupTime: 300 });
@@ -72,7 +72,7 @@ async function measureBatches(tasks: BenchTasks, timeMs: number): Promise<Measur
   for (const task of bench.tasks) {
     const result = task.result;
     if (result.state !== "completed") throw new Error(`${task.name}: ${result.state}`);
-    measured.set(task.name, { ops: result.throughput.mean, p99: result.latency.p99 });
+    measured.set(task.name, { ops: result.throughput.mean, p50: result.latency.p50, p99: result.latency.p99 });
   }
   return measured;
 }
@@ -94,8 +94,9 @@ async function measureInterleaved(tasks: BenchTasks, timeMs: number): Promise<Me
   for (const [name, values] of samples) {
     const sorted = [...values].sort((a, b) => a - b);
     const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
-    measured.set(name, { ops: 1_000 / mean, p99 });
+    const at = (q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] ?? Number.NaN;
+    measured.set(name, { ops: 1_000 / mean, p50: at(0.5), p99: at(0.99) });
   }
   return measured;
 }
@@ -118,7 +119,7 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
 
   let failed = false;
   console.log(`\n${suite.name}: ${suite.description}${base ? ` (baseline: ${suite.baseline})` : ""}`);
-  const rows = [...measured].flatMap(([name, { ops, p99 }]) => {
+  const rows = [...measured].flatMap(([name, { ops, p50, p99 }]) => {
     if (!base) return [];
     const ratio = ops / base.ops;
     const min = suite.minRatio?.[name];
@@ -126,13 +127,14 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
     if (!ok) failed = true;
     console.log(
       `  ${name.padEnd(52)} ${ops.toFixed(1).padStart(9)} it/s ${ratio.toFixed(2).padStart(6)}x` +
-        `   p99 ${p99.toFixed(2).padStart(7)} ms ${(p99 / base.p99).toFixed(2).padStart(6)}x` +
+        `   p50 ${p50.toFixed(3).padStart(8)} ms   p99 ${p99.toFixed(2).padStart(7)} ms ${(p99 / base.p99).toFixed(2).padStart(6)}x` +
         (min === undefined ? "" : `  (min ${min}x ${ok ? "ok" : "FAILED"})`),
     );
     return {
       task: name,
       iterationsPerSecond: round(ops, 1),
       throughputRatio: round(ratio, 3),
+      p50Ms: round(p50, 4),
       p99Ms: round(p99, 3),
       p99Ratio: round(p99 / base.p99, 3),
       minRatio: min ?? null,

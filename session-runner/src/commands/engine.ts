@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { type MessageKey, translator } from "./catalog.ts";
 import type { Command, CommandContext, CommandRegistry, CommandServices } from "./command.ts";
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
-import { Cooldowns, TokenBuckets } from "./limits.ts";
+import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
 
 export type CommandOutcome =
@@ -38,8 +38,16 @@ export interface CommandEngineOptions {
   version: string;
   /** Every command that reached a decision, for metrics. */
   onOutcome?: (command: string, outcome: CommandOutcome, seconds: number) => void;
+  /** Token buckets per user, chat and bot (defaults suit one WhatsApp number). */
+  limits?: Partial<Record<"user" | "chat" | "bot", BucketSpec>>;
   now?: () => number;
 }
+
+const DEFAULT_LIMITS: Record<"user" | "chat" | "bot", BucketSpec> = {
+  user: { capacity: 6, refillPerSecond: 0.5 },
+  chat: { capacity: 15, refillPerSecond: 1 },
+  bot: { capacity: 60, refillPerSecond: 5 },
+};
 
 /** How often one person is told about the same refusal: one explanation, not one per message. */
 const REFUSAL_REPEAT_MS = 30_000;
@@ -71,9 +79,10 @@ export class CommandEngine {
     const now = this.#now;
     this.#cooldowns = new Cooldowns({ now });
     this.#refusals = new Cooldowns({ now });
-    this.#perUser = new TokenBuckets({ capacity: 6, refillPerSecond: 0.5 }, { now });
-    this.#perChat = new TokenBuckets({ capacity: 15, refillPerSecond: 1 }, { now });
-    this.#perBot = new TokenBuckets({ capacity: 60, refillPerSecond: 5 }, { max: 1, now });
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#perUser = new TokenBuckets(limits.user, { now });
+    this.#perChat = new TokenBuckets(limits.chat, { now });
+    this.#perBot = new TokenBuckets(limits.bot, { max: 1, now });
   }
 
   async handle(raw: WAMessage): Promise<CommandOutcome | "ignored"> {

@@ -1,0 +1,61 @@
+import { Firestore } from "@google-cloud/firestore";
+import { trace } from "@opentelemetry/api";
+import { defaultBotSettings, MediaStore } from "@whatsdex/core";
+import { initAuthCreds, type WAMessage } from "baileys";
+import { pino } from "pino";
+import { CommandRegistry } from "../../src/commands/command.ts";
+import { CommandEngine } from "../../src/commands/engine.ts";
+import { infoCommands } from "../../src/commands/info/info-commands.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator.ts";
+
+/** Limits far above what one benchmark loop sends: the pipeline's checks run, they just never refuse. */
+const UNLIMITED = { capacity: 1e12, refillPerSecond: 1e12 };
+
+/**
+ * An open simulated socket (a linked bot) and the command engine on it, in this process; every
+ * message comes from a new sender so cooldowns never refuse, and has a new id so dedupe never drops.
+ */
+export async function commandBench() {
+  const whatsapp = new SimulatedWhatsApp();
+  const creds = { ...initAuthCreds(), registered: true, me: { id: "6281234567890:1@s.whatsapp.net" } };
+  const socket = whatsapp.transport().connect({
+    auth: { creds, keys: { get: async () => ({}), set: async () => undefined } },
+    logger: pino({ level: "silent" }),
+    getMessage: async () => undefined,
+    cachedGroupMetadata: async () => undefined,
+  });
+  await new Promise<void>((resolve) => socket.on("connection.update", (u) => u.connection === "open" && resolve()));
+  const simulated = whatsapp.liveSockets[0] as SimulatedSocket;
+  const engine = new CommandEngine({
+    commands: new CommandRegistry(infoCommands),
+    settings: () => defaultBotSettings,
+    send: async (chat, text, quoted) => {
+      await socket.sendMessage(chat, { text }, { quoted });
+    },
+    identify: () => ({ lid: null, pn: null }),
+    group: async () => {
+      throw new Error("no groups in this benchmark");
+    },
+    // A client that never connects: only `.sticker` would use the media store.
+    services: {
+      bot: { tenantId: "bench", botId: "bench" },
+      media: new MediaStore(new Firestore({ projectId: "bench" })),
+      queues: {},
+      download: async () => Buffer.alloc(0),
+    },
+    tracer: trace.getTracer("bench"),
+    logger: pino({ level: "silent" }),
+    version: "bench",
+    limits: { user: UNLIMITED, chat: UNLIMITED, bot: UNLIMITED },
+  });
+  let n = 0;
+  const message = (text: string): WAMessage => {
+    n += 1;
+    return {
+      key: { remoteJid: `${100_000_000_000 + n}@lid`, id: `BENCH${n}`, fromMe: false },
+      message: { conversation: text },
+      messageTimestamp: Math.floor(Date.now() / 1000),
+    };
+  };
+  return { socket: simulated, engine, message };
+}
