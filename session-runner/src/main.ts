@@ -15,6 +15,7 @@ import {
   projectIdFrom,
   startTracing,
 } from "@whatsdex/core";
+import { aiCommands } from "./commands/ai/ai-commands.ts";
 import { CommandRegistry } from "./commands/command.ts";
 import { infoCommands } from "./commands/info/info-commands.ts";
 import { sticker } from "./commands/maker/sticker.ts";
@@ -72,8 +73,8 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
-  commands: new CommandRegistry([...infoCommands, sticker]),
-  queues: { media: jobs.queues.media },
+  commands: new CommandRegistry([...infoCommands, sticker, ...aiCommands]),
+  queues: { media: jobs.queues.media, ai: jobs.queues.ai },
   version,
 });
 supervisorGauges(runner.metrics.registry, supervisor);

@@ -17,6 +17,11 @@ const en = {
   "maker.video_unsupported": "Stickers from videos are not supported yet; send an image or a GIF image file.",
   "maker.too_large": "That file is too large to make a sticker from.",
   "maker.unavailable": "Stickers are not available on this bot right now.",
+  "ai.needs_question": "Ask me something: {prefix}ai <your question>.",
+  "ai.needs_text": "Reply to a message with {prefix}{command}, or write the text after it.",
+  "ai.needs_language":
+    "Which language? {prefix}translate <language> <text>, e.g. {prefix}translate english selamat pagi.",
+  "ai.unavailable": "AI answers are not available on this bot right now.",
   "info.pong": "Pong! {ms} ms",
   "info.uptime": "Up for {duration}.",
   "info.about": "WhatsDeX {version}: a WhatsApp bot platform. Send {prefix}menu to see what I can do.",
@@ -51,6 +56,11 @@ const id: Record<MessageKey, string> = {
   "maker.video_unsupported": "Stiker dari video belum didukung; kirim gambar atau file GIF.",
   "maker.too_large": "File itu terlalu besar untuk dijadikan stiker.",
   "maker.unavailable": "Stiker sedang tidak tersedia di bot ini.",
+  "ai.needs_question": "Tanyakan sesuatu: {prefix}ai <pertanyaan Anda>.",
+  "ai.needs_text": "Balas sebuah pesan dengan {prefix}{command}, atau tulis teksnya setelah perintah.",
+  "ai.needs_language":
+    "Ke bahasa apa? {prefix}translate <bahasa> <teks>, misalnya {prefix}translate inggris selamat pagi.",
+  "ai.unavailable": "Jawaban AI sedang tidak tersedia di bot ini.",
   "info.pong": "Pong! {ms} md",
   "info.uptime": "Sudah aktif selama {duration}.",
   "info.about": "WhatsDeX {version}: platform bot WhatsApp. Kirim {prefix}menu untuk melihat yang bisa saya lakukan.",

@@ -1,5 +1,5 @@
 import type { BotRef, BotSettings, MediaStore } from "@whatsdex/core";
-import type { JobQueue, mediaJobs } from "@whatsdex/core/jobs";
+import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
 import type { WAMessage } from "baileys";
 import type { Language, Translate } from "./catalog.ts";
 import type { InboundMessage } from "./inbound/inbound-message.ts";
@@ -12,7 +12,7 @@ export interface CommandServices {
   bot: BotRef;
   media: MediaStore;
   /** Absent on a runner without job workers. */
-  queues: { media?: JobQueue<typeof mediaJobs> };
+  queues: { media?: JobQueue<typeof mediaJobs>; ai?: JobQueue<typeof aiJobs> };
   /** The bytes of a media message (the socket's download). */
   download(message: WAMessage): Promise<Buffer>;
 }
