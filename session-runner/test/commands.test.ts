@@ -178,6 +178,39 @@ describe("command engine", () => {
   });
 });
 
+describe("owners", () => {
+  it("matches a LID owner on any of its devices, and never a phone number that only shares its digits", async () => {
+    const sent: string[] = [];
+    const engine = new CommandEngine({
+      commands,
+      settings: () => ({ ...defaultBotSettings, mode: "self", owners: ["200000000009@lid"] }),
+      send: async (chat) => {
+        sent.push(chat);
+      },
+      identify: () => ({ lid: null, pn: null }),
+      group: async () => {
+        throw new Error("no groups here");
+      },
+      services: {
+        bot: { tenantId: "t", botId: "b" },
+        media: new MediaStore(db),
+        queues: {},
+        download: async () => Buffer.alloc(0),
+      },
+      tracer: trace.getTracer("test"),
+      logger: pino({ level: "silent" }),
+      version: "test",
+    });
+    const from = (jid: string, id: string): WAMessage => ({
+      key: { remoteJid: jid, id, fromMe: false },
+      message: { conversation: ".about" },
+    });
+    expect(await engine.handle(from("200000000009:3@lid", "O1"))).toBe("ok");
+    expect(await engine.handle(from("200000000009@s.whatsapp.net", "O2"))).toBe("ignored");
+    expect(sent).toEqual(["200000000009:3@lid"]);
+  });
+});
+
 describe("command pipeline under arbitrary input", () => {
   const jid = fc.constantFrom(
     "status@broadcast",

@@ -197,13 +197,11 @@ export class CommandEngine {
 
   /** Owners are numbers or LIDs in the bot's settings, matched against both forms of the sender. */
   #isOwner(settings: BotSettings, sender: Identity, jid: string): boolean {
-    const forms = new Set([
-      digits(sender.pn),
-      sender.lid,
-      digits(jid),
-      jid.endsWith("@lid") ? jid.split(":")[0] : null,
-    ]);
-    return settings.owners.some((owner) => forms.has(owner) || forms.has(digits(owner)));
+    // A phone owner matches the sender's number, a LID owner its LID (`123:4@lid` is device 4 of `123@lid`).
+    const isLid = jid.endsWith("@lid");
+    const numbers = new Set([digits(sender.pn), isLid ? null : digits(jid)].filter(Boolean));
+    const lids = new Set([sender.lid, isLid ? `${digits(jid)}@lid` : null].filter(Boolean));
+    return settings.owners.some((owner) => (owner.endsWith("@lid") ? lids.has(owner) : numbers.has(owner)));
   }
 
   async #isGroupAdmin(message: InboundMessage, sender: Identity): Promise<boolean> {
