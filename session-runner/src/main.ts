@@ -19,6 +19,7 @@ import { aiCommands } from "./commands/ai/ai-commands.ts";
 import { CommandRegistry } from "./commands/command.ts";
 import { infoCommands } from "./commands/info/info-commands.ts";
 import { sticker } from "./commands/maker/sticker.ts";
+import { ownerCommands } from "./commands/owner/owner-commands.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
@@ -73,7 +74,7 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
-  commands: new CommandRegistry([...infoCommands, sticker, ...aiCommands]),
+  commands: new CommandRegistry([...infoCommands, sticker, ...aiCommands, ...ownerCommands]),
   queues: { media: jobs.queues.media, ai: jobs.queues.ai },
   version,
 });

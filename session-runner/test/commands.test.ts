@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { CommandEngine } from "../src/commands/engine.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
+import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
@@ -19,7 +20,7 @@ afterEach(async () => {
   for (const s of started.splice(0)) await s.stop();
 });
 afterAll(() => firebase.close());
-const commands = new CommandRegistry(infoCommands);
+const commands = new CommandRegistry([...infoCommands, ...ownerCommands]);
 
 const USER_LID = "200000000009@lid";
 const USER_PN = "6281200000009@s.whatsapp.net";
@@ -160,6 +161,37 @@ describe("command engine", () => {
     ]);
   });
 
+  it("lets its owners change prefixes and mode from WhatsApp, validated, and refuses everyone else", async () => {
+    const bot = await botWithUser();
+    bot.say(".setprefix !");
+    expect(await bot.reply(0)).toBe("Only this bot's owners can use .setprefix.");
+    await bot.settings({ owners: ["6281200000009"] });
+    await waitFor("the owner setting to reach the bot", async () => {
+      const before = bot.socket.sent.length;
+      bot.say(".mode nonsense");
+      await waitFor("a reply", async () => (bot.socket.sent.length > before ? true : undefined));
+      return bot.replies(before)[0]?.startsWith("Modes: public (everyone)") ? true : undefined;
+    });
+    let at = bot.socket.sent.length;
+    bot.say(".setprefix toolong");
+    expect(await bot.reply(at)).toBe("Prefixes are 1-3 characters without spaces, at most 5: .setprefix . ! /");
+    at = bot.socket.sent.length;
+    bot.say(".setprefix ! #");
+    expect(await bot.reply(at)).toBe("Prefixes are now: ! #");
+    // The bot document changed, and the bot follows it.
+    await waitFor("the new prefix to work", async () => {
+      const before = bot.socket.sent.length;
+      bot.say("#about");
+      await waitFor("a reply", async () => (bot.socket.sent.length > before ? true : undefined), { timeoutMs: 2_000 });
+      return true;
+    });
+    at = bot.socket.sent.length;
+    bot.say(".ping");
+    await settle(bot.socket, () => bot.say("!stats"));
+    const [stats] = bot.replies(at);
+    expect(stats).toMatch(/^Since \d+s ago: \d+ commands answered, \d+ refused, 0 failed\.$/);
+  });
+
   it("ignores status updates, newsletters, its own messages and a redelivered message", async () => {
     const bot = await botWithUser();
     bot.socket.deliver({
@@ -195,6 +227,9 @@ describe("owners", () => {
         bot: { tenantId: "t", botId: "b" },
         media: new MediaStore(db),
         queues: {},
+        updateSettings: async () => {
+          throw new Error("settings are read-only here");
+        },
         download: async () => Buffer.alloc(0),
       },
       tracer: trace.getTracer("test"),
@@ -272,6 +307,9 @@ describe("command pipeline under arbitrary input", () => {
         bot: { tenantId: "t", botId: "b" },
         media: new MediaStore(db),
         queues: {},
+        updateSettings: async () => {
+          throw new Error("settings are read-only here");
+        },
         download: async () => {
           throw new Error("no media offline");
         },

@@ -41,6 +41,9 @@ export async function commandBench() {
       bot: { tenantId: "bench", botId: "bench" },
       media: new MediaStore(new Firestore({ projectId: "bench" })),
       queues: {},
+      updateSettings: async () => {
+        throw new Error("settings are read-only here");
+      },
       download: async () => Buffer.alloc(0),
     },
     tracer: trace.getTracer("bench"),

@@ -22,6 +22,11 @@ const en = {
   "ai.needs_language":
     "Which language? {prefix}translate <language> <text>, e.g. {prefix}translate english selamat pagi.",
   "ai.unavailable": "AI answers are not available on this bot right now.",
+  "owner.prefix_set": "Prefixes are now: {prefixes}",
+  "owner.prefix_invalid": "Prefixes are 1-3 characters without spaces, at most 5: {prefix}setprefix . ! /",
+  "owner.mode_set": "Mode is now {mode}.",
+  "owner.mode_invalid": "Modes: public (everyone), self (owners only), group (groups only). {prefix}mode public",
+  "owner.stats": "Since {since} ago: {ok} commands answered, {refused} refused, {errors} failed.",
   "info.pong": "Pong! {ms} ms",
   "info.uptime": "Up for {duration}.",
   "info.about": "WhatsDeX {version}: a WhatsApp bot platform. Send {prefix}menu to see what I can do.",
@@ -61,6 +66,11 @@ const id: Record<MessageKey, string> = {
   "ai.needs_language":
     "Ke bahasa apa? {prefix}translate <bahasa> <teks>, misalnya {prefix}translate inggris selamat pagi.",
   "ai.unavailable": "Jawaban AI sedang tidak tersedia di bot ini.",
+  "owner.prefix_set": "Awalan sekarang: {prefixes}",
+  "owner.prefix_invalid": "Awalan 1-3 karakter tanpa spasi, paling banyak 5: {prefix}setprefix . ! /",
+  "owner.mode_set": "Mode sekarang {mode}.",
+  "owner.mode_invalid": "Mode: public (semua orang), self (hanya pemilik), group (hanya grup). {prefix}mode public",
+  "owner.stats": "Sejak {since} lalu: {ok} perintah dijawab, {refused} ditolak, {errors} gagal.",
   "info.pong": "Pong! {ms} md",
   "info.uptime": "Sudah aktif selama {duration}.",
   "info.about": "WhatsDeX {version}: platform bot WhatsApp. Kirim {prefix}menu untuk melihat yang bisa saya lakukan.",

@@ -1,4 +1,4 @@
-import type { BotRef, BotSettings, MediaStore } from "@whatsdex/core";
+import type { BotRef, BotSettings, BotSettingsPatch, MediaStore } from "@whatsdex/core";
 import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
 import type { WAMessage } from "baileys";
 import type { Language, Translate } from "./catalog.ts";
@@ -15,6 +15,10 @@ export interface CommandServices {
   queues: { media?: JobQueue<typeof mediaJobs>; ai?: JobQueue<typeof aiJobs> };
   /** The bytes of a media message (the socket's download). */
   download(message: WAMessage): Promise<Buffer>;
+  /** Owners' changes to the bot's settings, written to its document (validated; throws a ValidationError). */
+  updateSettings(patch: BotSettingsPatch): Promise<BotSettings>;
+  /** What the engine has decided since the bot's runtime started, by outcome. */
+  stats(): Readonly<Record<string, number>>;
 }
 
 export interface CommandContext {

@@ -32,7 +32,7 @@ export interface CommandEngineOptions {
   send(chat: string, text: string, quoted: WAMessage): Promise<void>;
   identify(jid: string): Identity;
   group(jid: string): Promise<GroupMetadata>;
-  services: CommandServices;
+  services: Omit<CommandServices, "stats">;
   tracer: Tracer;
   logger: Logger;
   version: string;
@@ -66,6 +66,7 @@ export class CommandEngine {
   readonly #now: () => number;
   readonly #startedAt: number;
   readonly #seen = new LRUCache<string, true>({ max: SEEN_IDS });
+  readonly #outcomes: Record<string, number> = {};
   readonly #cooldowns: Cooldowns;
   readonly #refusals: Cooldowns;
   readonly #perUser: TokenBuckets;
@@ -121,7 +122,7 @@ export class CommandEngine {
     const personKey = sender.lid ?? sender.pn ?? message.sender;
     const refuse = async (outcome: CommandOutcome, key: MessageKey, values: Record<string, string | number>) => {
       if (this.#refusals.hit(`${personKey}|${key}`, REFUSAL_REPEAT_MS) === 0) await reply(t(key, values));
-      this.#options.onOutcome?.(parsed.name, outcome, (this.#now() - receivedAt) / 1000);
+      this.#count(parsed.name, outcome, receivedAt);
       return outcome;
     };
 
@@ -152,7 +153,7 @@ export class CommandEngine {
     const context: CommandContext = {
       message,
       raw,
-      services: this.#options.services,
+      services: { ...this.#options.services, stats: () => ({ ...this.#outcomes }) },
       command: command.name,
       prefix: parsed.prefix,
       args: parsed.args,
@@ -171,7 +172,7 @@ export class CommandEngine {
   }
 
   async #run(command: Command, context: CommandContext, named: string): Promise<CommandOutcome> {
-    const { tracer, logger, onOutcome } = this.#options;
+    const { tracer, logger } = this.#options;
     return tracer.startActiveSpan(
       `command ${command.name}`,
       { kind: SpanKind.SERVER, attributes: { "command.name": command.name, "command.group": context.message.isGroup } },
@@ -188,11 +189,16 @@ export class CommandEngine {
         } finally {
           span.setAttribute("command.outcome", outcome);
           span.end();
-          onOutcome?.(command.name, outcome, (this.#now() - context.receivedAt) / 1000);
+          this.#count(command.name, outcome, context.receivedAt);
         }
         return outcome;
       },
     );
+  }
+
+  #count(command: string, outcome: CommandOutcome, receivedAt: number): void {
+    this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1;
+    this.#options.onOutcome?.(command, outcome, (this.#now() - receivedAt) / 1000);
   }
 
   /** Owners are numbers or LIDs in the bot's settings, matched against both forms of the sender. */

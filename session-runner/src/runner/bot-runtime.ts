@@ -16,6 +16,7 @@ import type { BackoffOptions } from "../sessions/backoff.ts";
 import { BotSession, type LinkMethod } from "../sessions/bot-session.ts";
 import { lruCacheStore } from "../sessions/cache-store.ts";
 import { RecentMessages } from "../sessions/recent-messages.ts";
+import { SettingsWriter } from "../sessions/settings-writer.ts";
 import { StatusWriter } from "../sessions/status-writer.ts";
 import type { Transport, TransportSocket } from "../transport/transport.ts";
 
@@ -159,6 +160,7 @@ export class BotRuntime {
         logout: () => this.session.logout(),
       },
     });
+    const settingsWriter = new SettingsWriter(db, bot, fence);
     this.#engine = new CommandEngine({
       commands: options.commands,
       settings: () => this.#settings,
@@ -176,6 +178,7 @@ export class BotRuntime {
         bot,
         media: new MediaStore(db),
         queues: options.queues,
+        updateSettings: (patch) => settingsWriter.patch(patch),
         download: (message) => {
           const socket = this.session.socket;
           return socket ? socket.downloadMedia(message) : Promise.reject(new Error("the bot is not connected"));

@@ -1,6 +1,6 @@
 import { categories, defineCommand } from "../command.ts";
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   const parts: Array<[number, string]> = [
     [Math.floor(seconds / 86_400), "d"],
