@@ -210,32 +210,39 @@ describe("command engine", () => {
   });
 });
 
+/** The engine alone, no socket or Firestore behind it: replies are recorded by chat. */
+function offlineEngine(settings: typeof defaultBotSettings, sent: string[]) {
+  return new CommandEngine({
+    commands,
+    settings: () => settings,
+    send: async (chat) => {
+      sent.push(chat);
+    },
+    identify: () => ({ lid: null, pn: null }),
+    group: async () => {
+      throw new Error("no group metadata offline");
+    },
+    services: {
+      bot: { tenantId: "t", botId: "b" },
+      media: new MediaStore(db),
+      queues: {},
+      updateSettings: async () => {
+        throw new Error("settings are read-only here");
+      },
+      download: async () => {
+        throw new Error("no media offline");
+      },
+    },
+    tracer: trace.getTracer("test"),
+    logger: pino({ level: "silent" }),
+    version: "test",
+  });
+}
+
 describe("owners", () => {
   it("matches a LID owner on any of its devices, and never a phone number that only shares its digits", async () => {
     const sent: string[] = [];
-    const engine = new CommandEngine({
-      commands,
-      settings: () => ({ ...defaultBotSettings, mode: "self", owners: ["200000000009@lid"] }),
-      send: async (chat) => {
-        sent.push(chat);
-      },
-      identify: () => ({ lid: null, pn: null }),
-      group: async () => {
-        throw new Error("no groups here");
-      },
-      services: {
-        bot: { tenantId: "t", botId: "b" },
-        media: new MediaStore(db),
-        queues: {},
-        updateSettings: async () => {
-          throw new Error("settings are read-only here");
-        },
-        download: async () => Buffer.alloc(0),
-      },
-      tracer: trace.getTracer("test"),
-      logger: pino({ level: "silent" }),
-      version: "test",
-    });
+    const engine = offlineEngine({ ...defaultBotSettings, mode: "self", owners: ["200000000009@lid"] }, sent);
     const from = (jid: string, id: string): WAMessage => ({
       key: { remoteJid: jid, id, fromMe: false },
       message: { conversation: ".about" },
@@ -292,32 +299,8 @@ describe("command pipeline under arbitrary input", () => {
   });
 
   it("never throws, never leaves a rejection, and never answers what it must ignore", async () => {
-    const sent: Array<{ chat: string }> = [];
-    const engine = new CommandEngine({
-      commands,
-      settings: () => defaultBotSettings,
-      send: async (chat) => {
-        sent.push({ chat });
-      },
-      identify: () => ({ lid: null, pn: null }),
-      group: async () => {
-        throw new Error("no group metadata offline");
-      },
-      services: {
-        bot: { tenantId: "t", botId: "b" },
-        media: new MediaStore(db),
-        queues: {},
-        updateSettings: async () => {
-          throw new Error("settings are read-only here");
-        },
-        download: async () => {
-          throw new Error("no media offline");
-        },
-      },
-      tracer: trace.getTracer("test"),
-      logger: pino({ level: "silent" }),
-      version: "test",
-    });
+    const sent: string[] = [];
+    const engine = offlineEngine(defaultBotSettings, sent);
     await fc.assert(
       fc.asyncProperty(message, async (raw) => {
         const before = sent.length;
