@@ -62,12 +62,44 @@ async function runningBot(options: { sendMaxWaitMs?: number } = {}) {
     waitFor(`outbox item ${id} to be ${status}`, async () =>
       (await item(id))?.status === status ? item(id) : undefined,
     );
+  /**
+   * The phone enters the code the dashboard shows (the linking document). On a loaded machine the
+   * session may have started over meanwhile (a late lease renewal) with a newer code: read again.
+   */
+  const enterPublishedPairingCode = () =>
+    waitFor("the published pairing code to link the bot", async () => {
+      const code = (await db.doc(`tenants/${fleet.tenantId}/bots/${botId}/linking/current`).get()).get(
+        "pairingCode.code",
+      );
+      const current = await socket("qr");
+      if (typeof code !== "string") return undefined;
+      try {
+        current.enterPairingCode(code);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
   const link = async () => {
     (await socket("qr")).link("6281234567890");
     return socket("open");
   };
   s.start();
-  return { ...fleet, botId, whatsapp, s, recorded, name, runtime, socket, botDoc, item, itemStatus, link };
+  return {
+    ...fleet,
+    botId,
+    whatsapp,
+    s,
+    recorded,
+    name,
+    runtime,
+    socket,
+    botDoc,
+    item,
+    itemStatus,
+    link,
+    enterPublishedPairingCode,
+  };
 }
 
 const to = "6289999999999@s.whatsapp.net";
@@ -135,13 +167,8 @@ describe("a bot's outbox, consumed by its owner", () => {
       phoneNumber: "6281234567890",
     });
     await bot.itemStatus(command.outboxId, "done");
-    const linking = await waitFor("a pairing code on the linking document", async () => {
-      const doc = (await db.doc(`tenants/${bot.tenantId}/bots/${bot.botId}/linking/current`).get()).data();
-      return doc?.pairingCode?.code ? doc : undefined;
-    });
+    await bot.enterPublishedPairingCode();
     expect(first.closed).toBe(true);
-    const current = await bot.socket("qr");
-    current.enterPairingCode(linking.pairingCode.code);
     await bot.socket("open");
     await waitFor("the bot document to say open", async () =>
       (await bot.botDoc())?.status.state === "open" ? true : undefined,
@@ -173,11 +200,7 @@ describe("a bot's outbox, consumed by its owner", () => {
       phoneNumber: "6281234567890",
     });
     await bot.itemStatus(command.outboxId, "done");
-    const code = await waitFor("a pairing code", async () => {
-      const doc = (await db.doc(`tenants/${bot.tenantId}/bots/${bot.botId}/linking/current`).get()).data();
-      return doc?.pairingCode?.code;
-    });
-    (await bot.socket("qr")).enterPairingCode(code);
+    await bot.enterPublishedPairingCode();
     const open = await bot.socket("open");
     // Linked: the waiting messages go out, in order; the malformed one stays as it was.
     await waitFor("the waiting messages to go out", async () => (open.sent.length === WAITING ? true : undefined), {

@@ -93,6 +93,26 @@ describe("two runner processes", () => {
       timeoutMs: 30_000,
     });
 
+    // Killed between two rounds of renewals, not inside one: a client that dies mid-transaction
+    // leaves the lease document locked until the emulator times the transaction out, which would
+    // measure that timeout instead of the takeover (the same holds for Firestore itself).
+    // runner-a's leases only: its round is the one that must not be cut in half.
+    const expiries = async () =>
+      (
+        await Promise.all(
+          botIds.map(async (b) =>
+            (await firebase.firestore.doc(`tenants/${tenantId}/bots/${b}/lease/current`).get()).data(),
+          ),
+        )
+      )
+        .filter((lease) => lease?.owner === "runner-a")
+        .map((lease) => Number(lease?.expiresAt?.toMillis() ?? 0));
+    const before = await expiries();
+    await waitFor(
+      "a round of runner-a's renewals to finish",
+      async () => ((await expiries()).every((at, i) => at > (before[i] ?? 0)) ? true : undefined),
+      { intervalMs: 20 },
+    );
     const killedAt = Date.now();
     a.child.kill("SIGKILL");
     await once(a.child, "exit");
