@@ -60,7 +60,7 @@ export { fieldIssues, formatPath, parseOrThrow } from "./errors/zod-issues.ts";
 export { createFirebase, type Firebase } from "./firebase/app.ts";
 export { zodConverter } from "./firestore/converter.ts";
 export { isAlreadyExists } from "./firestore/errors.ts";
-export { type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
+export { derivedId, type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
 export { type Page, type PageRequest, pageLimitSchema, paginate } from "./firestore/pagination.ts";
 export {
   apiKeyPath,

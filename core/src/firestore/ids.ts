@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /**
@@ -13,3 +14,11 @@ export const resourceIdSchema = z
   );
 
 export type ResourceId = z.output<typeof resourceIdSchema>;
+
+/**
+ * A document id derived from a natural key (a job id, a campaign + recipient): the same key always
+ * names the same document, so work that runs twice writes one result. `prefix-<32 hex>`.
+ */
+export function derivedId(prefix: string, ...key: readonly string[]): string {
+  return `${prefix}-${createHash("sha256").update(key.join("\u0000")).digest("hex").slice(0, 32)}`;
+}

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import { ApiError, type GoogleGenAI } from "@google/genai";
-import type { OutboxWriter, UsageService } from "@whatsdex/core";
+import { derivedId, type OutboxWriter, type UsageService } from "@whatsdex/core";
 import { type aiJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 import type { Logger } from "pino";
 
@@ -19,8 +18,6 @@ export interface AiProcessorDeps {
 /** WhatsApp's practical limit for one text message. */
 const MAX_REPLY = 4_096;
 
-const replyId = (jobId: string) => `ai-${createHash("sha256").update(jobId).digest("hex").slice(0, 32)}`;
-
 /**
  * AIProcessor: asks Gemini (through @google/genai, whose own retry handles 429 and 503 with
  * backoff) and queues the answer in the bot's outbox. The tenant's daily AI calls are reserved
@@ -32,7 +29,7 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
     "ai.answer": async (job) => {
       const { tenantId, botId, to, prompt, persona, model } = job.data;
       const bot = { tenantId, botId };
-      const itemId = replyId(job.id);
+      const itemId = derivedId("ai", job.id);
       if (await deps.outbox.has(bot, itemId)) return { itemId, already: true };
       const reply = (text: string) =>
         deps.outbox.queueSend(bot, itemId, { to, content: { type: "text", text }, requestedBy: `job:${job.name}` });

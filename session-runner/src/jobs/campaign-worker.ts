@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import type { OutboxWriter } from "@whatsdex/core";
+import { derivedId, type OutboxWriter } from "@whatsdex/core";
 import { type campaignJobs, DelayedError, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 
 export interface CampaignWorkerDeps {
@@ -9,8 +8,7 @@ export interface CampaignWorkerDeps {
 }
 
 /** One outbox item per (campaign, recipient), whatever runs the job how many times. */
-export const deliveryItemId = (campaignId: string, recipientId: string) =>
-  `cmp-${createHash("sha256").update(`${campaignId}\u0000${recipientId}`).digest("hex").slice(0, 32)}`;
+export const deliveryItemId = (campaignId: string, recipientId: string) => derivedId("cmp", campaignId, recipientId);
 
 /**
  * CampaignWorker's delivery step: one recipient's message into the bot's outbox, exactly once (the

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import type { MediaStore, OutboxWriter } from "@whatsdex/core";
+import { derivedId, type MediaStore, type OutboxWriter } from "@whatsdex/core";
 import { type mediaJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 import { makeSticker, StickerError } from "../media/sticker.ts";
 
@@ -7,10 +6,6 @@ export interface MediaProcessorDeps {
   media: MediaStore;
   outbox: OutboxWriter;
 }
-
-/** The outbox item (and output media) id of a job: its natural key, so a rerun queues nothing new. */
-const resultId = (prefix: string, jobId: string) =>
-  `${prefix}-${createHash("sha256").update(jobId).digest("hex").slice(0, 32)}`;
 
 /**
  * MediaProcessor: turns the image a user sent into a sticker and queues it in the bot's outbox.
@@ -22,7 +17,8 @@ export function mediaProcessors(deps: MediaProcessorDeps): Processors<typeof med
     "media.sticker": async (job) => {
       const { tenantId, botId, to, inputMediaId, pack, author } = job.data;
       const bot = { tenantId, botId };
-      const itemId = resultId("sticker", job.id);
+      // The outbox item (and output media) is named after the job, so a rerun queues nothing new.
+      const itemId = derivedId("sticker", job.id);
       const input = await deps.media.get(bot, inputMediaId);
       if (!input) {
         if (await deps.outbox.has(bot, itemId)) return { itemId, already: true };

@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
 import { MediaStore, OutboxService } from "@whatsdex/core";
-import { generateMessageIDV2, proto, type WAMessage } from "baileys";
+import { generateMessageIDV2, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
@@ -65,7 +65,7 @@ const PEOPLE_FLUSH_MS = 15_000;
 function isDecryptFailure(message: WAMessage): boolean {
   return (
     message.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT &&
-    message.messageStubParameters?.[0] !== "Message absent from node"
+    message.messageStubParameters?.[0] !== NO_MESSAGE_FOUND_ERROR_TEXT
   );
 }
 

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { MAX_MEDIA_BYTES } from "@whatsdex/core";
+import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
 import { defineCommand } from "../command.ts";
 import { quotedRaw } from "../inbound/inbound-message.ts";
 
@@ -40,7 +39,7 @@ export const sticker = defineCommand({
       return;
     }
     const naturalKey = `sticker:${message.chat}:${message.id}`;
-    const inputMediaId = `in-${createHash("sha256").update(naturalKey).digest("hex").slice(0, 32)}`;
+    const inputMediaId = derivedId("in", naturalKey);
     await services.media.put(services.bot, inputMediaId, {
       mimetype: message.media?.mimetype ?? message.quoted?.media?.mimetype ?? "image/jpeg",
       data,
