@@ -1,9 +1,7 @@
 import { GoogleGenAI } from "@google/genai";
-import { trace } from "@opentelemetry/api";
 import { defaultBotSettings, OutboxWriter, UsageService } from "@whatsdex/core";
-import { aiJobs, DeadLetterStore, JobHandler, JobQueue } from "@whatsdex/core/jobs";
-import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { aiJobs } from "@whatsdex/core/jobs";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { proto } from "baileys";
 import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -13,6 +11,7 @@ import { aiProcessors } from "../src/jobs/ai-processor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { geminiText, startGeminiServer } from "./support/gemini-server.ts";
+import { testJobQueue } from "./support/jobs.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -26,13 +25,10 @@ afterAll(() => firebase.close());
 /** A linked bot whose AI commands reach a local Gemini through the real AIProcessor on BullMQ. */
 async function aiBot() {
   const gemini = await startGeminiServer([geminiText("We open at 9.")]);
-  const redisUrl = requireEnv("REDIS_URL");
-  const queueName = uniqueId("ai");
-  const transport = bullmqTransport({ redisUrl, queue: queueName });
-  const handler = new JobHandler({
-    queue: queueName,
-    definitions: aiJobs,
-    processors: aiProcessors({
+  const jobs = testJobQueue(
+    db,
+    aiJobs,
+    aiProcessors({
       genai: new GoogleGenAI({ apiKey: "k", httpOptions: { baseUrl: gemini.url } }),
       usage: new UsageService(db),
       outbox: new OutboxWriter(db),
@@ -41,11 +37,7 @@ async function aiBot() {
       retryAttempts: 1,
       retryInitialDelayS: 0.05,
     }),
-    deadLetters: new DeadLetterStore(db),
-    tracer: trace.getTracer("test"),
-    logger,
-  });
-  const worker = startBullmqWorker(handler, { redisUrl, concurrency: 2, logger });
+  );
   const { tenantId, botIds } = await tenantWithBots(db, 1);
   await db.doc(`tenants/${tenantId}/bots/${botIds[0]}`).update({
     settings: {
@@ -58,13 +50,12 @@ async function aiBot() {
     whatsapp,
     tenantIds: [tenantId],
     commands: new CommandRegistry(aiCommands),
-    queues: { ai: new JobQueue({ name: queueName, definitions: aiJobs, transport }) },
+    queues: { ai: jobs.queue },
   });
   supervisor.start();
   cleanups.push(async () => {
     await supervisor.stop();
-    await worker.close();
-    await transport.close();
+    await jobs.close();
     await gemini.close();
   });
   (await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"))).link("6281234567890");

@@ -9,12 +9,10 @@ import {
   deadLetterId,
   type JobDefinitions,
   JobHandler,
-  JobQueue,
   mediaJobs,
   type Processors,
 } from "@whatsdex/core/jobs";
-import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -24,6 +22,7 @@ import { mediaProcessors } from "../src/jobs/media-processor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { geminiBlocked, geminiRateLimited, geminiText, startGeminiServer } from "./support/gemini-server.ts";
+import { testJobQueue } from "./support/jobs.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -37,25 +36,11 @@ afterEach(async () => {
 });
 afterAll(() => firebase.close());
 
-/** The processors behind a real BullMQ queue and worker, as the runner registers them. */
-async function worker<D extends JobDefinitions>(definitions: D, processors: Processors<D>) {
-  const redisUrl = requireEnv("REDIS_URL");
-  const name = uniqueId("q");
-  const transport = bullmqTransport({ redisUrl, queue: name });
-  const handler = new JobHandler({
-    queue: name,
-    definitions,
-    processors,
-    deadLetters,
-    tracer: trace.getTracer("test"),
-    logger,
-  });
-  const running = startBullmqWorker(handler, { redisUrl, concurrency: 2, logger });
-  cleanups.push(async () => {
-    await running.close();
-    await transport.close();
-  });
-  return new JobQueue({ name, definitions, transport });
+/** The processors behind a real BullMQ queue and worker, closed after the test. */
+function worker<D extends JobDefinitions>(definitions: D, processors: Processors<D>) {
+  const running = testJobQueue(db, definitions, processors);
+  cleanups.push(() => running.close());
+  return running.queue;
 }
 
 const item = async (tenantId: string, botId: string, id: string) =>

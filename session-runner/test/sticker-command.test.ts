@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { trace } from "@opentelemetry/api";
 import { MediaStore, OutboxWriter } from "@whatsdex/core";
-import { DeadLetterStore, JobHandler, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
-import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
-import { pino } from "pino";
+import { mediaJobs } from "@whatsdex/core/jobs";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
@@ -13,10 +10,10 @@ import { sticker } from "../src/commands/maker/sticker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
+import { testJobQueue } from "./support/jobs.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
-const logger = pino({ level: "silent" });
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -27,19 +24,12 @@ const USER = "200000000021@lid";
 
 /** A linked bot whose `.sticker` goes through the real MediaProcessor on BullMQ, and its user. */
 async function stickerBot() {
-  const redisUrl = requireEnv("REDIS_URL");
-  const queueName = uniqueId("media");
-  const transport = bullmqTransport({ redisUrl, queue: queueName });
-  const handler = new JobHandler({
-    queue: queueName,
-    definitions: mediaJobs,
-    processors: mediaProcessors({ media: new MediaStore(db), outbox: new OutboxWriter(db) }),
-    deadLetters: new DeadLetterStore(db),
-    tracer: trace.getTracer("test"),
-    logger,
-  });
-  const worker = startBullmqWorker(handler, { redisUrl, concurrency: 2, logger });
-  const queue = new JobQueue({ name: queueName, definitions: mediaJobs, transport });
+  const jobs = testJobQueue(
+    db,
+    mediaJobs,
+    mediaProcessors({ media: new MediaStore(db), outbox: new OutboxWriter(db) }),
+  );
+  const queue = jobs.queue;
 
   const { tenantId, botIds } = await tenantWithBots(db, 1);
   const whatsapp = new SimulatedWhatsApp();
@@ -52,8 +42,7 @@ async function stickerBot() {
   supervisor.start();
   cleanups.push(async () => {
     await supervisor.stop();
-    await worker.close();
-    await transport.close();
+    await jobs.close();
   });
   (await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"))).link("6281234567890");
   const socket = await waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"));
