@@ -63,8 +63,11 @@ export { isAlreadyExists } from "./firestore/errors.ts";
 export { derivedId, type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
 export { type Page, type PageRequest, pageLimitSchema, paginate } from "./firestore/pagination.ts";
 export {
+  aiMemoryPath,
   apiKeyPath,
   authStateCollectionPath,
+  banPath,
+  bansCollectionPath,
   botDocumentPattern,
   botPath,
   collections,
@@ -72,6 +75,7 @@ export {
   contactsCollectionPath,
   deadLetterPath,
   deadLettersCollectionPath,
+  groupSettingsPath,
   leasePath,
   mediaPath,
   memberPath,

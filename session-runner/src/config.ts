@@ -79,6 +79,11 @@ export const runnerEnvSchema = baseEnvSchema
     /** A different Gemini endpoint (a local server in tests). */
     GEMINI_BASE_URL: z.url().optional(),
     AI_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
+    /** Wikipedia, per language: `{lang}` is replaced by the bot's language (a local server in tests). */
+    WIKIPEDIA_URL: z
+      .string()
+      .regex(/^https?:\/\/\S*\{lang\}\S*$|^https?:\/\/\S+$/, "must be a URL, with {lang} where the language goes")
+      .default("https://{lang}.wikipedia.org"),
   })
   .superRefine((env, ctx) => {
     if (!env.GOOGLE_CLOUD_PROJECT && !env.GCLOUD_PROJECT) {

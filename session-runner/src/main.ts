@@ -15,15 +15,13 @@ import {
   projectIdFrom,
   startTracing,
 } from "@whatsdex/core";
-import { aiCommands } from "./commands/ai/ai-commands.ts";
+import { allCommands } from "./commands/all-commands.ts";
 import { CommandRegistry } from "./commands/command.ts";
-import { infoCommands } from "./commands/info/info-commands.ts";
-import { sticker } from "./commands/maker/sticker.ts";
-import { ownerCommands } from "./commands/owner/owner-commands.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
 import { Supervisor } from "./runner/supervisor.ts";
+import { wikipedia } from "./search/wiki-provider.ts";
 import { startRunner } from "./server.ts";
 import { baileysTransport } from "./transport/baileys-transport.ts";
 import { SimulatedWhatsApp } from "./transport/simulator.ts";
@@ -74,7 +72,12 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
-  commands: new CommandRegistry([...infoCommands, sticker, ...aiCommands, ...ownerCommands]),
+  commands: new CommandRegistry(allCommands),
+  wiki: wikipedia({
+    urlTemplate: env.WIKIPEDIA_URL,
+    timeoutMs: 5_000,
+    userAgent: `WhatsDeX/${version} (WhatsApp bot platform)`,
+  }),
   queues: { media: jobs.queues.media, ai: jobs.queues.ai },
   version,
 });

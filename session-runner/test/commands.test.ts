@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { defaultBotSettings, MediaStore } from "@whatsdex/core";
+import { defaultBotSettings } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { WAMessage } from "baileys";
 import fc from "fast-check";
@@ -12,6 +12,7 @@ import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
+import { offlineServices } from "./support/offline-services.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -219,20 +220,8 @@ function offlineEngine(settings: typeof defaultBotSettings, sent: string[]) {
       sent.push(chat);
     },
     identify: () => ({ lid: null, pn: null }),
-    group: async () => {
-      throw new Error("no group metadata offline");
-    },
-    services: {
-      bot: { tenantId: "t", botId: "b" },
-      media: new MediaStore(db),
-      queues: {},
-      updateSettings: async () => {
-        throw new Error("settings are read-only here");
-      },
-      download: async () => {
-        throw new Error("no media offline");
-      },
-    },
+    self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
+    services: offlineServices(db),
     tracer: trace.getTracer("test"),
     logger: pino({ level: "silent" }),
     version: "test",

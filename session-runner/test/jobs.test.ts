@@ -16,6 +16,7 @@ import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { ChatMemory } from "../src/ai/chat-memory.ts";
 import { aiProcessors } from "../src/jobs/ai-processor.ts";
 import { campaignProcessors, deliveryItemId } from "../src/jobs/campaign-worker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
@@ -137,6 +138,8 @@ describe("AIProcessor", () => {
         genai,
         usage: new UsageService(db),
         outbox,
+        memory: new ChatMemory(db),
+        media: new MediaStore(db),
         logger,
         timeoutMs: options.timeoutMs ?? 5_000,
         retryAttempts: 3,

@@ -19,6 +19,9 @@ export const collections = {
   deadLetters: "deadLetters",
   media: "media",
   usage: "usage",
+  groups: "groups",
+  bans: "bans",
+  aiMemory: "aiMemory",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -50,6 +53,28 @@ export function leasePath(tenantId: string, botId: string): string {
 export function contactPath(tenantId: string, botId: string, personId: string): string {
   if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
   return `${botPath(tenantId, botId)}/${collections.contacts}/${personId}`;
+}
+
+/** One bot's settings for one WhatsApp group (welcome, antilink), by the group's JID. */
+export function groupSettingsPath(tenantId: string, botId: string, groupJid: string): string {
+  const match = /^([\d-]{5,64})@g\.us$/.exec(groupJid);
+  if (!match?.[1]) throw new Error(`not a group JID: ${groupJid}`);
+  return `${botPath(tenantId, botId)}/${collections.groups}/${match[1]}`;
+}
+
+/** A WhatsApp user one bot no longer answers; `personId` as in contactPath. */
+export function banPath(tenantId: string, botId: string, personId: string): string {
+  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
+  return `${botPath(tenantId, botId)}/${collections.bans}/${personId}`;
+}
+
+export function bansCollectionPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.bans}`;
+}
+
+/** What the AI remembers of one chat of one bot (`chatKey` is derived from the chat's JID). */
+export function aiMemoryPath(tenantId: string, botId: string, chatKey: string): string {
+  return `${botPath(tenantId, botId)}/${collections.aiMemory}/${id(chatKey, "chat key")}`;
 }
 
 export function contactsCollectionPath(tenantId: string, botId: string): string {

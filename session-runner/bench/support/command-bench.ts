@@ -1,12 +1,13 @@
 import { Firestore } from "@google-cloud/firestore";
 import { trace } from "@opentelemetry/api";
-import { defaultBotSettings, MediaStore } from "@whatsdex/core";
+import { defaultBotSettings } from "@whatsdex/core";
 import { initAuthCreds, type WAMessage } from "baileys";
 import { pino } from "pino";
 import { CommandRegistry } from "../../src/commands/command.ts";
 import { CommandEngine } from "../../src/commands/engine.ts";
 import { infoCommands } from "../../src/commands/info/info-commands.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator.ts";
+import { offlineServices } from "../../test/support/offline-services.ts";
 
 /** Limits far above what one benchmark loop sends: the pipeline's checks run, they just never refuse. */
 const UNLIMITED = { capacity: 1e12, refillPerSecond: 1e12 };
@@ -29,23 +30,13 @@ export async function commandBench() {
   const engine = new CommandEngine({
     commands: new CommandRegistry(infoCommands),
     settings: () => defaultBotSettings,
-    send: async (chat, text, quoted) => {
-      await socket.sendMessage(chat, { text }, { quoted });
+    send: async (chat, text, { quoted }) => {
+      await socket.sendMessage(chat, { text }, quoted ? { quoted } : {});
     },
     identify: () => ({ lid: null, pn: null }),
-    group: async () => {
-      throw new Error("no groups in this benchmark");
-    },
-    // A client that never connects: only `.sticker` would use the media store.
-    services: {
-      bot: { tenantId: "bench", botId: "bench" },
-      media: new MediaStore(new Firestore({ projectId: "bench" })),
-      queues: {},
-      updateSettings: async () => {
-        throw new Error("settings are read-only here");
-      },
-      download: async () => Buffer.alloc(0),
-    },
+    self: () => ({ lid: null, pn: "6281234567890@s.whatsapp.net" }),
+    // A client that never connects: private-chat info commands read nothing.
+    services: offlineServices(new Firestore({ projectId: "bench" })),
     tracer: trace.getTracer("bench"),
     logger: pino({ level: "silent" }),
     version: "bench",

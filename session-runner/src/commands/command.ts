@@ -1,15 +1,41 @@
 import type { BotRef, BotSettings, BotSettingsPatch, MediaStore } from "@whatsdex/core";
 import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
-import type { WAMessage } from "baileys";
+import type { GroupMetadata, ParticipantAction, WAMessage, WAMessageKey } from "baileys";
+import type { ChatMemory } from "../ai/chat-memory.ts";
+import type { WikiProvider } from "../search/wiki-provider.ts";
+import type { ParticipantResult } from "../transport/transport.ts";
+import type { BanList } from "./bans/ban-list.ts";
 import type { Language, Translate } from "./catalog.ts";
+import type { GroupSettingsStore } from "./group/group-settings.ts";
 import type { InboundMessage } from "./inbound/inbound-message.ts";
 
 export type Category = "info" | "maker" | "ai" | "search" | "group" | "owner";
 export const categories: readonly Category[] = ["info", "maker", "ai", "search", "group", "owner"];
 
+/** What group commands ask of WhatsApp, through the bot's current connection. */
+export interface GroupActions {
+  /** Cached metadata (kept current by group events). */
+  metadata(jid: string): Promise<GroupMetadata>;
+  participants(jid: string, users: string[], action: ParticipantAction): Promise<ParticipantResult[]>;
+  inviteCode(jid: string): Promise<string | undefined>;
+  revokeInvite(jid: string): Promise<string | undefined>;
+  setSubject(jid: string, subject: string): Promise<void>;
+  setDescription(jid: string, description: string): Promise<void>;
+  /** Deletes a message for everyone (someone else's needs the bot to be an admin). */
+  deleteMessage(jid: string, key: WAMessageKey): Promise<void>;
+}
+
 /** What commands reach beyond the chat: the bot, media handed to jobs, the job queues. */
 export interface CommandServices {
   bot: BotRef;
+  group: GroupActions;
+  /** This bot's per-group settings (welcome, antilink) and its banned users. */
+  groupSettings: GroupSettingsStore;
+  bans: BanList;
+  /** What the AI remembers of each chat (`clear` forgets). */
+  aiMemory: ChatMemory;
+  /** Encyclopedia lookups (`wiki`). */
+  wiki: WikiProvider;
   media: MediaStore;
   /** Absent on a runner without job workers. */
   queues: { media?: JobQueue<typeof mediaJobs>; ai?: JobQueue<typeof aiJobs> };
@@ -34,14 +60,36 @@ export interface CommandContext {
   settings: BotSettings;
   language: Language;
   t: Translate;
-  /** A text reply in the same chat, quoting the command, through the bot's send path. */
-  reply(text: string): Promise<void>;
+  /** A text reply in the same chat, through the bot's send path: quoting the command unless told not to. */
+  reply(text: string, options?: ReplyOptions): Promise<void>;
+  /** The sender as the bot knows them, LID first: what bans, warnings and cooldowns are keyed by. */
+  sender: Person;
+  /** The bot's own WhatsApp identity (to find itself among a group's participants). */
+  self: Person;
+  /** Shows "typing…" in the chat while slow work (an AI answer) is under way; best effort. */
+  typing(): Promise<void>;
+  /** Anyone by JID (a mention, a quoted author), as the person store knows them. */
+  whois(jid: string): Person;
   commands: CommandRegistry;
   /** When the bot's runtime started (for `uptime`). */
   startedAt: number;
   receivedAt: number;
   now(): number;
   version: string;
+}
+
+export interface ReplyOptions {
+  /** People to notify: each `@digits` in the text, or everyone silently (hidetag). */
+  mentions?: string[];
+  quote?: boolean;
+}
+
+/** Who someone is: their LID and phone-number JIDs where known, and the id bans and warnings use. */
+export interface Person {
+  lid: string | null;
+  pn: string | null;
+  /** `lid:<digits>` or `pn:<digits>` (the person store's id). */
+  id: string;
 }
 
 export interface Command {
@@ -54,15 +102,17 @@ export interface Command {
   summary: Readonly<Record<Language, string>>;
   chat: "any" | "group" | "private";
   access: "everyone" | "admin" | "owner";
+  /** The bot itself must be a group admin (WhatsApp refuses the change otherwise). */
+  botAdmin: boolean;
   /** Per user, per command. */
   cooldownMs: number;
   run(context: CommandContext): Promise<void>;
 }
 
-type Defaults = "aliases" | "examples" | "chat" | "access" | "cooldownMs";
+type Defaults = "aliases" | "examples" | "chat" | "access" | "botAdmin" | "cooldownMs";
 
 export function defineCommand(command: Omit<Command, Defaults> & Partial<Pick<Command, Defaults>>): Command {
-  return { aliases: [], examples: [], chat: "any", access: "everyone", cooldownMs: 2_000, ...command };
+  return { aliases: [], examples: [], chat: "any", access: "everyone", botAdmin: false, cooldownMs: 2_000, ...command };
 }
 
 /** Commands by name and alias, case-insensitively; a duplicate name is a programming error, caught at start. */

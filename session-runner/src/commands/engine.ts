@@ -1,13 +1,14 @@
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { BotSettings } from "@whatsdex/core";
-import { areJidsSameUser, type GroupMetadata, type WAMessage } from "baileys";
+import type { WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import { type MessageKey, translator } from "./catalog.ts";
-import type { Command, CommandContext, CommandRegistry, CommandServices } from "./command.ts";
+import { type MessageKey, type Translate, translator } from "./catalog.ts";
+import type { Command, CommandContext, CommandRegistry, CommandServices, Person, ReplyOptions } from "./command.ts";
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
 import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
+import { type Identity, isAdminIn, isOwner, personOf } from "./permissions.ts";
 
 export type CommandOutcome =
   | "ok"
@@ -16,23 +17,42 @@ export type CommandOutcome =
   | "disabled"
   | "wrong_chat"
   | "forbidden"
+  | "bot_not_admin"
+  | "banned"
   | "cooldown"
   | "rate_limited";
 
-/** Who someone is, LID first (the bot's person store). */
-export interface Identity {
-  lid: string | null;
-  pn: string | null;
+/** What a guard sees of a message (every user message, command or not, before any command). */
+export interface GuardContext {
+  message: InboundMessage;
+  raw: WAMessage;
+  sender: Person;
+  self: Person;
+  settings: BotSettings;
+  services: Omit<CommandServices, "stats">;
+  t: Translate;
+  /** Owners and group admins are exempt from what guards enforce. */
+  privileged(): Promise<boolean>;
+  send(text: string, options?: ReplyOptions): Promise<void>;
 }
+
+/** Enforces a rule on every message (antilink); true when it dealt with the message and nothing else should. */
+export type Guard = (context: GuardContext) => Promise<boolean>;
 
 export interface CommandEngineOptions {
   commands: CommandRegistry;
   settings: () => BotSettings;
-  /** The bot's send path: text into `chat`, quoting the message it answers. */
-  send(chat: string, text: string, quoted: WAMessage): Promise<void>;
+  /** The bot's send path: text into `chat`, quoting the message it answers unless `quoted` is absent. */
+  send(chat: string, text: string, options: { quoted?: WAMessage; mentions?: string[] }): Promise<void>;
+  /** Shows "typing…" in `chat` (a presence update). */
+  typing?(chat: string): Promise<void>;
+  /** What the person store knows of a JID. */
   identify(jid: string): Identity;
-  group(jid: string): Promise<GroupMetadata>;
+  /** The bot's own account (its PN and LID), once linked. */
+  self(): Identity;
   services: Omit<CommandServices, "stats">;
+  /** Run on every user message before commands, in order. */
+  guards?: readonly Guard[];
   tracer: Tracer;
   logger: Logger;
   version: string;
@@ -52,8 +72,6 @@ const DEFAULT_LIMITS: Record<"user" | "chat" | "bot", BucketSpec> = {
 /** How often one person is told about the same refusal: one explanation, not one per message. */
 const REFUSAL_REPEAT_MS = 30_000;
 const SEEN_IDS = 2_000;
-
-const digits = (jid: string | null) => jid?.split("@")[0]?.split(":")[0] ?? null;
 
 /**
  * One bot's command pipeline: normalise (ignoring what is not a user's message), drop duplicates,
@@ -109,19 +127,48 @@ export class CommandEngine {
     this.#seen.set(seenKey, true);
 
     const settings = this.#options.settings();
+    const sender = personOf(message.sender, message.senderAlt, this.#options.identify(message.sender));
+    const owner = isOwner(settings, sender);
+    const self = this.#self();
+    const t = translator(settings.language);
+    const send = (text: string, options: ReplyOptions = {}) =>
+      this.#options.send(message.chat, text, {
+        ...(options.quote === false ? {} : { quoted: raw }),
+        ...(options.mentions ? { mentions: options.mentions } : {}),
+      });
+    let admin: Promise<boolean> | undefined;
+    const isAdmin = () => {
+      admin ??= message.isGroup ? this.#isGroupAdmin(message.chat, sender) : Promise.resolve(false);
+      return admin;
+    };
+    for (const guard of this.#options.guards ?? []) {
+      const handled = await guard({
+        message,
+        raw,
+        sender,
+        self,
+        settings,
+        services: this.#options.services,
+        t,
+        privileged: async () => owner || (await isAdmin()),
+        send,
+      });
+      if (handled) return "ignored";
+    }
+
     const parsed = parseCommand(message.text, settings.prefixes);
     if (!parsed) return "ignored";
-    const sender = this.#options.identify(message.sender);
-    const owner = this.#isOwner(settings, sender, message.sender);
+    // A banned person gets no answer at all (not even a refusal); group rules above still apply to them.
+    if (this.#options.services.bans.has(sender) && !owner) {
+      this.#count(parsed.name, "banned", receivedAt);
+      return "banned";
+    }
     // Modes decide who the bot answers at all; outside them it stays silent.
     if (settings.mode === "self" && !owner) return "ignored";
     if (settings.mode === "group" && !message.isGroup && !owner) return "ignored";
 
-    const t = translator(settings.language);
-    const reply = (text: string) => this.#options.send(message.chat, text, raw);
-    const personKey = sender.lid ?? sender.pn ?? message.sender;
     const refuse = async (outcome: CommandOutcome, key: MessageKey, values: Record<string, string | number>) => {
-      if (this.#refusals.hit(`${personKey}|${key}`, REFUSAL_REPEAT_MS) === 0) await reply(t(key, values));
+      if (this.#refusals.hit(`${sender.id}|${key}`, REFUSAL_REPEAT_MS) === 0) await send(t(key, values));
       this.#count(parsed.name, outcome, receivedAt);
       return outcome;
     };
@@ -141,13 +188,16 @@ export class CommandEngine {
     if (command.chat === "private" && message.isGroup)
       return refuse("wrong_chat", "refuse.private_only", { command: named });
     if (command.access === "owner" && !owner) return refuse("forbidden", "refuse.owner_only", { command: named });
-    if (command.access === "admin" && !owner && !(await this.#isGroupAdmin(message, sender))) {
+    if (command.access === "admin" && !owner && !(await isAdmin())) {
       return refuse("forbidden", "refuse.admin_only", { command: named });
     }
-    if (!this.#perBot.take("bot") || !this.#perChat.take(message.chat) || !this.#perUser.take(personKey)) {
+    if (command.botAdmin && message.isGroup && !(await this.#isGroupAdmin(message.chat, self))) {
+      return refuse("bot_not_admin", "refuse.bot_not_admin", { command: named });
+    }
+    if (!this.#perBot.take("bot") || !this.#perChat.take(message.chat) || !this.#perUser.take(sender.id)) {
       return refuse("rate_limited", "refuse.rate_limited", {});
     }
-    const wait = this.#cooldowns.hit(`${personKey}|${command.name}`, command.cooldownMs);
+    const wait = this.#cooldowns.hit(`${sender.id}|${command.name}`, command.cooldownMs);
     if (wait > 0) return refuse("cooldown", "refuse.cooldown", { command: named, seconds: Math.ceil(wait / 1000) });
 
     const context: CommandContext = {
@@ -161,7 +211,15 @@ export class CommandEngine {
       settings,
       language: settings.language,
       t,
-      reply,
+      reply: send,
+      sender,
+      self,
+      whois: (jid) => personOf(jid, null, this.#options.identify(jid)),
+      typing: async () => {
+        await this.#options.typing?.(message.chat).catch((error: unknown) => {
+          this.#options.logger.debug({ err: error }, "could not show typing");
+        });
+      },
       commands: this.#options.commands,
       startedAt: this.#startedAt,
       receivedAt,
@@ -201,26 +259,13 @@ export class CommandEngine {
     this.#options.onOutcome?.(command, outcome, (this.#now() - receivedAt) / 1000);
   }
 
-  /** Owners are numbers or LIDs in the bot's settings, matched against both forms of the sender. */
-  #isOwner(settings: BotSettings, sender: Identity, jid: string): boolean {
-    // A phone owner matches the sender's number, a LID owner its LID (`123:4@lid` is device 4 of `123@lid`).
-    const isLid = jid.endsWith("@lid");
-    const numbers = new Set([digits(sender.pn), isLid ? null : digits(jid)].filter(Boolean));
-    const lids = new Set([sender.lid, isLid ? `${digits(jid)}@lid` : null].filter(Boolean));
-    return settings.owners.some((owner) => (owner.endsWith("@lid") ? lids.has(owner) : numbers.has(owner)));
+  #self(): Person {
+    const me = this.#options.self();
+    return personOf(me.lid ?? me.pn ?? "0@s.whatsapp.net", me.pn, me);
   }
 
-  async #isGroupAdmin(message: InboundMessage, sender: Identity): Promise<boolean> {
-    const group = await this.#options.group(message.chat).catch(() => undefined);
-    const forms = [message.sender, message.senderAlt, sender.lid, sender.pn].filter((jid): jid is string =>
-      Boolean(jid),
-    );
-    return Boolean(
-      group?.participants.some(
-        (p) =>
-          (p.admin === "admin" || p.admin === "superadmin") &&
-          forms.some((jid) => [p.id, p.lid, p.phoneNumber].some((id) => id && areJidsSameUser(id, jid))),
-      ),
-    );
+  async #isGroupAdmin(chat: string, person: Identity): Promise<boolean> {
+    const group = await this.#options.services.group.metadata(chat).catch(() => undefined);
+    return isAdminIn(group, person);
   }
 }

@@ -21,6 +21,7 @@ import { cloudTasksReceiver, cloudTasksTransport, oidcVerifier } from "@whatsdex
 import type { Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
+import { ChatMemory } from "../ai/chat-memory.ts";
 import { jobsDriver, type RunnerEnv } from "../config.ts";
 import { aiProcessors } from "./ai-processor.ts";
 import { campaignProcessors } from "./campaign-worker.ts";
@@ -45,6 +46,9 @@ export interface JobWorkersDeps {
 function unconfiguredAi(): Processors<typeof aiJobs> {
   return {
     "ai.answer": async () => {
+      throw new UnrecoverableError("Gemini is not configured on this runner (GEMINI_API_KEY).");
+    },
+    "ai.search": async () => {
       throw new UnrecoverableError("Gemini is not configured on this runner (GEMINI_API_KEY).");
     },
   };
@@ -79,6 +83,8 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
             genai,
             usage: new UsageService(db),
             outbox,
+            memory: new ChatMemory(db),
+            media: new MediaStore(db),
             logger,
             timeoutMs: env.AI_TIMEOUT_MS,
             retryAttempts: 4,

@@ -1,17 +1,25 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
 import { MediaStore, OutboxService } from "@whatsdex/core";
-import { generateMessageIDV2, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
+import { generateMessageIDV2, jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
+import { ChatMemory } from "../ai/chat-memory.ts";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import type { CommandRegistry, CommandServices } from "../commands/command.ts";
+import { BanList } from "../commands/bans/ban-list.ts";
+import { translator } from "../commands/catalog.ts";
+import type { CommandRegistry, CommandServices, GroupActions } from "../commands/command.ts";
 import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
+import { antilinkGuard } from "../commands/group/antilink.ts";
+import { GroupSettingsStore } from "../commands/group/group-settings.ts";
+import { type WelcomeDeps, welcomeNewMembers } from "../commands/group/welcome.ts";
+import { personOf } from "../commands/permissions.ts";
 import { GroupCache } from "../groups/group-cache.ts";
 import type { PersonStore } from "../identity/person-store.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
 import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
 import { SendExecutor } from "../outbox/send-executor.ts";
+import type { WikiProvider } from "../search/wiki-provider.ts";
 import type { BackoffOptions } from "../sessions/backoff.ts";
 import { BotSession, type LinkMethod } from "../sessions/bot-session.ts";
 import { lruCacheStore } from "../sessions/cache-store.ts";
@@ -41,6 +49,7 @@ export interface BotRuntimeOptions {
   commands: CommandRegistry;
   /** Job queues commands hand work to. */
   queues: CommandServices["queues"];
+  wiki: WikiProvider;
   /** The bot's settings as last read from its document. */
   settings: BotSettings;
   version: string;
@@ -84,6 +93,9 @@ export class BotRuntime {
   readonly #options: BotRuntimeOptions;
   readonly #consumer: OutboxConsumer;
   readonly #engine: CommandEngine;
+  readonly bans: BanList;
+  readonly #groupSettings: GroupSettingsStore;
+  readonly #welcome: WelcomeDeps;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -161,34 +173,51 @@ export class BotRuntime {
       },
     });
     const settingsWriter = new SettingsWriter(db, bot, fence);
+    this.bans = new BanList(db, bot, fence);
+    this.#groupSettings = new GroupSettingsStore({ db, bot, fence });
+    const send = async (chat: string, text: string, extra: { quoted?: WAMessage; mentions?: string[] }) => {
+      const socket = this.#connected();
+      const content = extra.mentions ? { text, mentions: extra.mentions } : { text };
+      this.recent.remember(await socket.sendMessage(chat, content, extra.quoted ? { quoted: extra.quoted } : {}));
+    };
     this.#engine = new CommandEngine({
       commands: options.commands,
       settings: () => this.#settings,
-      send: async (chat, text, quoted) => {
-        const socket = this.session.socket;
-        if (!socket || this.session.state !== "open") throw new Error("the bot is not connected");
-        this.recent.remember(await socket.sendMessage(chat, { text }, { quoted }));
-      },
+      send,
       identify: (jid) => {
         const person = this.people.resolve(jid);
         return { lid: person?.lid ?? null, pn: person?.pn ?? null };
       },
-      group: (jid) => this.groups.get(jid),
+      self: () => this.#self(),
+      typing: (chat) => this.#connected().sendPresenceUpdate("composing", chat),
       services: {
         bot,
         media: new MediaStore(db),
         queues: options.queues,
+        group: this.#groupActions(),
+        groupSettings: this.#groupSettings,
+        bans: this.bans,
+        aiMemory: new ChatMemory(db),
+        wiki: options.wiki,
         updateSettings: (patch) => settingsWriter.patch(patch),
-        download: (message) => {
-          const socket = this.session.socket;
-          return socket ? socket.downloadMedia(message) : Promise.reject(new Error("the bot is not connected"));
-        },
+        download: (message) => this.#connected().downloadMedia(message),
       },
+      guards: [antilinkGuard],
       tracer: trace.getTracer("whatsdex-session-runner"),
       logger,
       version: options.version,
       ...(options.events?.command ? { onOutcome: options.events.command } : {}),
     });
+    this.#welcome = {
+      groupSettings: this.#groupSettings,
+      metadata: (jid) => this.groups.get(jid),
+      t: () => translator(this.#settings.language),
+      self: () => {
+        const me = this.#self();
+        return personOf(me.lid ?? me.pn ?? "0@s.whatsapp.net", me.pn, me);
+      },
+      send: (chat, text, mentions) => send(chat, text, { mentions }),
+    };
     this.#consumer = new OutboxConsumer({
       db,
       outbox,
@@ -204,6 +233,36 @@ export class BotRuntime {
     });
   }
 
+  /** The current socket, if the connection is open: commands act on WhatsApp only through an open one. */
+  #connected(): TransportSocket {
+    const socket = this.session.socket;
+    if (!socket || this.session.state !== "open") throw new Error("the bot is not connected");
+    return socket;
+  }
+
+  /** The linked account, from the session's credentials (PN device JID and LID). */
+  #self(): { lid: string | null; pn: string | null } {
+    const me = this.#options.auth.state.creds.me;
+    return {
+      lid: me?.lid ? jidNormalizedUser(me.lid) : null,
+      pn: me?.id ? jidNormalizedUser(me.id) : null,
+    };
+  }
+
+  #groupActions(): GroupActions {
+    return {
+      metadata: (jid) => this.groups.get(jid),
+      participants: (jid, users, action) => this.#connected().groupParticipantsUpdate(jid, users, action),
+      inviteCode: (jid) => this.#connected().groupInviteCode(jid),
+      revokeInvite: (jid) => this.#connected().groupRevokeInvite(jid),
+      setSubject: (jid, subject) => this.#connected().groupUpdateSubject(jid, subject),
+      setDescription: (jid, description) => this.#connected().groupUpdateDescription(jid, description),
+      deleteMessage: async (jid, key) => {
+        await this.#connected().sendMessage(jid, { delete: key });
+      },
+    };
+  }
+
   /** The bot document changed: commands see the new settings from the next message on. */
   updateSettings(settings: BotSettings): void {
     this.#settings = settings;
@@ -215,6 +274,8 @@ export class BotRuntime {
   }
 
   async start(): Promise<void> {
+    // Bans hold from the first message on: loaded before the socket can deliver any.
+    await this.bans.load();
     this.session.start();
     this.#flushTimer = setInterval(() => void this.flushPeople(), PEOPLE_FLUSH_MS);
     await this.#consumer.start();
@@ -283,6 +344,9 @@ export class BotRuntime {
     socket.on("group-participants.update", (update) => {
       this.groups.participants(update);
       this.people.observeContacts(update.participants);
+      welcomeNewMembers(this.#welcome, update).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, group: update.id }, "could not welcome new group members");
+      });
     });
   }
 }

@@ -22,10 +22,19 @@ import type { BotHealth } from "../lifecycle/health.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
 import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
 import { SendExecutor } from "../outbox/send-executor.ts";
+import { type WikiProvider, WikiUnavailableError } from "../search/wiki-provider.ts";
 import type { BackoffOptions } from "../sessions/backoff.ts";
 import type { LinkMethod } from "../sessions/bot-session.ts";
 import { StatusWriter } from "../sessions/status-writer.ts";
 import type { Transport } from "../transport/transport.ts";
+
+/** A runner not given an encyclopedia: every lookup is answered as unavailable, honestly. */
+const noWiki: WikiProvider = {
+  lookup: async () => {
+    throw new WikiUnavailableError("no encyclopedia is configured on this runner");
+  },
+};
+
 import { BotRuntime, type RuntimeEvents } from "./bot-runtime.ts";
 
 export interface SupervisorOptions {
@@ -53,6 +62,8 @@ export interface SupervisorOptions {
   commands?: CommandRegistry;
   /** Job queues the commands hand work to (stickers to MediaProcessor). */
   queues?: CommandServices["queues"];
+  /** Encyclopedia lookups for `wiki`; without one, `wiki` says it is unavailable. */
+  wiki?: WikiProvider;
   /** Reported by `about`. */
   version?: string;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
@@ -301,6 +312,7 @@ export class Supervisor {
         commands: this.#options.commands ?? NO_COMMANDS,
         settings: doc.settings,
         queues: this.#options.queues ?? {},
+        wiki: this.#options.wiki ?? noWiki,
         version: this.#options.version ?? "dev",
         logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
         backoff,

@@ -31,6 +31,16 @@ export function baileysTransport(
         sendMessage: (jid, content, sendOptions) => socket.sendMessage(jid, content, sendOptions),
         requestPairingCode: (phoneNumber) => socket.requestPairingCode(phoneNumber),
         groupMetadata: (jid) => socket.groupMetadata(jid),
+        groupParticipantsUpdate: async (jid, participants, action) =>
+          (await socket.groupParticipantsUpdate(jid, participants, action)).map((result) => ({
+            jid: result.jid ?? "",
+            status: result.status,
+          })),
+        groupInviteCode: (jid) => socket.groupInviteCode(jid),
+        groupRevokeInvite: (jid) => socket.groupRevokeInvite(jid),
+        groupUpdateSubject: (jid, subject) => socket.groupUpdateSubject(jid, subject),
+        groupUpdateDescription: (jid, description) => socket.groupUpdateDescription(jid, description),
+        sendPresenceUpdate: (presence, jid) => socket.sendPresenceUpdate(presence, jid),
         // An expired media URL is re-requested from the sender's phone (reuploadRequest).
         downloadMedia: (message) =>
           downloadMediaMessage(

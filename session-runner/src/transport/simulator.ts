@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Boom } from "@hapi/boom";
 import {
   type AnyMessageContent,
+  areJidsSameUser,
   DisconnectReason,
   type GroupMetadata,
   type GroupParticipant,
@@ -13,6 +15,7 @@ import {
 } from "baileys";
 import type {
   ConnectOptions,
+  ParticipantResult,
   SendOptions,
   Transport,
   TransportEvent,
@@ -40,9 +43,12 @@ export class SimulatedWhatsApp {
   readonly #groups = new Map<string, GroupMetadata>();
   /** Media "on WhatsApp's servers", by URL: what delivered media messages point at. */
   readonly #media = new Map<string, Buffer>();
+  readonly #invites = new Map<string, string>();
   #nextQr = 0;
   /** Group metadata queries received: what WhatsApp rate-limits, and what caching must keep low. */
   groupMetadataQueries = 0;
+  /** Numbers whose privacy settings refuse being added to groups (WhatsApp answers 403: invite them). */
+  readonly inviteOnly = new Set<string>();
 
   transport(): Transport {
     return { connect: (options) => this.#connect(options) };
@@ -59,6 +65,15 @@ export class SimulatedWhatsApp {
 
   group(jid: string): GroupMetadata | undefined {
     return this.#groups.get(jid);
+  }
+
+  /** The group's current invite code (made on first request, replaced by a revoke). */
+  inviteCode(jid: string, { revoke = false } = {}): string {
+    const current = this.#invites.get(jid);
+    if (current && !revoke) return current;
+    const code = randomBytes(16).toString("base64url").slice(0, 22);
+    this.#invites.set(jid, code);
+    return code;
   }
 
   /** A closed socket is forgotten: a long `npm run dev` must not keep every connection it ever made. */
@@ -87,6 +102,23 @@ export class SimulatedWhatsApp {
     queueMicrotask(() => socket.start());
     return socket;
   }
+}
+
+/** The media a send carries as bytes (what tests and the outbox pass), before Baileys encrypts it. */
+function mediaBytes(content: AnyMessageContent): Buffer | undefined {
+  const media =
+    "image" in content
+      ? content.image
+      : "sticker" in content
+        ? content.sticker
+        : "video" in content
+          ? content.video
+          : "audio" in content
+            ? content.audio
+            : "document" in content
+              ? content.document
+              : undefined;
+  return Buffer.isBuffer(media) ? media : undefined;
 }
 
 export class SimulatedSocket implements TransportSocket {
@@ -222,6 +254,22 @@ export class SimulatedSocket implements TransportSocket {
     });
   }
 
+  /** A WhatsApp user sends a sticker (WebP bytes), kept on the simulated media server. Stickers have no caption. */
+  deliverSticker(key: WAMessageKey, data: Buffer, options: { animated?: boolean } = {}): WAMessage {
+    return this.deliver({
+      key,
+      messageTimestamp: Math.floor(Date.now() / 1000),
+      message: {
+        stickerMessage: {
+          url: this.#server.storeMedia(data),
+          mimetype: "image/webp",
+          fileLength: data.length,
+          isAnimated: options.animated ?? false,
+        },
+      },
+    });
+  }
+
   async downloadMedia(message: WAMessage): Promise<Buffer> {
     const content = message.message;
     const url =
@@ -246,7 +294,7 @@ export class SimulatedSocket implements TransportSocket {
   }
 
   /** Someone changes a group's participants: the server's copy changes and the event arrives. */
-  changeParticipants(groupJid: string, participants: GroupParticipant[], action: ParticipantAction): void {
+  changeParticipants(groupJid: string, participants: GroupParticipant[], action: ParticipantAction, author = ""): void {
     const group = this.#server.group(groupJid);
     if (!group) throw new Error(`no group ${groupJid}`);
     const ids = new Set(participants.map((p) => p.id));
@@ -260,7 +308,86 @@ export class SimulatedSocket implements TransportSocket {
               ids.has(p.id) ? { ...p, admin: action === "promote" ? ("admin" as const) : null } : p,
             );
     this.#server.addGroup({ ...group, participants: next, size: next.length });
-    this.#emit("group-participants.update", { id: groupJid, author: "", participants, action });
+    this.#emit("group-participants.update", { id: groupJid, author, participants, action });
+  }
+
+  /** Presence updates the bot sent ("typing…"), oldest first, bounded like `sent`. */
+  readonly presences: Array<{ jid: string; presence: string }> = [];
+
+  async sendPresenceUpdate(presence: "composing" | "paused", jid: string): Promise<void> {
+    this.#assertOpen();
+    this.presences.push({ jid, presence });
+    if (this.presences.length > MAX_SENT) this.presences.splice(0, this.presences.length - MAX_SENT);
+  }
+
+  /** As WhatsApp does: only a group admin may change participants, and each one gets its own status. */
+  async groupParticipantsUpdate(
+    groupJid: string,
+    participants: string[],
+    action: ParticipantAction,
+  ): Promise<ParticipantResult[]> {
+    const group = this.#adminOf(groupJid);
+    const member = (jid: string) =>
+      group.participants.find((p) => [p.id, p.lid, p.phoneNumber].some((id) => id && areJidsSameUser(id, jid)));
+    const results: ParticipantResult[] = [];
+    const changed: GroupParticipant[] = [];
+    for (const jid of participants) {
+      const existing = member(jid);
+      let status = "200";
+      if (action === "add") {
+        if (existing) status = "409";
+        else if (this.#server.inviteOnly.has(jid.split("@")[0] ?? "")) status = "403";
+      } else if (!existing) {
+        status = "404";
+      } else if (existing.admin === "superadmin" && action !== "promote") {
+        // Nobody removes or demotes the group's creator.
+        status = "406";
+      }
+      results.push({ jid, status });
+      if (status === "200") changed.push(existing ?? { id: jid, phoneNumber: jid, admin: null });
+    }
+    if (changed.length > 0) this.changeParticipants(groupJid, changed, action, this.creds.me?.lid ?? "");
+    this.frame();
+    return results;
+  }
+
+  async groupInviteCode(jid: string): Promise<string | undefined> {
+    this.#adminOf(jid);
+    return this.#server.inviteCode(jid);
+  }
+
+  async groupRevokeInvite(jid: string): Promise<string | undefined> {
+    this.#adminOf(jid);
+    return this.#server.inviteCode(jid, { revoke: true });
+  }
+
+  async groupUpdateSubject(jid: string, subject: string): Promise<void> {
+    const group = this.#adminOf(jid);
+    this.#server.addGroup({ ...group, subject });
+    this.#emit("groups.update", [{ id: jid, subject, author: this.creds.me?.lid ?? "" }]);
+  }
+
+  async groupUpdateDescription(jid: string, description: string): Promise<void> {
+    const group = this.#adminOf(jid);
+    this.#server.addGroup({ ...group, desc: description });
+    this.#emit("groups.update", [{ id: jid, desc: description, author: this.creds.me?.lid ?? "" }]);
+  }
+
+  /** The group, if this bot is one of its admins; otherwise WhatsApp refuses the request. */
+  #adminOf(jid: string): GroupMetadata {
+    this.#assertOpen();
+    const group = this.#server.group(jid);
+    if (!group) throw new Boom("item-not-found", { statusCode: 404 });
+    const me = [this.creds.me?.id, this.creds.me?.lid].filter((id): id is string => Boolean(id));
+    const self = group.participants.find((p) =>
+      [p.id, p.lid, p.phoneNumber].some((id) => id && me.some((mine) => areJidsSameUser(id, mine))),
+    );
+    if (!self?.admin) throw new Boom("not-authorized", { statusCode: 401 });
+    return group;
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== "open") throw new Boom("Connection Closed", { statusCode: DisconnectReason.connectionClosed });
   }
 
   async sendMessage(
@@ -272,13 +399,18 @@ export class SimulatedSocket implements TransportSocket {
     // As Baileys does: a group send needs the participant list, from the cache or else a query.
     if (jid.endsWith("@g.us") && !(await this.#options.cachedGroupMetadata(jid))) await this.groupMetadata(jid);
     const userJid = this.creds.me?.id ?? "0@s.whatsapp.net";
+    const plainMedia = mediaBytes(content);
     const message = await generateWAMessage(jid, content, {
       userJid,
       ...(options.messageId ? { messageId: options.messageId } : {}),
       ...(options.quoted ? { quoted: options.quoted } : {}),
       logger: this.#options.logger,
-      // Media stays in memory: the simulator has no media servers.
-      upload: async () => ({ mediaUrl: "https://mmg.whatsapp.net/simulated", directPath: "/simulated" }),
+      // Media stays in memory, on the simulated media server under the message's URL: what the bot
+      // sent can be downloaded again (a user replying to the bot's sticker, a test reading the image).
+      upload: async () => ({
+        mediaUrl: plainMedia ? this.#server.storeMedia(plainMedia) : "https://mmg.whatsapp.net/simulated",
+        directPath: "/simulated",
+      }),
     });
     this.sent.push({ jid, message });
     if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);

@@ -4,6 +4,7 @@ import type {
   BaileysEventMap,
   CacheStore,
   GroupMetadata,
+  ParticipantAction,
   proto,
   WAMessage,
   WAMessageKey,
@@ -29,6 +30,12 @@ export type TransportEvents = Pick<
 
 export type TransportEvent = keyof TransportEvents;
 
+/** One participant's answer to a group change: `200` done, else WhatsApp's code (403 invite only, 409 already in, …). */
+export interface ParticipantResult {
+  jid: string;
+  status: string;
+}
+
 export interface SendOptions {
   /** Reserved before the send (outbox), so a retry of the same item reuses it. */
   messageId?: string;
@@ -44,6 +51,15 @@ export interface TransportSocket {
   /** Digits only; valid only after the first QR event (earlier, WhatsApp answers 428). */
   requestPairingCode(phoneNumber: string): Promise<string>;
   groupMetadata(jid: string): Promise<GroupMetadata>;
+  /** Needs the bot to be a group admin (else WhatsApp refuses the whole request). */
+  groupParticipantsUpdate(jid: string, participants: string[], action: ParticipantAction): Promise<ParticipantResult[]>;
+  groupInviteCode(jid: string): Promise<string | undefined>;
+  /** A new invite code; the old link stops working. */
+  groupRevokeInvite(jid: string): Promise<string | undefined>;
+  groupUpdateSubject(jid: string, subject: string): Promise<void>;
+  groupUpdateDescription(jid: string, description: string): Promise<void>;
+  /** "composing" shows "typing…" in the chat until a message is sent or "paused". */
+  sendPresenceUpdate(presence: "composing" | "paused", jid: string): Promise<void>;
   /** The decrypted bytes of a media message (image, video, sticker, audio, document). */
   downloadMedia(message: WAMessage): Promise<Buffer>;
   logout(): Promise<void>;

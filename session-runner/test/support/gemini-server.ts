@@ -30,6 +30,18 @@ export function geminiText(text: string, tokens = { prompt: 7, candidates: 11 })
   };
 }
 
+/** An answer grounded in Google Search, citing `sources` as Gemini's groundingMetadata does. */
+export function geminiGrounded(text: string, sources: Array<{ title: string; uri: string }>): GeminiReply {
+  const reply = geminiText(text);
+  const body = reply.body as { candidates: Array<Record<string, unknown>> };
+  const candidate = body.candidates[0] ?? {};
+  candidate.groundingMetadata = {
+    webSearchQueries: [text.slice(0, 20)],
+    groundingChunks: sources.map((web) => ({ web })),
+  };
+  return reply;
+}
+
 export const geminiRateLimited: GeminiReply = {
   status: 429,
   body: {

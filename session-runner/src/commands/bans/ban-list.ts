@@ -1,0 +1,79 @@
+import { type BotRef, banPath, bansCollectionPath, type WriteFence } from "@whatsdex/core";
+import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import { z } from "zod";
+import type { Person } from "../command.ts";
+
+const banDocSchema = z.object({
+  lid: z.string().nullable(),
+  pn: z.string().nullable(),
+  bannedBy: z.string(),
+  createdAt: z.instanceof(Timestamp),
+});
+
+/** Every id a person may be known by: a ban on their number still holds once their LID is known. */
+const idsOf = (person: Pick<Person, "lid" | "pn" | "id">) =>
+  [
+    person.id,
+    person.lid ? `lid:${person.lid.split("@")[0]?.split(":")[0]}` : null,
+    person.pn ? `pn:${person.pn.split("@")[0]?.split(":")[0]}` : null,
+  ].filter((id): id is string => Boolean(id));
+
+/**
+ * The WhatsApp users one bot ignores (`bots/{b}/bans/{personId}`), loaded when its owner instance
+ * claims the bot and checked in memory on every message; bans and unbans are fenced writes.
+ */
+export class BanList {
+  readonly #db: Firestore;
+  readonly #bot: BotRef;
+  readonly #fence: WriteFence;
+  readonly #banned = new Set<string>();
+
+  constructor(db: Firestore, bot: BotRef, fence: WriteFence) {
+    this.#db = db;
+    this.#bot = bot;
+    this.#fence = fence;
+  }
+
+  async load(): Promise<void> {
+    const snapshot = await this.#db.collection(bansCollectionPath(this.#bot.tenantId, this.#bot.botId)).get();
+    this.#banned.clear();
+    for (const doc of snapshot.docs) {
+      const ban = banDocSchema.safeParse(doc.data());
+      // A malformed ban still bans: its id is the person.
+      this.#banned.add(doc.id);
+      if (ban.success) for (const id of idsOf({ id: doc.id, lid: ban.data.lid, pn: ban.data.pn })) this.#banned.add(id);
+    }
+  }
+
+  has(person: Pick<Person, "lid" | "pn" | "id">): boolean {
+    return idsOf(person).some((id) => this.#banned.has(id));
+  }
+
+  get size(): number {
+    return this.#banned.size;
+  }
+
+  /** False when they were banned already. */
+  async ban(person: Person, bannedBy: string): Promise<boolean> {
+    if (this.has(person)) return false;
+    const ref = this.#db.doc(banPath(this.#bot.tenantId, this.#bot.botId, person.id));
+    await this.#db.runTransaction(async (tx) => {
+      await this.#fence.assertHeld(tx);
+      tx.set(ref, { lid: person.lid, pn: person.pn, bannedBy, createdAt: Timestamp.now() });
+    });
+    for (const id of idsOf(person)) this.#banned.add(id);
+    return true;
+  }
+
+  /** False when they were not banned. Removes the ban under every id the person is known by. */
+  async unban(person: Person): Promise<boolean> {
+    if (!this.has(person)) return false;
+    const ids = idsOf(person);
+    await this.#db.runTransaction(async (tx) => {
+      await this.#fence.assertHeld(tx);
+      for (const id of ids) tx.delete(this.#db.doc(banPath(this.#bot.tenantId, this.#bot.botId, id)));
+    });
+    for (const id of ids) this.#banned.delete(id);
+    return true;
+  }
+}
