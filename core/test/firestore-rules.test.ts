@@ -54,6 +54,9 @@ const ids = {
   audit: "entry-1",
   deadLetter: "dl-1",
   media: "media-1",
+  group: "120363000000000001",
+  ban: "lid:200000000001",
+  chat: "chat-1",
   stripeEvent: "evt_1",
   runner: "runner-1",
 };
@@ -131,6 +134,12 @@ const tenantTargets: Target[] = [
   },
   // Images and stickers in transit between a job and the runner.
   { name: "bots/media", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/media/${ids.media}` },
+  // What a group's admins set for the bot, with warnings by WhatsApp user.
+  { name: "bots/groups", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/groups/${ids.group}` },
+  // WhatsApp users a bot ignores: their numbers.
+  { name: "bots/bans", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/bans/${ids.ban}` },
+  // What people said to the AI in a chat: nobody's business but the chat's.
+  { name: "bots/aiMemory", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/aiMemory/${ids.chat}` },
 ];
 
 /** Top-level documents, belonging to no tenant. */
@@ -230,6 +239,9 @@ beforeAll(async () => {
       put(`tenants/${t}/audit/${ids.audit}`, { action: "bot.created" });
       put(`tenants/${t}/deadLetters/${ids.deadLetter}`, { queue: "ai", error: { code: "unrecoverable" } });
       put(`${bot(t)}/media/${ids.media}`, { mimetype: "image/webp" });
+      put(`${bot(t)}/groups/${ids.group}`, { antilink: { enabled: true, kickAfter: 3 }, warnings: {} });
+      put(`${bot(t)}/bans/${ids.ban}`, { lid: "200000000001@lid", pn: null });
+      put(`${bot(t)}/aiMemory/${ids.chat}`, { summary: "They talked about bread.", turns: [] });
     }
     put(`stripeEvents/${ids.stripeEvent}`, { type: "invoice.paid" });
     put(`runners/${ids.runner}`, { host: "runner-host", bots: 1 });

@@ -1,6 +1,7 @@
 import { defaultBotSettings } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { banCommands } from "../src/commands/bans/ban-commands.ts";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
@@ -12,9 +13,10 @@ const db = firebase.firestore;
 afterAll(() => firebase.close());
 
 const USER = "200000000031@lid";
+const OTHER = "200000000032@lid";
 
 describe("two tenants' bots in one runner", () => {
-  it("never share settings, cooldowns or owners", async () => {
+  it("never share settings, cooldowns, owners or bans", async () => {
     const [a, b] = [await tenantWithBots(db, 1), await tenantWithBots(db, 1)];
     const botA = `tenants/${a.tenantId}/bots/${a.botIds[0]}`;
     const botB = `tenants/${b.tenantId}/bots/${b.botIds[0]}`;
@@ -26,7 +28,7 @@ describe("two tenants' bots in one runner", () => {
     const supervisor = testSupervisor(db, {
       whatsapp,
       tenantIds: [a.tenantId, b.tenantId],
-      commands: new CommandRegistry([...infoCommands, ...ownerCommands]),
+      commands: new CommandRegistry([...infoCommands, ...ownerCommands, ...banCommands]),
     });
     supervisor.start();
     try {
@@ -43,10 +45,15 @@ describe("two tenants' bots in one runner", () => {
       };
       const [socketA, socketB] = [await open(botA, "6281111111111"), await open(botB, "6282222222222")];
       let n = 0;
-      const ask = async (socket: SimulatedSocket, text: string) => {
+      const ask = async (socket: SimulatedSocket, text: string, from = USER, mentions?: string[]) => {
         n += 1;
         const before = socket.sent.length;
-        socket.deliver({ key: { remoteJid: USER, id: `X${n}`, fromMe: false }, message: { conversation: text } });
+        socket.deliver({
+          key: { remoteJid: from, id: `X${n}`, fromMe: false },
+          message: mentions
+            ? { extendedTextMessage: { text, contextInfo: { mentionedJid: mentions } } }
+            : { conversation: text },
+        });
         await waitFor("a reply", async () => (socket.sent.length > before ? true : undefined));
         const sent = socket.sent[before]?.message.message;
         return sent?.extendedTextMessage?.text ?? sent?.conversation;
@@ -61,6 +68,13 @@ describe("two tenants' bots in one runner", () => {
       // Owner of A is nobody special to B.
       expect(await ask(socketA, ".stats")).toMatch(/^Sejak /);
       expect(await ask(socketB, ".stats")).toBe("Only this bot's owners can use .stats.");
+      // Banned by A's owner, OTHER is still answered by B; A answers its owner, not OTHER.
+      expect(await ask(socketA, ".ban", USER, [OTHER])).toBe("@200000000032 diblokir: saya tidak akan menjawabnya.");
+      expect(await ask(socketB, ".about", OTHER)).toMatch(/^WhatsDeX /);
+      const before = socketA.sent.length;
+      socketA.deliver({ key: { remoteJid: OTHER, id: "BANNED", fromMe: false }, message: { conversation: ".about" } });
+      expect(await ask(socketA, ".about")).toMatch(/^WhatsDeX /);
+      expect(socketA.sent.slice(before).map((s) => s.jid)).toEqual([USER]);
     } finally {
       await supervisor.stop();
     }

@@ -3,9 +3,9 @@ import { trace } from "@opentelemetry/api";
 import { defaultBotSettings } from "@whatsdex/core";
 import { initAuthCreds, type WAMessage } from "baileys";
 import { pino } from "pino";
+import { allCommands } from "../../src/commands/all-commands.ts";
 import { CommandRegistry } from "../../src/commands/command.ts";
 import { CommandEngine } from "../../src/commands/engine.ts";
-import { infoCommands } from "../../src/commands/info/info-commands.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator.ts";
 import { offlineServices } from "../../test/support/offline-services.ts";
 
@@ -28,7 +28,8 @@ export async function commandBench() {
   await new Promise<void>((resolve) => socket.on("connection.update", (u) => u.connection === "open" && resolve()));
   const simulated = whatsapp.liveSockets[0] as SimulatedSocket;
   const engine = new CommandEngine({
-    commands: new CommandRegistry(infoCommands),
+    // Every command, as a runner registers them: `menu` lists them all.
+    commands: new CommandRegistry(allCommands),
     settings: () => defaultBotSettings,
     send: async (chat, text, { quoted }) => {
       await socket.sendMessage(chat, { text }, quoted ? { quoted } : {});

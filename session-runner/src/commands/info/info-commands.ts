@@ -1,4 +1,5 @@
-import { categories, defineCommand } from "../command.ts";
+import { LRUCache } from "lru-cache";
+import { type CommandRegistry, categories, defineCommand } from "../command.ts";
 
 export function formatDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
@@ -45,6 +46,9 @@ export const about = defineCommand({
   },
 });
 
+/** Rendered menus by registry (one per runner), then by language, prefix and disabled commands. */
+const menus = new WeakMap<CommandRegistry, LRUCache<string, string>>();
+
 export const menu = defineCommand({
   name: "menu",
   aliases: ["commands", "list"],
@@ -52,14 +56,23 @@ export const menu = defineCommand({
   usage: "{prefix}menu",
   summary: { en: "Every command, by category.", id: "Semua perintah, per kategori." },
   async run({ reply, t, prefix, commands, settings, language }) {
-    const disabled = new Set(settings.disabledCommands);
-    const sections = categories.flatMap((category) => {
-      const shown = commands.inCategory(category).filter((command) => !disabled.has(command.name));
-      if (shown.length === 0) return [];
-      const lines = shown.map((command) => `• ${prefix}${command.name}: ${command.summary[language]}`);
-      return [[`*${t(`category.${category}`)}*`, ...lines].join("\n")];
-    });
-    await reply([t("menu.title", { prefix }), ...sections, t("menu.footer", { prefix })].join("\n\n"));
+    // The registry and the catalog never change: one rendering per language, prefix and disabled set.
+    const key = `${language}|${prefix}|${settings.disabledCommands.join(",")}`;
+    let rendered = menus.get(commands)?.get(key);
+    if (rendered === undefined) {
+      const disabled = new Set(settings.disabledCommands);
+      const sections = categories.flatMap((category) => {
+        const shown = commands.inCategory(category).filter((command) => !disabled.has(command.name));
+        if (shown.length === 0) return [];
+        const lines = shown.map((command) => `• ${prefix}${command.name}: ${command.summary[language]}`);
+        return [[`*${t(`category.${category}`)}*`, ...lines].join("\n")];
+      });
+      rendered = [t("menu.title", { prefix }), ...sections, t("menu.footer", { prefix })].join("\n\n");
+      const cache = menus.get(commands) ?? new LRUCache<string, string>({ max: 256 });
+      cache.set(key, rendered);
+      menus.set(commands, cache);
+    }
+    await reply(rendered);
   },
 });
 
