@@ -42,6 +42,32 @@ export class UsageService {
     });
   }
 
+  /**
+   * Takes up to `wanted` messages from today's allowance (the plan's messagesPerDay) and returns how
+   * many it got: 0 when the day's messages are used up, and never more than an eighth of what is
+   * left. Callers take blocks and spend them locally, so a busy bot writes this counter once per
+   * block, not once per message.
+   */
+  async reserveMessages(tenantId: string, wanted: number): Promise<{ granted: number; limit: number }> {
+    const day = usageDay(this.#now());
+    const usageRef = this.#db.doc(usagePath(tenantId, day));
+    const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
+    return this.#db.runTransaction(async (tx) => {
+      const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
+      const plan = tenant.data()?.plan;
+      if (!plan) return { granted: 0, limit: 0 };
+      const limit = PlanCatalog.get(plan).messagesPerDay;
+      const used = Number(usage.get("messages") ?? 0);
+      // Blocks shrink as the day's allowance runs out, so what reserving instances hold unspent stays small.
+      const left = limit - used;
+      const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / 8)));
+      if (granted > 0) {
+        tx.set(usageRef, { day, messages: FieldValue.increment(granted), updatedAt: Timestamp.now() }, { merge: true });
+      }
+      return { granted, limit };
+    });
+  }
+
   async recordAiTokens(tenantId: string, tokens: { input: number; output: number }): Promise<void> {
     const day = usageDay(this.#now());
     await this.#db.doc(usagePath(tenantId, day)).set(

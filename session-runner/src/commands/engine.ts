@@ -20,7 +20,8 @@ export type CommandOutcome =
   | "bot_not_admin"
   | "banned"
   | "cooldown"
-  | "rate_limited";
+  | "rate_limited"
+  | "quota";
 
 /** What a guard sees of a message (every user message, command or not, before any command). */
 export interface GuardContext {
@@ -51,6 +52,8 @@ export interface CommandEngineOptions {
   /** The bot's own account (its PN and LID), once linked. */
   self(): Identity;
   services: Omit<CommandServices, "stats">;
+  /** The tenant's messages per day (its plan): a command runs only if its answer fits. */
+  allowance?: { take(): Promise<boolean>; readonly limit: number };
   /** Run on every user message before commands, in order. */
   guards?: readonly Guard[];
   tracer: Tracer;
@@ -199,6 +202,8 @@ export class CommandEngine {
     }
     const wait = this.#cooldowns.hit(`${sender.id}|${command.name}`, command.cooldownMs);
     if (wait > 0) return refuse("cooldown", "refuse.cooldown", { command: named, seconds: Math.ceil(wait / 1000) });
+    const { allowance } = this.#options;
+    if (allowance && !(await allowance.take())) return refuse("quota", "refuse.quota", { limit: allowance.limit });
 
     const context: CommandContext = {
       message,

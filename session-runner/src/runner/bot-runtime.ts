@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { MediaStore, OutboxService } from "@whatsdex/core";
+import { MediaStore, OutboxService, UsageService } from "@whatsdex/core";
 import { generateMessageIDV2, jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -14,6 +14,7 @@ import { antilinkGuard } from "../commands/group/antilink.ts";
 import { GroupSettingsStore } from "../commands/group/group-settings.ts";
 import { type WelcomeDeps, welcomeNewMembers } from "../commands/group/welcome.ts";
 import { personOf } from "../commands/permissions.ts";
+import { MessageAllowance } from "../commands/quota.ts";
 import { GroupCache } from "../groups/group-cache.ts";
 import type { PersonStore } from "../identity/person-store.ts";
 import { CommandExecutor } from "../outbox/command-executor.ts";
@@ -203,6 +204,7 @@ export class BotRuntime {
         download: (message) => this.#connected().downloadMedia(message),
       },
       guards: [antilinkGuard],
+      allowance: new MessageAllowance({ usage: new UsageService(db), tenantId: bot.tenantId }),
       tracer: trace.getTracer("whatsdex-session-runner"),
       logger,
       version: options.version,
