@@ -91,7 +91,7 @@ describe("MediaProcessor", () => {
     const again = await processors["media.sticker"]({
       id: "msg-ABC:sticker",
       name: "media.sticker",
-      data: job,
+      data: { ...job, language: "en" },
       attemptsMade: 0,
       timestamp: Date.now(),
       opts: {},
@@ -117,7 +117,7 @@ describe("MediaProcessor", () => {
       const docs = await outboxItems(tenantId, botId);
       return docs.length > 0 ? docs : undefined;
     });
-    expect(reply?.get("content")).toEqual({ type: "text", text: "This is not an image that can be read." });
+    expect(reply?.get("content")).toEqual({ type: "text", text: "That file is not an image I can read." });
     expect(await media.get({ tenantId, botId }, "in-bad")).toBeUndefined();
   });
 });

@@ -103,7 +103,7 @@ describe(".sticker", () => {
       caption: ".s",
     });
     await waitFor("a reply", async () => (bot.texts().length === 3 ? true : undefined));
-    expect(bot.texts()[2]).toBe("This is not an image that can be read.");
+    expect(bot.texts()[2]).toBe("That file is not an image I can read.");
     expect(bot.stickers()).toHaveLength(0);
   });
 });

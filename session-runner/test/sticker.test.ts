@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { MAX_ANIMATED_BYTES, MAX_STATIC_BYTES, makeSticker, StickerError } from "../src/media/sticker.ts";
+import { MediaError } from "../src/media/media-error.ts";
+import { MAX_ANIMATED_BYTES, MAX_STATIC_BYTES, makeSticker } from "../src/media/sticker.ts";
 
 const meta = { packId: "wdx-pack-1", packName: "Toko Ayu", publisher: "WhatsDeX", emojis: ["😀"] };
 
@@ -77,17 +78,17 @@ describe("sticker maker", () => {
     bomb.writeUInt32BE(30_000, 20);
     bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
     const error = await makeSticker(bomb, meta).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StickerError);
-    expect((error as StickerError).code).toBe("image_too_large");
+    expect(error).toBeInstanceOf(MediaError);
+    expect((error as MediaError).code).toBe("image_too_large");
   });
 
   it("refuses a file that is not an image, or is cut short, with a clear error", async () => {
     for (const input of [randomBytes(5_000), (await solid(64, 64).png().toBuffer()).subarray(0, 60), Buffer.alloc(0)]) {
       const error = await makeSticker(input, meta).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StickerError);
-      expect((error as StickerError).code).toBe("unreadable_image");
+      expect(error).toBeInstanceOf(MediaError);
+      expect((error as MediaError).code).toBe("unreadable_image");
     }
     const oversized = await makeSticker(Buffer.alloc(11 * 1024 * 1024), meta).catch((e: unknown) => e);
-    expect((oversized as StickerError).code).toBe("image_too_large");
+    expect((oversized as MediaError).code).toBe("image_too_large");
   });
 });

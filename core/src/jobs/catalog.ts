@@ -21,6 +21,7 @@ export const mediaJobs = defineJobs({
     inputMediaId: resourceIdSchema,
     pack: z.string().max(64),
     author: z.string().max(64),
+    language: language.default("en"),
   }),
   /** A sticker the bot received (left in the media store) → a PNG image of it (an animated one's first frame). */
   "media.toimage": z.strictObject({ ...bot, to: chat, inputMediaId: resourceIdSchema, language }),

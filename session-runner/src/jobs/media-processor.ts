@@ -4,7 +4,7 @@ import { type Language, type MessageKey, translator } from "../commands/catalog.
 import { MediaError, type MediaErrorCode } from "../media/media-error.ts";
 import { makeMeme } from "../media/meme.ts";
 import { makeQr } from "../media/qr.ts";
-import { makeSticker, StickerError } from "../media/sticker.ts";
+import { makeSticker } from "../media/sticker.ts";
 import { stickerToImage } from "../media/to-image.ts";
 
 export interface MediaProcessorDeps {
@@ -91,7 +91,7 @@ async function sendImageOf(
 export function mediaProcessors(deps: MediaProcessorDeps): Processors<typeof mediaJobs> {
   return {
     "media.sticker": async (job) => {
-      const { tenantId, botId, to, inputMediaId, pack, author } = job.data;
+      const { tenantId, botId, to, inputMediaId, pack, author, language } = job.data;
       const bot = { tenantId, botId };
       // The outbox item (and output media) is named after the job, so a rerun queues nothing new.
       const itemId = derivedId("sticker", job.id);
@@ -109,11 +109,11 @@ export function mediaProcessors(deps: MediaProcessorDeps): Processors<typeof med
           emojis: [],
         });
       } catch (error) {
-        if (!(error instanceof StickerError)) throw error;
+        if (!(error instanceof MediaError)) throw error;
         // The user's file cannot become a sticker: tell them, and the job is done (not a failure of ours).
         await deps.outbox.queueSend(bot, itemId, {
           to,
-          content: { type: "text", text: error.message },
+          content: { type: "text", text: translator(language)(refusals[error.code]) },
           requestedBy: `job:${job.name}`,
         });
         await deps.media.delete(bot, inputMediaId);

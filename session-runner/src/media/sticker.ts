@@ -1,28 +1,13 @@
-import sharp, { type Metadata } from "sharp";
+import sharp from "sharp";
+import { decodeError, MAX_INPUT_PIXELS, MediaError, probeImage } from "./media-error.ts";
 import { type StickerMetadata, stickerExif, withExif } from "./webp-exif.ts";
 
 /** WhatsApp's sticker rules: 512×512 WebP; a static one under 100 KB, an animated one under 500 KB. */
 export const STICKER_SIZE = 512;
 export const MAX_STATIC_BYTES = 100 * 1024;
 export const MAX_ANIMATED_BYTES = 500 * 1024;
-/** Larger inputs are refused before decoding: what a phone sends is far smaller. */
-export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
-/** Decompression bombs: a small file that decodes to a huge bitmap is refused. */
-const MAX_INPUT_PIXELS = 50_000_000;
 /** Animated stickers longer than this are cut (WhatsApp plays a few seconds). */
 const MAX_FRAMES = 60;
-
-export type StickerErrorCode = "image_too_large" | "unreadable_image" | "sticker_too_large";
-
-export class StickerError extends Error {
-  readonly code: StickerErrorCode;
-
-  constructor(code: StickerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "StickerError";
-    this.code = code;
-  }
-}
 
 export interface Sticker {
   data: Buffer;
@@ -34,35 +19,13 @@ export interface Sticker {
 
 const QUALITIES = [80, 65, 50, 35, 20];
 
-/** libvips refuses an oversized bitmap with this message (sharp has no error codes). */
-function decodeError(error: unknown, message: string): StickerError {
-  if (error instanceof Error && /pixel limit/i.test(error.message)) {
-    return new StickerError("image_too_large", "The image is too large to convert.", { cause: error });
-  }
-  return new StickerError("unreadable_image", message, { cause: error });
-}
-
 /**
  * Any image sharp reads (PNG, JPEG, WebP, GIF, animated GIF/WebP, …) → a WhatsApp sticker: fitted
  * into 512×512 on a transparent canvas, WebP, compressed until under WhatsApp's limit, with the
- * pack/author EXIF. Errors are StickerErrors with a code the caller can turn into a reply.
+ * pack/author EXIF. Errors are MediaErrors with a code the caller can turn into a reply.
  */
 export async function makeSticker(input: Buffer, metadata: StickerMetadata): Promise<Sticker> {
-  if (input.length > MAX_INPUT_BYTES) {
-    throw new StickerError(
-      "image_too_large",
-      `The image is ${input.length} bytes; at most ${MAX_INPUT_BYTES} are accepted.`,
-    );
-  }
-  let info: Metadata;
-  try {
-    info = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-  } catch (error) {
-    throw decodeError(error, "This is not an image that can be read.");
-  }
-  if ((info.width ?? 0) * (info.height ?? 0) > MAX_INPUT_PIXELS) {
-    throw new StickerError("image_too_large", `The image is ${info.width}×${info.height}; it is too large to convert.`);
-  }
+  const info = await probeImage(input);
   const animated = (info.pages ?? 1) > 1;
   const limit = animated ? MAX_ANIMATED_BYTES : MAX_STATIC_BYTES;
   const exif = stickerExif(metadata);
@@ -84,8 +47,8 @@ export async function makeSticker(input: Buffer, metadata: StickerMetadata): Pro
     const data = withExif(encoded, exif);
     if (data.length <= limit) return { data, animated, bytes: data.length, quality };
   }
-  throw new StickerError(
-    "sticker_too_large",
+  throw new MediaError(
+    "result_too_large",
     `Even at the lowest quality the sticker is over ${limit / 1024} KB${animated ? " (try a shorter clip)" : ""}.`,
   );
 }

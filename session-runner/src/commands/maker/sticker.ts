@@ -52,6 +52,7 @@ export const sticker = defineCommand({
         inputMediaId,
         pack: settings.sticker.pack,
         author: settings.sticker.author,
+        language: settings.language,
       },
       { jobId: naturalKey, attempts: 3, backoff: { type: "exponential", delay: 1_000 } },
     );
