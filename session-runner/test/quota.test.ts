@@ -24,12 +24,10 @@ describe("messages per day", () => {
     const { tenantId } = await tenantWithBots(db, 0, "free");
     const usage = new UsageService(db);
     const instances = [7, 20, 33].map((block) => new MessageAllowance({ usage, tenantId, block }));
-    const takes = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3]?.take()));
-    // Reserved is exactly the limit; what instances hold unspent at the end is small (blocks shrink near it).
+    // Each instance asks more often than the whole allowance, so none is left holding an unspent block.
+    const takes = await Promise.all(Array.from({ length: 750 }, (_, i) => instances[i % 3]?.take()));
+    expect(takes.filter(Boolean)).toHaveLength(250);
     expect(await messagesUsed(tenantId)).toBe(250);
-    const granted = takes.filter(Boolean).length;
-    expect(granted).toBeLessThanOrEqual(250);
-    expect(granted).toBeGreaterThanOrEqual(245);
     expect(await instances[0]?.take()).toBe(false);
   });
 

@@ -8,7 +8,7 @@ import type { Command, CommandContext, CommandRegistry, CommandServices, Person,
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
 import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
-import { type Identity, isAdminIn, isOwner, personOf } from "./permissions.ts";
+import { type Identity, isAdminIn, isOwner, personOf, personOfIdentity } from "./permissions.ts";
 
 export type CommandOutcome =
   | "ok"
@@ -132,7 +132,7 @@ export class CommandEngine {
     const settings = this.#options.settings();
     const sender = personOf(message.sender, message.senderAlt, this.#options.identify(message.sender));
     const owner = isOwner(settings, sender);
-    const self = this.#self();
+    const self = personOfIdentity(this.#options.self());
     const t = translator(settings.language);
     const send = (text: string, options: ReplyOptions = {}) =>
       this.#options.send(message.chat, text, {
@@ -262,11 +262,6 @@ export class CommandEngine {
   #count(command: string, outcome: CommandOutcome, receivedAt: number): void {
     this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1;
     this.#options.onOutcome?.(command, outcome, (this.#now() - receivedAt) / 1000);
-  }
-
-  #self(): Person {
-    const me = this.#options.self();
-    return personOf(me.lid ?? me.pn ?? "0@s.whatsapp.net", me.pn, me);
   }
 
   async #isGroupAdmin(chat: string, person: Identity): Promise<boolean> {

@@ -24,6 +24,11 @@ export function personOf(jid: string, alt: string | null, known: Identity): Pers
   return { lid, pn, id };
 }
 
+/** A person known only by their identity (the bot itself, from its credentials). */
+export function personOfIdentity(known: Identity): Person {
+  return personOf(known.lid ?? known.pn ?? "0@s.whatsapp.net", known.pn, known);
+}
+
 /** Owners are numbers or LIDs in the bot's settings, matched against both forms of the person. */
 export function isOwner(settings: BotSettings, person: Person): boolean {
   const number = userOf(person.pn);

@@ -13,7 +13,7 @@ import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
 import { antilinkGuard } from "../commands/group/antilink.ts";
 import { GroupSettingsStore } from "../commands/group/group-settings.ts";
 import { type WelcomeDeps, welcomeNewMembers } from "../commands/group/welcome.ts";
-import { personOf } from "../commands/permissions.ts";
+import { personOfIdentity } from "../commands/permissions.ts";
 import { MessageAllowance } from "../commands/quota.ts";
 import { GroupCache } from "../groups/group-cache.ts";
 import type { PersonStore } from "../identity/person-store.ts";
@@ -214,10 +214,7 @@ export class BotRuntime {
       groupSettings: this.#groupSettings,
       metadata: (jid) => this.groups.get(jid),
       t: () => translator(this.#settings.language),
-      self: () => {
-        const me = this.#self();
-        return personOf(me.lid ?? me.pn ?? "0@s.whatsapp.net", me.pn, me);
-      },
+      self: () => personOfIdentity(this.#self()),
       send: (chat, text, mentions) => send(chat, text, { mentions }),
     };
     this.#consumer = new OutboxConsumer({
