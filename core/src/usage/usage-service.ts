@@ -1,7 +1,7 @@
 import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { zodConverter } from "../firestore/converter.ts";
 import { tenantPath, usagePath } from "../firestore/paths.ts";
-import { PlanCatalog } from "../plans/catalog.ts";
+import { type Plan, PlanCatalog } from "../plans/catalog.ts";
 import { tenantDocSchema } from "../tenants/schema.ts";
 
 /** The UTC day a usage counter belongs to. */
@@ -27,19 +27,8 @@ export class UsageService {
 
   /** Takes one AI call from today's allowance; false when the plan's limit is reached. */
   async reserveAiCall(tenantId: string): Promise<{ allowed: boolean; used: number; limit: number }> {
-    const day = usageDay(this.#now());
-    const usageRef = this.#db.doc(usagePath(tenantId, day));
-    const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
-    return this.#db.runTransaction(async (tx) => {
-      const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
-      const plan = tenant.data()?.plan;
-      if (!plan) return { allowed: false, used: 0, limit: 0 };
-      const limit = PlanCatalog.get(plan).aiCallsPerDay;
-      const used = Number(usage.get("aiCalls") ?? 0);
-      if (used >= limit) return { allowed: false, used, limit };
-      tx.set(usageRef, { day, aiCalls: FieldValue.increment(1), updatedAt: Timestamp.now() }, { merge: true });
-      return { allowed: true, used: used + 1, limit };
-    });
+    const { granted, used, limit } = await this.#reserve(tenantId, "aiCalls", (plan) => plan.aiCallsPerDay, 1);
+    return { allowed: granted === 1, used, limit };
   }
 
   /**
@@ -49,22 +38,41 @@ export class UsageService {
    * block, not once per message.
    */
   async reserveMessages(tenantId: string, wanted: number): Promise<{ granted: number; limit: number }> {
+    // Blocks shrink as the day's allowance runs out, so what reserving instances hold unspent stays small.
+    const { granted, limit } = await this.#reserve(tenantId, "messages", (plan) => plan.messagesPerDay, wanted, 8);
+    return { granted, limit };
+  }
+
+  /**
+   * Today's counter against the tenant's plan, in one transaction so concurrent callers cannot
+   * overshoot: grants up to `wanted` (at most 1/`shareOfLeft` of what is left, rounded up).
+   */
+  async #reserve(
+    tenantId: string,
+    counter: "aiCalls" | "messages",
+    limitOf: (plan: Plan) => number,
+    wanted: number,
+    shareOfLeft = 1,
+  ): Promise<{ granted: number; used: number; limit: number }> {
     const day = usageDay(this.#now());
     const usageRef = this.#db.doc(usagePath(tenantId, day));
     const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
     return this.#db.runTransaction(async (tx) => {
       const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
       const plan = tenant.data()?.plan;
-      if (!plan) return { granted: 0, limit: 0 };
-      const limit = PlanCatalog.get(plan).messagesPerDay;
-      const used = Number(usage.get("messages") ?? 0);
-      // Blocks shrink as the day's allowance runs out, so what reserving instances hold unspent stays small.
+      if (!plan) return { granted: 0, used: 0, limit: 0 };
+      const limit = limitOf(PlanCatalog.get(plan));
+      const used = Number(usage.get(counter) ?? 0);
       const left = limit - used;
-      const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / 8)));
+      const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
       if (granted > 0) {
-        tx.set(usageRef, { day, messages: FieldValue.increment(granted), updatedAt: Timestamp.now() }, { merge: true });
+        tx.set(
+          usageRef,
+          { day, [counter]: FieldValue.increment(granted), updatedAt: Timestamp.now() },
+          { merge: true },
+        );
       }
-      return { granted, limit };
+      return { granted, used: used + granted, limit };
     });
   }
 

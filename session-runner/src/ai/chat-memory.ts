@@ -1,4 +1,4 @@
-import { aiMemoryPath, type BotRef, derivedId } from "@whatsdex/core";
+import { aiMemoryPath, type BotRef, derivedId, zodConverter } from "@whatsdex/core";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 
@@ -31,6 +31,7 @@ export const DEFAULT_MEMORY_LIMITS: MemoryLimits = {
 };
 
 const EMPTY: Memory = { summary: null, turns: [] };
+const converter = zodConverter(memorySchema);
 
 /**
  * What the AI remembers of each chat: a summary of older exchanges and the latest ones word for
@@ -46,21 +47,20 @@ export class ChatMemory {
     this.limits = { ...DEFAULT_MEMORY_LIMITS, ...limits };
   }
 
+  /** Reads are parsed (a malformed document fails naming its path and fields); writes add `updatedAt`. */
   #ref(bot: BotRef, chat: string) {
     return this.#db.doc(aiMemoryPath(bot.tenantId, bot.botId, derivedId("chat", chat)));
   }
 
   async read(bot: BotRef, chat: string): Promise<Memory> {
-    const snapshot = await this.#ref(bot, chat).get();
-    return snapshot.exists ? parse(snapshot.data(), snapshot.ref.path) : EMPTY;
+    return (await this.#ref(bot, chat).withConverter(converter).get()).data() ?? EMPTY;
   }
 
   /** Records one exchange (once per id); returns the memory as it now is. */
   async append(bot: BotRef, chat: string, turn: Turn): Promise<Memory> {
     const ref = this.#ref(bot, chat);
     return this.#db.runTransaction(async (tx) => {
-      const snapshot = await tx.get(ref);
-      const current = snapshot.exists ? parse(snapshot.data(), ref.path) : EMPTY;
+      const current = (await tx.get(ref.withConverter(converter))).data() ?? EMPTY;
       if (current.turns.some((t) => t.id === turn.id)) return current;
       const next = { summary: current.summary, turns: [...current.turns, turn].slice(-this.limits.maxTurns) };
       tx.set(ref, { ...next, updatedAt: Timestamp.now() });
@@ -89,10 +89,8 @@ export class ChatMemory {
     const ref = this.#ref(bot, chat);
     const ids = new Set(summarised.map((t) => t.id));
     return this.#db.runTransaction(async (tx) => {
-      const snapshot = await tx.get(ref);
-      if (!snapshot.exists) return false;
-      const current = parse(snapshot.data(), ref.path);
-      if (!current.turns.some((t) => ids.has(t.id))) return false;
+      const current = (await tx.get(ref.withConverter(converter))).data();
+      if (!current?.turns.some((t) => ids.has(t.id))) return false;
       tx.set(ref, { summary, turns: current.turns.filter((t) => !ids.has(t.id)), updatedAt: Timestamp.now() });
       return true;
     });
@@ -104,11 +102,4 @@ export class ChatMemory {
     await ref.delete();
     return existed;
   }
-}
-
-function parse(data: unknown, path: string): Memory {
-  const parsed = memorySchema.safeParse(data);
-  if (!parsed.success)
-    throw new Error(`Malformed AI memory ${path}: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`);
-  return parsed.data;
 }

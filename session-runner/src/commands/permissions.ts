@@ -8,7 +8,8 @@ export interface Identity {
   pn: string | null;
 }
 
-const userOf = (jid: string | null | undefined) => jid?.split("@")[0]?.split(":")[0] ?? null;
+/** The user part of a JID, without its device: `123:4@lid` → `123`. */
+export const userOf = (jid: string | null | undefined) => jid?.split("@")[0]?.split(":")[0] ?? null;
 
 /**
  * The sender as one person: what the person store knows, else the JID the message came from and

@@ -1,4 +1,4 @@
-import type { UsageService } from "@whatsdex/core";
+import { type UsageService, usageDay } from "@whatsdex/core";
 
 export interface MessageAllowanceOptions {
   usage: UsageService;
@@ -37,7 +37,7 @@ export class MessageAllowance {
 
   /** True when one more message fits in today's allowance. */
   async take(): Promise<boolean> {
-    const day = new Date(this.#now()).toISOString().slice(0, 10);
+    const day = usageDay(this.#now());
     if (day !== this.#day) {
       // A new UTC day: what was left of yesterday's block does not carry over.
       this.#day = day;

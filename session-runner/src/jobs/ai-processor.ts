@@ -3,7 +3,7 @@ import { derivedId, type MediaStore, type OutboxWriter, type UsageService } from
 import { type aiJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 import type { Logger } from "pino";
 import type { ChatMemory, Memory } from "../ai/chat-memory.ts";
-import { type Language, translator } from "../commands/catalog.ts";
+import { translator } from "../commands/catalog.ts";
 
 export interface AiProcessorDeps {
   genai: GoogleGenAI;
@@ -137,7 +137,7 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
         imageMediaId,
       } = job.data;
       const bot = { tenantId, botId };
-      const t = translator(language satisfies Language);
+      const t = translator(language);
       const itemId = derivedId("ai", job.id);
       if (await deps.outbox.has(bot, itemId)) return { itemId, already: true };
       const reply = (text: string) =>

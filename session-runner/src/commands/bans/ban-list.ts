@@ -2,6 +2,7 @@ import { type BotRef, banPath, bansCollectionPath, type WriteFence } from "@what
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import type { Person } from "../command.ts";
+import { userOf } from "../permissions.ts";
 
 const banDocSchema = z.object({
   lid: z.string().nullable(),
@@ -12,11 +13,9 @@ const banDocSchema = z.object({
 
 /** Every id a person may be known by: a ban on their number still holds once their LID is known. */
 const idsOf = (person: Pick<Person, "lid" | "pn" | "id">) =>
-  [
-    person.id,
-    person.lid ? `lid:${person.lid.split("@")[0]?.split(":")[0]}` : null,
-    person.pn ? `pn:${person.pn.split("@")[0]?.split(":")[0]}` : null,
-  ].filter((id): id is string => Boolean(id));
+  [person.id, person.lid ? `lid:${userOf(person.lid)}` : null, person.pn ? `pn:${userOf(person.pn)}` : null].filter(
+    (id): id is string => Boolean(id),
+  );
 
 /**
  * The WhatsApp users one bot ignores (`bots/{b}/bans/{personId}`), loaded when its owner instance

@@ -1,4 +1,4 @@
-import { type BotRef, groupSettingsPath, type WriteFence } from "@whatsdex/core";
+import { type BotRef, groupSettingsPath, type WriteFence, zodConverter } from "@whatsdex/core";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
@@ -17,6 +17,8 @@ export const groupSettingsSchema = z.object({
   warnings: z.record(z.string(), z.number().int().min(0)),
 });
 export type GroupSettings = z.output<typeof groupSettingsSchema>;
+
+const converter = zodConverter(groupSettingsSchema);
 
 export const defaultGroupSettings: GroupSettings = {
   welcome: { enabled: false, template: null },
@@ -47,9 +49,15 @@ export class GroupSettingsStore {
     this.#cache = new LRUCache<string, GroupSettings>({ max: options.max ?? 500 });
   }
 
+  /** Writes go through the plain reference (they add `updatedAt`, which the schema does not keep). */
   #ref(groupJid: string) {
     const { db, bot } = this.#options;
     return db.doc(groupSettingsPath(bot.tenantId, bot.botId, groupJid));
+  }
+
+  /** Reads are parsed: a malformed document fails naming its path and fields. */
+  #typed(groupJid: string) {
+    return this.#ref(groupJid).withConverter(converter);
   }
 
   async get(groupJid: string): Promise<GroupSettings> {
@@ -57,10 +65,10 @@ export class GroupSettingsStore {
     if (cached) return cached;
     const pending = this.#inflight.get(groupJid);
     if (pending) return pending;
-    const read = this.#ref(groupJid)
+    const read = this.#typed(groupJid)
       .get()
       .then((snapshot) => {
-        const settings = snapshot.exists ? this.#parse(snapshot.data(), snapshot.ref.path) : defaultGroupSettings;
+        const settings = snapshot.data() ?? defaultGroupSettings;
         this.#cache.set(groupJid, settings);
         return settings;
       })
@@ -75,19 +83,12 @@ export class GroupSettingsStore {
     const ref = this.#ref(groupJid);
     const next = await db.runTransaction(async (tx) => {
       await fence.assertHeld(tx);
-      const snapshot = await tx.get(ref);
-      const current = snapshot.exists ? this.#parse(snapshot.data(), ref.path) : defaultGroupSettings;
+      const current = (await tx.get(this.#typed(groupJid))).data() ?? defaultGroupSettings;
       const changed = groupSettingsSchema.parse(change(current));
       tx.set(ref, { ...changed, updatedAt: Timestamp.now() });
       return changed;
     });
     this.#cache.set(groupJid, next);
     return next;
-  }
-
-  #parse(data: unknown, path: string): GroupSettings {
-    const parsed = groupSettingsSchema.safeParse(data);
-    if (parsed.success) return parsed.data;
-    throw new Error(`Malformed group settings ${path}: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`);
   }
 }
