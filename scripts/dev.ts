@@ -1,21 +1,47 @@
 /**
- * `npm run dev`: the platform on one machine. Firestore, Auth and Functions emulators (firebase.json's
- * ports, data kept in .emulator-data/ between runs unless `--fresh`), a Redis, the functions rebuilt
- * on change, and the session-runner restarted on change. Ctrl-C stops exactly what this started.
+ * `npm run dev`: the platform on one machine. The Firestore, Auth and Functions emulators (with the
+ * project's rules and indexes), a Redis, the functions rebuilt on change, the session-runner (with
+ * its BullMQ workers and the simulated WhatsApp) restarted on change, and a demo tenant seeded
+ * through the API with a bot linked to a simulated phone — then it prints how to talk to it.
+ * Ctrl-C stops exactly what this started.
+ *
+ *   --fresh         start from empty emulators (and a new demo tenant)
+ *   --free-ports    pick free ports instead of firebase.json's (the end-to-end test runs beside a dev stack)
+ *   --home <dir>    where emulator data, the demo's ids and the logs live (default .dev/)
+ *   --verbose       the session-runner logs at debug level
  */
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { type Emulators, startEmulators } from "./lib/emulators.ts";
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { PhoneClient } from "../session-runner/src/transport/phone-client.ts";
+import { DEMO_BOT_NUMBER, DEMO_EMAIL, DEMO_PLAN, type DemoSeed, seedDemo } from "./lib/demo-seed.ts";
+import { DEFAULT_DEV_HOME, writeDevEndpoints } from "./lib/dev-endpoints.ts";
+import { type Emulators, PROJECT_ID, startEmulators } from "./lib/emulators.ts";
+import { readDocument } from "./lib/firestore-rest.ts";
+import { readableEmulatorLine, readableLogLine } from "./lib/log-lines.ts";
+import { freePorts } from "./lib/ports.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { type Managed, pipeWithPrefix, run, startGroup, stopGroup } from "./lib/processes.ts";
 import { provideRedis, type RedisHandle } from "./lib/redis.ts";
+import { httpOk, pollUntil } from "./lib/wait.ts";
 
-const RUNNER_PORT = 8090;
-const fresh = process.argv.includes("--fresh");
-const dataDir = join(ROOT, ".emulator-data");
+const started = performance.now();
+const { values: flags } = parseArgs({
+  options: {
+    fresh: { type: "boolean", default: false },
+    "free-ports": { type: "boolean", default: false },
+    home: { type: "string", default: DEFAULT_DEV_HOME },
+    verbose: { type: "boolean", default: false },
+  },
+});
+const home = resolve(flags.home);
+const dataDir = join(home, "emulator-data");
+const logDir = join(home, "logs");
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 const children: Managed[] = [];
+const logs: WriteStream[] = [];
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
 let stopping = false;
@@ -27,6 +53,7 @@ async function stopAll(): Promise<void> {
   await Promise.allSettled(children.map((child) => stopGroup(child)));
   // Last, so that the runner and watchers are gone before the data is exported.
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
+  await Promise.allSettled(logs.map((log) => new Promise((done) => log.end(done))));
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -35,13 +62,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** A service of ours: its output on this terminal (JSON log lines made readable) and, raw, in logs/<name>.log. */
 function startChild(name: string, command: string, args: string[], env: Record<string, string> = {}): Managed {
   const child = startGroup(name, command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  pipeWithPrefix(child, print);
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
+  logs.push(log);
+  const prefix = `[${name}] `;
+  pipeWithPrefix(child, (line) => {
+    const raw = line.slice(prefix.length);
+    log.write(`${raw}\n`);
+    print(`${prefix}${readableLogLine(raw)}`);
+  });
   children.push(child);
   void child.exited.then((code) => {
     if (!stopping) print(`[${name}] exited with ${code}; Ctrl-C to stop the rest`);
@@ -49,43 +84,133 @@ function startChild(name: string, command: string, args: string[], env: Record<s
   return child;
 }
 
+const runnerStatus = z.object({
+  bots: z.array(z.object({ tenantId: z.string(), botId: z.string(), state: z.string() })),
+});
+
+/**
+ * Waits for the runner to hold the demo bot (its own `/status`, not the bot document, which keeps
+ * the last run's state until the runner writes), and links it the way a phone does when it asks:
+ * scans the QR code the dashboard would show.
+ */
+async function linkDemoBot(seed: DemoSeed, urls: { runner: string; firestoreHost: string }, phones: PhoneClient) {
+  const state = async () => {
+    const status = runnerStatus.parse(await (await fetch(`${urls.runner}/status`)).json());
+    return status.bots.find((b) => b.tenantId === seed.tenantId && b.botId === seed.botId)?.state;
+  };
+  const held = (wanted: string[]) => async () => wanted.includes((await state()) ?? "");
+  await pollUntil("the demo bot to connect or show a QR code", held(["open", "qr"]), { timeoutMs: 60_000 });
+  if ((await state()) === "qr") {
+    const path = `tenants/${seed.tenantId}/bots/${seed.botId}/linking/current`;
+    let code = "";
+    // The runner shows the QR code first and writes it to the bot's linking document a moment later.
+    await pollUntil(
+      "the demo bot's QR code in its linking document",
+      async () => {
+        const qr = (await readDocument(urls.firestoreHost, PROJECT_ID, path))?.qr;
+        code = typeof qr === "object" && qr !== null && "code" in qr ? String(qr.code) : "";
+        return code !== "";
+      },
+      { timeoutMs: 30_000 },
+    );
+    await phones.link(code, DEMO_BOT_NUMBER);
+  }
+  await pollUntil("the demo bot to be connected", held(["open"]), { timeoutMs: 60_000 });
+}
+
 async function main(): Promise<void> {
   const prerequisites = await checkPrerequisites();
-  if (fresh) rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  if (flags.fresh) rmSync(home, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  const [runnerPort, phonesPort] = flags["free-ports"] ? await freePorts(2) : [8090, 8091];
   // The emulator loads functions/lib at start, so build once before the watcher takes over.
   const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
   if (built !== 0) throw new Error("the functions build failed");
 
-  redis = await provideRedis();
-  emulators = await startEmulators({
-    root: ROOT,
-    only: ["auth", "firestore", "functions"],
-    ports: "configured",
-    output: { write: print },
-    dataDir,
-    ...prerequisites,
-  });
+  const [redisResult, emulatorResult] = await Promise.allSettled([
+    provideRedis(),
+    startEmulators({
+      root: ROOT,
+      only: ["auth", "firestore", "functions"],
+      ports: flags["free-ports"] ? "free" : "configured",
+      output: { write: (line) => print(readableEmulatorLine(line)) },
+      dataDir,
+      ...prerequisites,
+    }),
+  ]);
+  if (redisResult.status === "fulfilled") redis = redisResult.value;
+  if (emulatorResult.status === "fulfilled") emulators = emulatorResult.value;
+  if (redisResult.status === "rejected") throw redisResult.reason;
+  if (emulatorResult.status === "rejected" || !emulators || !redis)
+    throw emulatorResult.status === "rejected" ? emulatorResult.reason : new Error("no emulators");
   const env = { ...emulators.env, REDIS_URL: redis.url };
+  const apiUrl = `${emulators.functionsUrl}/api/v1`;
+  const runnerUrl = `http://127.0.0.1:${runnerPort}`;
+  const phonesUrl = `http://127.0.0.1:${phonesPort}`;
 
   startChild("functions-build", process.execPath, [join(ROOT, "functions", "scripts", "build.ts"), "--watch"]);
   startChild(
     "session-runner",
     process.execPath,
     ["--watch", "--conditions=@whatsdex/source", join(ROOT, "session-runner", "src", "main.ts")],
-    { ...env, PORT: String(RUNNER_PORT), HOST: "127.0.0.1", LOG_LEVEL: "debug", TRACE_EXPORTER: "none" },
+    {
+      ...env,
+      PORT: String(runnerPort),
+      HOST: "127.0.0.1",
+      SIMULATOR_PHONES_PORT: String(phonesPort),
+      LOG_LEVEL: flags.verbose ? "debug" : "info",
+      TRACE_EXPORTER: "none",
+      // Bots made from the dashboard are picked up within a second, not the production 5 s.
+      RUNNER_SCAN_MS: "1000",
+    },
   );
 
+  await pollUntil("the API", () => httpOk(`${apiUrl}/healthz`), { timeoutMs: 60_000 });
+  await pollUntil("the session-runner", () => httpOk(`${runnerUrl}/healthz`), { timeoutMs: 60_000 });
+  const seed = await seedDemo({
+    apiUrl,
+    authHost: env.FIREBASE_AUTH_EMULATOR_HOST,
+    firestoreHost: env.FIRESTORE_EMULATOR_HOST,
+    projectId: PROJECT_ID,
+    stateFile: join(home, "demo.json"),
+  });
+  const phones = new PhoneClient(phonesUrl);
+  await linkDemoBot(seed, { runner: runnerUrl, firestoreHost: env.FIRESTORE_EMULATOR_HOST }, phones);
+
+  writeDevEndpoints(home, {
+    pid: process.pid,
+    apiUrl,
+    runnerUrl,
+    phonesUrl,
+    firestoreHost: env.FIRESTORE_EMULATOR_HOST,
+    authHost: env.FIREBASE_AUTH_EMULATOR_HOST,
+    projectId: PROJECT_ID,
+    redisUrl: redis.url,
+    logDir,
+    demo: { tenantId: seed.tenantId, botId: seed.botId, botNumber: DEMO_BOT_NUMBER, apiKey: seed.apiKey },
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   print("");
   print("WhatsDeX is running locally:");
-  print(`  API             ${emulators.functionsUrl}/api/v1`);
-  print(`  API reference   ${emulators.functionsUrl}/api/v1/docs/`);
-  print(`  try             curl -s ${emulators.functionsUrl}/api/v1/healthz`);
-  print(`  session-runner  http://127.0.0.1:${RUNNER_PORT}/healthz  ·  /metrics`);
+  print(`  API             ${apiUrl}`);
+  print(`  API reference   ${apiUrl}/docs/`);
+  print(
+    `  demo tenant     ${seed.tenantId} (plan ${DEMO_PLAN})${seed.created.length > 0 ? ` (made: ${seed.created.join(", ")})` : ""}`,
+  );
+  print(`  demo bot        ${seed.botId}, linked to the simulated phone +${DEMO_BOT_NUMBER}`);
+  print(`  API key         ${seed.apiKey}`);
+  print(`  owner           ${DEMO_EMAIL} (uid ${seed.uid}); ID token, valid 1 h:`);
+  print(`  ID token        ${seed.idToken}`);
+  print(`  try             curl -s -H "X-Api-Key: ${seed.apiKey}" ${apiUrl}/tenants/${seed.tenantId}/bots`);
+  print(`  chat            npm run chat   (you, as a WhatsApp user, with the demo bot; .menu lists commands)`);
+  print(`  TUI             npm run tui`);
+  print(`  QR codes        a bot with transport "baileys" shows its QR code in tenants/{t}/bots/{b}/linking/current`);
+  print(`                  and in npm run tui, for a real phone to scan`);
+  print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics  ·  phones ${phonesUrl}`);
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
   print(`  Redis           ${redis.url} (${redis.source})`);
-  print(`  data            ${fresh ? "fresh start; " : ""}kept in .emulator-data/ (npm run dev -- --fresh to wipe)`);
-  print("Ctrl-C stops everything started here.");
+  print(`  data, logs      ${home} (${flags.fresh ? "fresh start; " : ""}npm run dev -- --fresh wipes it)`);
+  print(`WhatsDeX ready in ${seconds} s. Ctrl-C stops everything started here.`);
 }
 
 main().catch(async (error: unknown) => {

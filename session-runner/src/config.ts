@@ -49,6 +49,8 @@ export const runnerEnvSchema = baseEnvSchema
       .optional(),
     /** Lets this instance run bots on the in-process simulator (development only). */
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
+    /** Serves the simulator's phone API (`npm run chat`, the TUI, end-to-end tests) on 127.0.0.1 at this port; off when unset. */
+    SIMULATOR_PHONES_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     /** Where jobs run: BullMQ on Redis (emulators, tests) or Cloud Tasks (production). */
     JOBS_DRIVER: z.enum(["bullmq", "cloudtasks"]).optional(),
     /** BullMQ's Redis. */

@@ -25,6 +25,7 @@ import { wikipedia } from "./search/wiki-provider.ts";
 import { startRunner } from "./server.ts";
 import { baileysTransport } from "./transport/baileys-transport.ts";
 import { SimulatedWhatsApp } from "./transport/simulator.ts";
+import { startSimulatorPhones } from "./transport/simulator-phones.ts";
 
 const env = loadEnvOrExit(runnerEnvSchema, process.env);
 const version = env.SERVICE_VERSION ?? packageVersion(import.meta.url);
@@ -54,6 +55,12 @@ const runner = await startRunner({
   routes: jobs.routes,
 });
 
+const simulator = allowSimulator(env) ? new SimulatedWhatsApp() : undefined;
+const phones =
+  simulator && env.SIMULATOR_PHONES_PORT !== undefined
+    ? await startSimulatorPhones(simulator, { host: "127.0.0.1", port: env.SIMULATOR_PHONES_PORT, logger })
+    : undefined;
+
 const { keys, activeKeyId } = authStateKeys(env);
 const supervisor = new Supervisor({
   db: firebase.firestore,
@@ -63,7 +70,7 @@ const supervisor = new Supervisor({
   ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
   transports: {
     baileys: baileysTransport(),
-    ...(allowSimulator(env) ? { simulator: new SimulatedWhatsApp().transport() } : {}),
+    ...(simulator ? { simulator: simulator.transport() } : {}),
   },
   keyring: createKeyring(keys, activeKeyId),
   logger,
@@ -89,7 +96,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     supervisor
       .stop()
-      .then(() => jobs.close())
+      .then(() => Promise.all([jobs.close(), phones?.close()]))
       .then(() => runner.stop(signal))
       .then(() => firebase.close())
       .then(

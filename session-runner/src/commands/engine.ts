@@ -261,7 +261,10 @@ export class CommandEngine {
 
   #count(command: string, outcome: CommandOutcome, receivedAt: number): void {
     this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1;
-    this.#options.onOutcome?.(command, outcome, (this.#now() - receivedAt) / 1000);
+    const seconds = (this.#now() - receivedAt) / 1000;
+    this.#options.onOutcome?.(command, outcome, seconds);
+    // One line per command: what an operator (and the TUI's recent-commands pane) reads.
+    this.#options.logger.info({ command, outcome, ms: Math.round(seconds * 10_000) / 10 }, "command handled");
   }
 
   async #isGroupAdmin(chat: string, person: Identity): Promise<boolean> {

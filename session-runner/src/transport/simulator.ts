@@ -30,6 +30,8 @@ export interface SentMessage {
 }
 
 const MAX_SENT = 1_000;
+/** Media kept "on WhatsApp's servers": the oldest is forgotten first, as WhatsApp expires media. */
+const MAX_MEDIA = 500;
 const CROCKFORD = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 
 /**
@@ -44,7 +46,9 @@ export class SimulatedWhatsApp {
   /** Media "on WhatsApp's servers", by URL: what delivered media messages point at. */
   readonly #media = new Map<string, Buffer>();
   readonly #invites = new Map<string, string>();
+  readonly #sentListeners = new Set<(socket: SimulatedSocket, sent: SentMessage) => void>();
   #nextQr = 0;
+  #nextMedia = 0;
   /** Group metadata queries received: what WhatsApp rate-limits, and what caching must keep low. */
   groupMetadataQueries = 0;
   /** Numbers whose privacy settings refuse being added to groups (WhatsApp answers 403: invite them). */
@@ -82,9 +86,24 @@ export class SimulatedWhatsApp {
   }
 
   storeMedia(data: Buffer): string {
-    const url = `https://mmg.whatsapp.net/simulated/${this.#media.size + 1}`;
+    this.#nextMedia += 1;
+    const url = `https://mmg.whatsapp.net/simulated/${this.#nextMedia}`;
     this.#media.set(url, data);
+    for (const old of this.#media.keys()) {
+      if (this.#media.size <= MAX_MEDIA) break;
+      this.#media.delete(old);
+    }
     return url;
+  }
+
+  /** Every message any simulated bot sends, as it leaves: what a phone on the other side receives. */
+  onSent(listener: (socket: SimulatedSocket, sent: SentMessage) => void): () => void {
+    this.#sentListeners.add(listener);
+    return () => this.#sentListeners.delete(listener);
+  }
+
+  sentBy(socket: SimulatedSocket, sent: SentMessage): void {
+    for (const listener of this.#sentListeners) listener(socket, sent);
   }
 
   media(url: string | null | undefined): Buffer | undefined {
@@ -130,6 +149,7 @@ export class SimulatedSocket implements TransportSocket {
   readonly #frameListeners: Array<() => void> = [];
   #state: "new" | "connecting" | "qr" | "open" | "closed" = "new";
   #pairing: { code: string; phoneNumber: string } | undefined;
+  #qr: string | undefined;
 
   constructor(server: SimulatedWhatsApp, options: ConnectOptions) {
     this.#server = server;
@@ -142,6 +162,15 @@ export class SimulatedSocket implements TransportSocket {
 
   get state(): string {
     return this.#state;
+  }
+
+  /** The QR code this socket shows now (what a phone would scan), while it waits to be linked. */
+  get qr(): string | undefined {
+    return this.#state === "qr" ? this.#qr : undefined;
+  }
+
+  get pairingCode(): string | undefined {
+    return this.#state === "qr" ? this.#pairing?.code : undefined;
   }
 
   get creds() {
@@ -176,7 +205,7 @@ export class SimulatedSocket implements TransportSocket {
       this.#open();
     } else {
       this.#state = "qr";
-      this.#emit("connection.update", { qr: this.#server.nextQr() });
+      this.#showQr();
     }
   }
 
@@ -201,7 +230,12 @@ export class SimulatedSocket implements TransportSocket {
   /** WhatsApp hands out the next QR code of this connection (each lives 20 s after the first's 60 s). */
   rotateQr(): void {
     if (this.#state !== "qr") throw new Error(`cannot rotate the QR code of a socket in state ${this.#state}`);
-    this.#emit("connection.update", { qr: this.#server.nextQr() });
+    this.#showQr();
+  }
+
+  #showQr(): void {
+    this.#qr = this.#server.nextQr();
+    this.#emit("connection.update", { qr: this.#qr });
   }
 
   /** Nobody scanned any of the QR codes: WhatsApp closes the connection with 408, as Baileys reports it. */
@@ -412,9 +446,11 @@ export class SimulatedSocket implements TransportSocket {
         directPath: "/simulated",
       }),
     });
-    this.sent.push({ jid, message });
+    const sent = { jid, message };
+    this.sent.push(sent);
     if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);
     this.frame();
+    this.#server.sentBy(this, sent);
     return message;
   }
 

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { PhoneClient, type PhoneEvent } from "../../session-runner/src/transport/phone-client.ts";
+import { devEndpointsSchema } from "../lib/dev-endpoints.ts";
+import { readDocument } from "../lib/firestore-rest.ts";
+import { ROOT } from "../lib/prerequisites.ts";
+import { commandOf, isAlive, processTree, residentBytes } from "../lib/process-tree.ts";
+import { pollUntil } from "../lib/wait.ts";
+
+/**
+ * The README's run command, end to end: `npm run dev` from nothing (its own emulators, Redis and
+ * free ports, so it runs beside a developer's stack and inside `npm test`), then what a newcomer
+ * does with what it prints — create a bot over HTTP with the printed API key, link it, and talk to
+ * it as a WhatsApp user — then Ctrl-C, after which nothing it started may be left running.
+ */
+
+const home = mkdtempSync(join(tmpdir(), "whatsdex-dev-e2e-"));
+let dev: ChildProcess | undefined;
+afterAll(async () => {
+  // Only if the test failed midway: stop what it started, by its process group.
+  if (dev?.pid !== undefined && dev.exitCode === null && dev.signalCode === null) {
+    process.kill(-dev.pid, "SIGINT");
+    await once(dev, "exit");
+  }
+  rmSync(home, { recursive: true, force: true });
+});
+
+const printed = (output: string, label: string) => new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(output)?.[1];
+
+describe("npm run dev", () => {
+  it("brings the platform up, answers .ping and .sticker from a bot made over HTTP, and stops cleanly", async () => {
+    // The test's own emulators and Redis are not for this stack: it finds or starts its own.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !/^(FIRESTORE_EMULATOR_HOST|FIREBASE_|GCLOUD_PROJECT|REDIS_URL|WHATSDEX_|NODE_ENV$)/.test(name),
+      ),
+    );
+    const started = performance.now();
+    dev = spawn("npm", ["run", "dev", "--", "--fresh", "--free-ports", "--home", home], {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = once(dev, "exit");
+    let output = "";
+    dev.stdout?.on("data", (chunk) => (output += chunk));
+    dev.stderr?.on("data", (chunk) => (output += chunk));
+    await pollUntil("npm run dev to be ready", async () => /WhatsDeX ready in/.test(output), {
+      timeoutMs: 180_000,
+      gaveUp: exited,
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${output.slice(-4_000)}`);
+    });
+    const readySeconds = (performance.now() - started) / 1000;
+
+    const apiUrl = printed(output, "API") ?? "";
+    const apiKey = printed(output, "API key") ?? "";
+    const tenantId = printed(output, "demo tenant") ?? "";
+    expect(apiKey).toMatch(/^wdx_/);
+    const endpoints = devEndpointsSchema.parse(JSON.parse(readFileSync(join(home, "endpoints.json"), "utf8")));
+    expect(endpoints.apiUrl).toBe(apiUrl);
+
+    const api = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: { "x-api-key": apiKey, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    const created = await api("POST", `/tenants/${tenantId}/bots`, { name: "End-to-end bot", transport: "simulator" });
+    expect(created.status).toBe(201);
+    const botId = z.object({ id: z.string() }).parse(created.body).id;
+    expect((await api("POST", `/tenants/${tenantId}/bots/${botId}/connect`, { method: "qr" })).status).toBe(202);
+
+    // The phone scans the QR code the dashboard shows (the owner-readable linking document).
+    const linkingPath = `tenants/${tenantId}/bots/${botId}/linking/current`;
+    let qr = "";
+    await pollUntil(
+      "the new bot's QR code",
+      async () => {
+        const linking = await readDocument(endpoints.firestoreHost, endpoints.projectId, linkingPath);
+        qr = z.object({ qr: z.object({ code: z.string() }) }).safeParse(linking).data?.qr.code ?? "";
+        return qr !== "";
+      },
+      { timeoutMs: 30_000 },
+    );
+    const phones = new PhoneClient(endpoints.phonesUrl);
+    await phones.link(qr, "15550100009");
+    const state = z.object({ status: z.object({ state: z.string() }) });
+    await pollUntil(
+      "the bot to be connected",
+      async () => state.parse((await api("GET", `/tenants/${tenantId}/bots/${botId}`)).body).status.state === "open",
+      { timeoutMs: 30_000 },
+    );
+
+    const events: PhoneEvent[] = [];
+    const stopEvents = await phones.events((event) => events.push(event));
+    const user = { number: "15550100042", name: "Newcomer" };
+    await phones.send({ to: "15550100009", from: user, text: ".ping" });
+    await pollUntil("the pong", async () => events.some((e) => /pong/i.test(e.text ?? "")), { timeoutMs: 30_000 });
+
+    const photo = readFileSync(join(import.meta.dirname, "fixtures", "photo.jpg"));
+    await phones.send({
+      to: "15550100009",
+      from: user,
+      text: ".sticker",
+      image: { data: photo.toString("base64"), mimetype: "image/jpeg" },
+    });
+    let stickerUrl = "";
+    await pollUntil(
+      "the sticker",
+      async () => {
+        stickerUrl = events.find((e) => e.kind === "sticker" && e.number === user.number)?.mediaUrl ?? "";
+        return stickerUrl !== "";
+      },
+      { timeoutMs: 60_000 },
+    );
+    const webp = await phones.media(stickerUrl);
+    expect(webp.subarray(0, 4).toString("latin1")).toBe("RIFF");
+    expect(webp.subarray(8, 12).toString("latin1")).toBe("WEBP");
+    stopEvents();
+
+    // Ctrl-C: everything it started stops, and nothing else is left.
+    const pid = dev.pid ?? 0;
+    const tree = processTree(pid);
+    const memory = tree.reduce((sum, p) => sum + residentBytes(p), 0);
+    console.log(
+      `npm run dev: ready in ${readySeconds.toFixed(1)} s (it reports ${/ready in ([\d.]+) s/.exec(output)?.[1]} s); ` +
+        `${tree.length} processes, ${(memory / 2 ** 20).toFixed(0)} MiB resident`,
+    );
+    // As a terminal's Ctrl-C does: SIGINT to the whole foreground group (npm, its shell, scripts/dev.ts).
+    process.kill(-pid, "SIGINT");
+    const [code, signal] = await exited;
+    // npm itself dies of the signal; scripts/dev.ts stops its children and exits 0.
+    expect([code, signal]).toEqual([null, "SIGINT"]);
+    const left = tree.filter(isAlive);
+    expect(left.map((p) => `${p} ${commandOf(p)}`)).toEqual([]);
+    expect(output).toContain("stopping…");
+    expect(output).not.toMatch(/exited with [1-9]/);
+  });
+});

@@ -1,0 +1,73 @@
+import { z } from "zod";
+
+/** The simulator's phone API, both sides of the wire: requests the server validates, events the client reads. */
+
+const digits = z
+  .string()
+  .transform((value) => value.replace(/[\s+()-]/g, ""))
+  .pipe(z.string().regex(/^\d{7,15}$/, "must be a phone number: 7-15 digits, optionally with +, spaces or dashes"));
+
+const person = z.object({ number: digits, name: z.string().trim().min(1).max(60).optional() });
+const base64 = z.base64("must be base64").max(20_000_000, "must be at most 15 MB of media");
+
+export const linkSchema = z.object({ qr: z.string().min(1), number: digits });
+export const pairSchema = z.object({ code: z.string().regex(/^[A-Z0-9]{8}$/, "must be the 8-character pairing code") });
+export const groupSchema = z.object({
+  subject: z.string().trim().min(1).max(100),
+  participants: z
+    .array(z.object({ number: digits, admin: z.enum(["admin", "superadmin"]).nullable().default(null) }))
+    .min(1)
+    .max(256),
+});
+export const messageSchema = z
+  .object({
+    /** The bot's linked number: who the message is for. */
+    to: digits,
+    from: person,
+    /** A group JID (from POST /v1/groups); a private chat with the bot when absent. */
+    group: z
+      .string()
+      .regex(/^\d{6,30}(-\d+)?@g\.us$/, "must be a group JID")
+      .optional(),
+    text: z.string().max(65_536).optional(),
+    image: z.object({ data: base64, mimetype: z.enum(["image/jpeg", "image/png", "image/webp"]) }).optional(),
+    sticker: z.object({ data: base64, animated: z.boolean().default(false) }).optional(),
+    /** Replies to this message (one the bot sent, or one sent through this API). */
+    quotedId: z.string().min(1).max(128).optional(),
+    mentions: z.array(digits).max(256).default([]),
+  })
+  .refine((m) => [m.text !== undefined || m.image, m.sticker].filter(Boolean).length === 1, {
+    message: "needs text, an image (with optional text as its caption) or a sticker",
+  });
+
+export type PhoneMessage = z.input<typeof messageSchema>;
+
+/** What a bot sent, as the phone on the other end sees it (`GET /v1/events`, one per server-sent event). */
+export const phoneEventSchema = z.object({
+  id: z.string(),
+  /** The bot's number. */
+  bot: z.string(),
+  chat: z.string(),
+  /** The private chat's number; absent for groups. */
+  number: z.string().optional(),
+  kind: z.enum(["text", "image", "sticker", "video", "audio", "document", "other"]),
+  text: z.string().optional(),
+  /** `GET /v1/media?url=…` fetches it. */
+  mediaUrl: z.string().optional(),
+  mimetype: z.string().optional(),
+  mentions: z.array(z.string()),
+  quotedId: z.string().optional(),
+  at: z.string(),
+});
+export type PhoneEvent = z.infer<typeof phoneEventSchema>;
+
+export const phoneBotsSchema = z.array(
+  z.object({
+    state: z.string(),
+    number: z.string().optional(),
+    qr: z.string().optional(),
+    pairingCode: z.string().optional(),
+  }),
+);
+
+export const phoneProblemSchema = z.object({ code: z.string(), message: z.string() });
