@@ -9,5 +9,6 @@ export { testFirebase } from "./firebase.ts";
 export { manualClock } from "./manual-clock.ts";
 export { testRedis } from "./redis.ts";
 export { requireEnv } from "./require-env.ts";
+export { declaredSettings, documentedSettings } from "./settings-doc.ts";
 export { uniqueId } from "./unique-id.ts";
 export { waitFor } from "./wait-for.ts";
