@@ -62,6 +62,8 @@ describe("bot session lifecycle", () => {
     await t.state("open");
     expect(t.whatsapp.liveSockets).toHaveLength(1);
     expect((await t.linking())?.qr).toBeNull();
+    // The dashboard shows which number is linked.
+    expect((await t.botDoc())?.phoneNumber).toBe("6281234567890");
     const reloaded = await t.fixture.open(t.lease);
     expect(reloaded.state.creds).toMatchObject({ registered: true, me: { id: "6281234567890:1@s.whatsapp.net" } });
     await t.session.stop();

@@ -1,3 +1,4 @@
+import { jidDecode } from "baileys";
 import type { Logger } from "pino";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
 import { classifyDisconnect, type DisconnectClass } from "../transport/disconnect.ts";
@@ -179,7 +180,10 @@ export class BotSession {
       }
       if (update.connection === "open") {
         this.#backoff.opened();
-        void this.#set("open");
+        // The linked number, for the dashboard (and whoever wants to message the bot): `me.id` is
+        // `<digits>:<device>@s.whatsapp.net` once WhatsApp has linked the session.
+        const phoneNumber = jidDecode(auth.state.creds.me?.id)?.user;
+        void this.#set("open", phoneNumber ? { phoneNumber } : {});
       }
       if (update.connection === "close") void this.#onClose(classifyDisconnect(update.lastDisconnect?.error));
     });

@@ -35,7 +35,7 @@ export class StatusWriter {
 
   async write(
     state: BotState,
-    options: { reason?: string | null; linking?: Linking; stop?: boolean } = {},
+    options: { reason?: string | null; linking?: Linking; stop?: boolean; phoneNumber?: string } = {},
   ): Promise<void> {
     const botRef = this.#db.doc(botPath(this.#bot.tenantId, this.#bot.botId));
     const linkingRef = botRef.collection(collections.linking).doc("current");
@@ -47,6 +47,7 @@ export class StatusWriter {
       tx.update(botRef, {
         status: { state, reason: options.reason ?? null, updatedAt: now },
         ...(options.stop ? { desiredState: "stopped" } : {}),
+        ...(options.phoneNumber ? { phoneNumber: options.phoneNumber } : {}),
         updatedAt: now,
       });
       const linking = options.linking ?? { qr: null, pairingCode: null };
