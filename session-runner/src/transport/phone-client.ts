@@ -54,8 +54,11 @@ export class PhoneClient {
     return Buffer.from(await response.arrayBuffer());
   }
 
-  /** Calls `listener` with every message the bots send, until the returned function is called. */
-  async events(listener: (event: PhoneEvent) => void): Promise<() => void> {
+  /**
+   * Calls `listener` with every message the bots send, until the returned function is called;
+   * `onClose` when the stream ends by itself (the runner restarted or stopped).
+   */
+  async events(listener: (event: PhoneEvent) => void, onClose?: () => void): Promise<() => void> {
     const abort = new AbortController();
     const response = await fetch(`${this.#base}/v1/events`, { signal: abort.signal });
     if (!response.ok || !response.body) throw await this.#error(response);
@@ -64,7 +67,10 @@ export class PhoneClient {
       let buffer = "";
       for (;;) {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
+        if (done) {
+          if (!abort.signal.aborted) onClose?.();
+          return;
+        }
         buffer += value;
         let end = buffer.indexOf("\n\n");
         while (end >= 0) {
