@@ -19,6 +19,7 @@ import { DEMO_BOT_NUMBER, DEMO_EMAIL, DEMO_PLAN, type DemoSeed, seedDemo } from 
 import { DEFAULT_DEV_HOME, writeDevEndpoints } from "./lib/dev-endpoints.ts";
 import { type Emulators, PROJECT_ID, startEmulators } from "./lib/emulators.ts";
 import { readDocument } from "./lib/firestore-rest.ts";
+import { watchLinking } from "./lib/linking-watcher.ts";
 import { readableEmulatorLine, readableLogLine } from "./lib/log-lines.ts";
 import { freePorts } from "./lib/ports.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
@@ -45,10 +46,12 @@ const logs: WriteStream[] = [];
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
 let stopping = false;
+let stopWatching = () => {};
 
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  stopWatching();
   print("stopping…");
   await Promise.allSettled(children.map((child) => stopGroup(child)));
   // Last, so that the runner and watchers are gone before the data is exported.
@@ -69,7 +72,8 @@ function startChild(name: string, command: string, args: string[], env: Record<s
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
+  // One run's output: a long-lived laptop stack must not grow its logs forever.
+  const log = createWriteStream(join(logDir, `${name}.log`));
   logs.push(log);
   const prefix = `[${name}] `;
   pipeWithPrefix(child, (line) => {
@@ -189,6 +193,13 @@ async function main(): Promise<void> {
     logDir,
     demo: { tenantId: seed.tenantId, botId: seed.botId, botNumber: DEMO_BOT_NUMBER, apiKey: seed.apiKey },
   });
+  stopWatching = watchLinking({
+    firestoreHost: env.FIRESTORE_EMULATOR_HOST,
+    projectId: PROJECT_ID,
+    print,
+    skip: (path) => path === `tenants/${seed.tenantId}/bots/${seed.botId}`,
+    phonesUrl,
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   print("");
   print("WhatsDeX is running locally:");
@@ -204,8 +215,8 @@ async function main(): Promise<void> {
   print(`  try             curl -s -H "X-Api-Key: ${seed.apiKey}" ${apiUrl}/tenants/${seed.tenantId}/bots`);
   print(`  chat            npm run chat   (you, as a WhatsApp user, with the demo bot; .menu lists commands)`);
   print(`  TUI             npm run tui`);
-  print(`  QR codes        a bot with transport "baileys" shows its QR code in tenants/{t}/bots/{b}/linking/current`);
-  print(`                  and in npm run tui, for a real phone to scan`);
+  print(`  QR codes        a bot waiting to be linked shows its QR code (or pairing code) here, in npm run tui,`);
+  print(`                  and in tenants/{t}/bots/{b}/linking/current; transport "baileys" links a real phone`);
   print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics  ·  phones ${phonesUrl}`);
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
   print(`  Redis           ${redis.url} (${redis.source})`);

@@ -66,3 +66,29 @@ export async function setStringFields(
   });
   if (!response.ok) throw new Error(`the Firestore emulator answered ${response.status} updating ${path}`);
 }
+
+const queryResultSchema = z.array(
+  z.object({
+    document: z.object({ name: z.string(), fields: z.record(z.string(), z.unknown()).default({}) }).optional(),
+  }),
+);
+
+/** Every document of a collection group (all `linking` subcollections, say), with its path. */
+export async function collectionGroup(
+  host: string,
+  projectId: string,
+  collectionId: string,
+): Promise<Array<{ path: string; data: Record<string, unknown> }>> {
+  const root = `projects/${projectId}/databases/(default)/documents`;
+  const response = await fetch(`http://${host}/v1/${root}:runQuery`, {
+    method: "POST",
+    headers: { authorization: "Bearer owner", "content-type": "application/json" },
+    body: JSON.stringify({ structuredQuery: { from: [{ collectionId, allDescendants: true }] } }),
+  });
+  if (!response.ok) throw new Error(`the Firestore emulator answered ${response.status} querying ${collectionId}`);
+  return queryResultSchema
+    .parse(await response.json())
+    .flatMap((row) =>
+      row.document ? [{ path: row.document.name.slice(root.length + 1), data: decodeFields(row.document.fields) }] : [],
+    );
+}
