@@ -55,10 +55,12 @@ RUN npm ci --omit=dev --workspace session-runner --ignore-scripts --no-audit --n
  && npm cache clean --force
 COPY --from=build /app/core/dist core/dist
 COPY --from=build /app/session-runner/dist session-runner/dist
-# The only folders the process may write to besides /tmp (see the start flags); owned by the
-# unprivileged user, everything else stays root's and read-only to it.
-RUN mkdir session-runner/Logs session-runner/backups \
- && chown node:node session-runner/Logs session-runner/backups
+# The only folders the process may write to (see the start flags): Logs/, backups/, and tmp/ as
+# its os.tmpdir() (Baileys encrypts each media message it sends into a temporary file). Owned by the
+# unprivileged user; everything else stays root's and read-only to it, /tmp included.
+RUN mkdir session-runner/Logs session-runner/backups session-runner/tmp \
+ && chown node:node session-runner/Logs session-runner/backups session-runner/tmp
+ENV TMPDIR=/app/session-runner/tmp
 USER node
 WORKDIR /app/session-runner
 EXPOSE 8080
@@ -66,4 +68,4 @@ EXPOSE 8080
 # Run reaches the runner's own handler. The argv is session-runner/package.json's "start" script,
 # word for word (session-runner/test/permission.test.ts fails if they differ).
 ENTRYPOINT []
-CMD ["node", "--permission", "--allow-fs-read=.", "--allow-fs-read=../node_modules", "--allow-fs-read=../core", "--allow-fs-write=Logs", "--allow-fs-write=backups", "--allow-fs-read=/tmp", "--allow-fs-write=/tmp", "--allow-addons", "dist/main.js"]
+CMD ["node", "--permission", "--allow-fs-read=.", "--allow-fs-read=../node_modules", "--allow-fs-read=../core", "--allow-fs-write=Logs", "--allow-fs-write=backups", "--allow-fs-write=tmp", "--allow-addons", "dist/main.js"]

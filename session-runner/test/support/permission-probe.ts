@@ -36,7 +36,9 @@ const writeInto = (folder: string) =>
 const outcomes = {
   writeLogs: await writeInto("Logs"),
   writeBackups: await writeInto("backups"),
-  writeTmp: await writeInto("/tmp"),
+  // os.tmpdir(): the image's TMPDIR, tmp/ in the app folder; the system's /tmp is not writable.
+  writeTmpdir: await writeInto(process.env.TMPDIR ?? "(TMPDIR unset)"),
+  writeSystemTmp: await writeInto("/tmp"),
   writeAppFolder: await writeInto("."),
   writeAboveAppFolder: await writeInto(".."),
   readAboveAppFolder: await attempt(() => readFileSync("../package.json")),
