@@ -13,6 +13,23 @@ import { z } from "zod";
  */
 const DEVELOPMENT_KEYRING = `dev:${Buffer.from("whatsdex-development-only-key-32").toString("base64")}`;
 
+/** `a,b,c`: tenant ids, each checked, naming the one that is not an id. */
+export const tenantIdsSchema = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .superRefine((ids, ctx) => {
+    if (ids.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tenant" });
+    for (const id of ids) {
+      const parsed = resourceIdSchema.safeParse(id);
+      if (!parsed.success) ctx.addIssue({ code: "custom", message: `"${id}" ${parsed.error.issues[0]?.message}` });
+    }
+  });
+
 export const runnerEnvSchema = baseEnvSchema
   .extend({
     /** Cloud Run sets PORT. */
@@ -37,16 +54,7 @@ export const runnerEnvSchema = baseEnvSchema
     /** How often the instance looks for bots that want to run and are free. */
     RUNNER_SCAN_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
     /** Comma-separated tenant ids: run only their bots (dedicated instances; isolation in shared emulators). */
-    RUNNER_TENANTS: z
-      .string()
-      .transform((value) =>
-        value
-          .split(",")
-          .map((id) => id.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(resourceIdSchema).min(1, "must name at least one tenant"))
-      .optional(),
+    RUNNER_TENANTS: tenantIdsSchema.optional(),
     /** Lets this instance run bots on the in-process simulator (development only). */
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
     /** Serves the simulator's phone API (`npm run chat`, the TUI, end-to-end tests) on 127.0.0.1 at this port; off when unset. */

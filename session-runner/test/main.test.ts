@@ -23,10 +23,18 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
 
 describe("session-runner main", () => {
   it("lists every bad variable and exits 1 before serving", async () => {
-    const { child, output } = start({ PORT: "eighty", LOG_LEVEL: "chatty", SHUTDOWN_GRACE_MS: "60000" });
+    const { child, output } = start({
+      PORT: "eighty",
+      LOG_LEVEL: "chatty",
+      SHUTDOWN_GRACE_MS: "60000",
+      RUNNER_TENANTS: "tenant-one,not an id",
+    });
     const [code] = await once(child, "exit");
     expect(code).toBe(1);
-    for (const variable of ["PORT", "LOG_LEVEL", "SHUTDOWN_GRACE_MS"]) expect(output()).toContain(`- ${variable}:`);
+    for (const variable of ["PORT", "LOG_LEVEL", "SHUTDOWN_GRACE_MS", "RUNNER_TENANTS"])
+      expect(output()).toContain(`- ${variable}:`);
+    // A list names the entry that is wrong.
+    expect(output()).toContain('"not an id"');
   });
 
   it("serves /healthz, then drains and exits 0 on SIGTERM", async () => {

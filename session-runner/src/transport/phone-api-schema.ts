@@ -71,3 +71,15 @@ export const phoneBotsSchema = z.array(
 );
 
 export const phoneProblemSchema = z.object({ code: z.string(), message: z.string() });
+
+/** A refusal of the phone API, on either side of the wire: the HTTP status and a stable code. */
+export class PhoneApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  PhoneApiError,
   type PhoneEvent,
   type PhoneMessage,
   phoneBotsSchema,
@@ -7,18 +8,7 @@ import {
   phoneProblemSchema,
 } from "./phone-api-schema.ts";
 
-export type { PhoneEvent, PhoneMessage };
-
-export class PhoneApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+export { PhoneApiError, type PhoneEvent, type PhoneMessage };
 
 /**
  * A client of the simulator's phone API (see simulator-phones.ts): what `npm run chat`, the TUI's

@@ -6,7 +6,14 @@ import { type GroupMetadata, type proto, type WAMessage, WAMessageAddressingMode
 import express, { type NextFunction, type Request, type Response } from "express";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { groupSchema, linkSchema, messageSchema, type PhoneEvent, pairSchema } from "./phone-api-schema.ts";
+import {
+  groupSchema,
+  linkSchema,
+  messageSchema,
+  PhoneApiError,
+  type PhoneEvent,
+  pairSchema,
+} from "./phone-api-schema.ts";
 import type { SentMessage, SimulatedSocket, SimulatedWhatsApp } from "./simulator.ts";
 
 /**
@@ -23,17 +30,6 @@ export const numberOf = (jid: string | null | undefined) => jid?.split("@")[0]?.
 /** A simulated user's LID: stable per number, so a person keeps one identity across restarts. */
 export function lidOf(number: string): string {
   return `${[...number].reverse().join("").padEnd(15, "7").slice(0, 15)}@lid`;
-}
-
-class PhoneError extends Error {
-  readonly status: number;
-  readonly code: string;
-
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
 }
 
 function textOf(message: proto.IMessage | null | undefined): string | undefined {
@@ -102,7 +98,7 @@ export async function startSimulatorPhones(
 
   const botByNumber = (number: string): SimulatedSocket => {
     const socket = whatsapp.liveSockets.find((s) => s.state === "open" && numberOf(s.creds.me?.id) === number);
-    if (!socket) throw new PhoneError(404, "bot_not_connected", `no bot with number ${number} is connected`);
+    if (!socket) throw new PhoneApiError(404, "bot_not_connected", `no bot with number ${number} is connected`);
     return socket;
   };
   const identityOf = (number: string) => {
@@ -131,7 +127,7 @@ export async function startSimulatorPhones(
   app.post("/v1/link", (req, res) => {
     const { qr, number } = linkSchema.parse(req.body);
     const socket = whatsapp.liveSockets.find((s) => s.qr === qr);
-    if (!socket) throw new PhoneError(404, "qr_not_found", "no bot shows this QR code (expired or already linked)");
+    if (!socket) throw new PhoneApiError(404, "qr_not_found", "no bot shows this QR code (expired or already linked)");
     socket.link(number);
     res.json({ number });
   });
@@ -139,7 +135,7 @@ export async function startSimulatorPhones(
   app.post("/v1/pair", (req, res) => {
     const { code } = pairSchema.parse(req.body);
     const socket = whatsapp.liveSockets.find((s) => s.pairingCode === code);
-    if (!socket) throw new PhoneError(404, "pairing_code_not_found", "no bot waits for this pairing code");
+    if (!socket) throw new PhoneApiError(404, "pairing_code_not_found", "no bot waits for this pairing code");
     socket.enterPairingCode(code);
     res.json({ linked: true });
   });
@@ -172,13 +168,13 @@ export async function startSimulatorPhones(
     const from = identityOf(message.from.number);
     if (message.group) {
       const group = whatsapp.group(message.group);
-      if (!group) throw new PhoneError(404, "group_not_found", `no group ${message.group}`);
+      if (!group) throw new PhoneApiError(404, "group_not_found", `no group ${message.group}`);
       if (!group.participants.some((p) => p.id === from.lid))
-        throw new PhoneError(403, "not_a_participant", `${message.from.number} is not in ${message.group}`);
+        throw new PhoneApiError(403, "not_a_participant", `${message.from.number} is not in ${message.group}`);
     }
     const quoted = message.quotedId ? recent.get(message.quotedId) : undefined;
     if (message.quotedId && !quoted)
-      throw new PhoneError(404, "quoted_not_found", `no recent message ${message.quotedId} to reply to`);
+      throw new PhoneApiError(404, "quoted_not_found", `no recent message ${message.quotedId} to reply to`);
     const contextInfo: proto.IContextInfo = {
       ...(message.mentions.length > 0 ? { mentionedJid: message.mentions.map((n) => identityOf(n).lid) } : {}),
       ...(quoted && message.quotedId
@@ -225,7 +221,7 @@ export async function startSimulatorPhones(
   app.get("/v1/media", (req, res) => {
     const url = z.object({ url: z.url() }).parse(req.query).url;
     const data = whatsapp.media(url);
-    if (!data) throw new PhoneError(404, "media_not_found", "no such media (expired or never sent)");
+    if (!data) throw new PhoneApiError(404, "media_not_found", "no such media (expired or never sent)");
     res.type("application/octet-stream").send(data);
   });
 
@@ -244,7 +240,7 @@ export async function startSimulatorPhones(
     if (error instanceof z.ZodError) {
       const issues = error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
       res.status(400).json({ code: "invalid_request", message: issues.join("; ") });
-    } else if (error instanceof PhoneError) {
+    } else if (error instanceof PhoneApiError) {
       res.status(error.status).json({ code: error.code, message: error.message });
     } else if (error instanceof SyntaxError) {
       res.status(400).json({ code: "invalid_json", message: "the body is not JSON" });

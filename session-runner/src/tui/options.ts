@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parseEnv, resourceIdSchema } from "@whatsdex/core";
+import { parseEnv } from "@whatsdex/core";
 import { z } from "zod";
+import { tenantIdsSchema } from "../config.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -21,21 +22,6 @@ override it: FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT (default: firebase
 .firebaserc's project), REDIS_URL (default redis://127.0.0.1:6379), RUNNER_URL; BullMQ's key prefix
 is BULLMQ_PREFIX (default whatsdex); the simulator's phone API, for the chat pane, WHATSDEX_PHONES_URL.`;
 
-const tenantList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((id) => id.trim())
-      .filter(Boolean),
-  )
-  .superRefine((ids, ctx) => {
-    for (const id of ids) {
-      const parsed = resourceIdSchema.safeParse(id);
-      if (!parsed.success) ctx.addIssue({ code: "custom", message: `"${id}" ${parsed.error.issues[0]?.message}` });
-    }
-  });
-
 const tuiEnvSchema = z.object({
   FIRESTORE_EMULATOR_HOST: z
     .string()
@@ -52,7 +38,7 @@ const tuiEnvSchema = z.object({
   WHATSDEX_LOG_FILE: z.string().min(1).optional(),
   WHATSDEX_PHONES_URL: z.url({ protocol: /^https?$/ }).optional(),
   WHATSDEX_DEV_HOME: z.string().min(1).default(".dev"),
-  WHATSDEX_TUI_TENANTS: tenantList.optional(),
+  WHATSDEX_TUI_TENANTS: tenantIdsSchema.optional(),
 });
 
 export interface TuiOptions {
@@ -106,7 +92,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
         ? resolve(process.cwd(), parsed.WHATSDEX_LOG_FILE)
         : join(dev?.logDir ?? join(home, "logs"), "session-runner.log"),
       phonesUrl: parsed.WHATSDEX_PHONES_URL ?? dev?.phonesUrl,
-      tenants: tenants && tenants.length > 0 ? tenants : undefined,
+      tenants,
     },
   };
 }
