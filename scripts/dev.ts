@@ -106,18 +106,20 @@ async function linkDemoBot(seed: DemoSeed, urls: { runner: string; firestoreHost
   await pollUntil("the demo bot to connect or show a QR code", held(["open", "qr"]), { timeoutMs: 60_000 });
   if ((await state()) === "qr") {
     const path = `tenants/${seed.tenantId}/bots/${seed.botId}/linking/current`;
-    let code = "";
-    // The runner shows the QR code first and writes it to the bot's linking document a moment later.
+    // The runner shows the QR code first and writes it to the bot's linking document a moment later
+    // (until then the document may hold a previous run's code, which no bot shows any more).
     await pollUntil(
-      "the demo bot's QR code in its linking document",
+      "the demo bot's QR code in its linking document, scanned",
       async () => {
         const qr = (await readDocument(urls.firestoreHost, PROJECT_ID, path))?.qr;
-        code = typeof qr === "object" && qr !== null && "code" in qr ? String(qr.code) : "";
-        return code !== "";
+        const code = typeof qr === "object" && qr !== null && "code" in qr ? String(qr.code) : "";
+        if (!code) return false;
+        // A stale code is refused (`qr_not_found`): poll again.
+        await phones.link(code, DEMO_BOT_NUMBER);
+        return true;
       },
       { timeoutMs: 30_000 },
     );
-    await phones.link(code, DEMO_BOT_NUMBER);
   }
   await pollUntil("the demo bot to be connected", held(["open"]), { timeoutMs: 60_000 });
 }
