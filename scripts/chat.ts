@@ -16,7 +16,7 @@ import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { PhoneApiError, PhoneClient, type PhoneEvent } from "../session-runner/src/transport/phone-client.ts";
-import { DEFAULT_DEV_HOME, readDevEndpoints } from "./lib/dev-endpoints.ts";
+import { DEFAULT_DEV_HOME, readDevEndpoints } from "../session-runner/src/tui/dev-endpoints.ts";
 
 const { values: flags } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PhoneClient, type PhoneEvent } from "../../session-runner/src/transport/phone-client.ts";
-import { devEndpointsSchema } from "../lib/dev-endpoints.ts";
+import { devEndpointsSchema } from "../../session-runner/src/tui/dev-endpoints.ts";
 import { readDocument } from "../lib/firestore-rest.ts";
 import { ROOT } from "../lib/prerequisites.ts";
 import { commandOf, isAlive, processTree, residentBytes } from "../lib/process-tree.ts";

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { parseEnv } from "@whatsdex/core";
 import { z } from "zod";
 import { tenantIdsSchema } from "../config.ts";
+import { runningDevEndpoints } from "./dev-endpoints.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -95,30 +96,6 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
       tenants,
     },
   };
-}
-
-/** What `npm run dev` writes to `<home>/endpoints.json` once it is ready (the fields read here). */
-const devEndpointsSchema = z.object({
-  pid: z.number().int(),
-  runnerUrl: z.url(),
-  firestoreHost: z.string().min(1),
-  projectId: z.string().min(1),
-  redisUrl: z.url(),
-  logDir: z.string().min(1),
-  phonesUrl: z.url(),
-});
-
-/** The endpoints of the `npm run dev` at `home`, when one is running there (ports may be free ones). */
-function runningDevEndpoints(home: string): z.output<typeof devEndpointsSchema> | undefined {
-  const endpoints = devEndpointsSchema.safeParse(readJson(join(home, "endpoints.json")));
-  if (!endpoints.success) return undefined;
-  try {
-    process.kill(endpoints.data.pid, 0);
-    return endpoints.data;
-  } catch (error) {
-    // EPERM: running, as another user. Otherwise the file was left by a dev run that has ended.
-    return error instanceof Error && "code" in error && error.code === "EPERM" ? endpoints.data : undefined;
-  }
 }
 
 const firebaseJsonSchema = z.object({
