@@ -26,7 +26,15 @@ const { values: flags } = parseArgs({
   },
 });
 const home = resolve(flags.home);
-const endpoints = readDevEndpoints(home);
+const endpoints = (() => {
+  try {
+    return readDevEndpoints(home);
+  } catch (error) {
+    // Not a crash: the stack is not up. Say so, without a stack trace.
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+})();
 const bot = flags.bot ?? endpoints.demo.botNumber;
 const phones = new PhoneClient(endpoints.phonesUrl);
 const mediaDir = join(home, "chat");
