@@ -75,6 +75,8 @@ const DEFAULT_LIMITS: Record<"user" | "chat" | "bot", BucketSpec> = {
 /** How often one person is told about the same refusal: one explanation, not one per message. */
 const REFUSAL_REPEAT_MS = 30_000;
 const SEEN_IDS = 2_000;
+/** The one label every unregistered command name is counted under. */
+export const UNKNOWN_COMMAND = "unknown";
 
 /**
  * One bot's command pipeline: normalise (ignoring what is not a user's message), drop duplicates,
@@ -161,9 +163,12 @@ export class CommandEngine {
 
     const parsed = parseCommand(message.text, settings.prefixes);
     if (!parsed) return "ignored";
+    const command = this.#options.commands.find(parsed.name);
+    // Metrics and logs name only registered commands: anything typed would be an unbounded label set.
+    const label = command?.name ?? UNKNOWN_COMMAND;
     // A banned person gets no answer at all (not even a refusal); group rules above still apply to them.
     if (this.#options.services.bans.has(sender) && !owner) {
-      this.#count(parsed.name, "banned", receivedAt);
+      this.#count(label, "banned", receivedAt);
       return "banned";
     }
     // Modes decide who the bot answers at all; outside them it stays silent.
@@ -172,11 +177,10 @@ export class CommandEngine {
 
     const refuse = async (outcome: CommandOutcome, key: MessageKey, values: Record<string, string | number>) => {
       if (this.#refusals.hit(`${sender.id}|${key}`, REFUSAL_REPEAT_MS) === 0) await send(t(key, values));
-      this.#count(parsed.name, outcome, receivedAt);
+      this.#count(label, outcome, receivedAt);
       return outcome;
     };
 
-    const command = this.#options.commands.find(parsed.name);
     const shown = `${parsed.prefix}${parsed.name}`;
     if (!command) {
       // In groups a stray ".something" is often not meant for the bot: stay silent there.
