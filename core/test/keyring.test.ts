@@ -37,6 +37,19 @@ describe("keyring", () => {
     expect(() => keyring.open(parts.join("."), "doc")).toThrow(/does not decrypt/);
   });
 
+  it("refuses a truncated authentication tag, which GCM would otherwise check only in part", () => {
+    const keyring = createKeyring(new Map([["k1", key()]]), "k1");
+    const parts = keyring.seal(Buffer.from("value"), "doc").split(".");
+    for (const length of [4, 8, 12, 15]) {
+      const truncated = [...parts];
+      truncated[3] = Buffer.from(parts[3] ?? "", "base64url")
+        .subarray(0, length)
+        .toString("base64url");
+      expect(() => keyring.open(truncated.join("."), "doc")).toThrow(KeyringError);
+      expect(() => keyring.open(truncated.join("."), "doc")).toThrow(`tag is ${length} bytes, not 16`);
+    }
+  });
+
   it("parses AUTH_STATE_KEYS and names what is wrong", () => {
     const spec = `k1:${key().toString("base64")},k2:${key().toString("base64")}`;
     expect([...keyringSpecSchema.parse(spec).keys()]).toEqual(["k1", "k2"]);

@@ -38,6 +38,9 @@ export const keyringSpecSchema = z
 
 export class KeyringError extends Error {}
 
+/** GCM's full tag. A shorter one is accepted by OpenSSL and only checks that many bytes: refuse it. */
+const TAG_BYTES = 16;
+
 export function createKeyring(keys: ReadonlyMap<string, Buffer>, activeKeyId: string): Keyring {
   const active = keys.get(activeKeyId);
   if (!active) throw new KeyringError(`The active key "${activeKeyId}" is not in the keyring.`);
@@ -45,7 +48,7 @@ export function createKeyring(keys: ReadonlyMap<string, Buffer>, activeKeyId: st
     activeKeyId,
     seal(plaintext, associatedData) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv("aes-256-gcm", active, iv);
+      const cipher = createCipheriv("aes-256-gcm", active, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(associatedData, "utf8"));
       const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
       const parts = [iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString("base64url"));
@@ -56,9 +59,15 @@ export function createKeyring(keys: ReadonlyMap<string, Buffer>, activeKeyId: st
       if (version !== "v1") throw new KeyringError("Unknown sealed-value format.");
       const key = keys.get(keyId);
       if (!key) throw new KeyringError(`The value was sealed with key "${keyId}", which this keyring lacks.`);
-      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+      const authTag = Buffer.from(tag, "base64url");
+      if (authTag.length !== TAG_BYTES) {
+        throw new KeyringError(`The value's authentication tag is ${authTag.length} bytes, not ${TAG_BYTES}.`);
+      }
+      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(associatedData, "utf8"));
-      decipher.setAuthTag(Buffer.from(tag, "base64url"));
+      decipher.setAuthTag(authTag);
       try {
         return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]);
       } catch (error) {
