@@ -29,7 +29,7 @@ import {
 } from "../src/testing/index.ts";
 
 const definitions = defineJobs({
-  echo: z.object({ tenantId: z.string(), text: z.string().min(1) }),
+  echo: z.object({ tenantId: z.string(), botId: z.string().optional(), text: z.string().min(1) }),
 });
 type Defs = typeof definitions;
 
@@ -176,8 +176,12 @@ function recorder() {
   };
 }
 
-const deadLetter = async (tenantId: string, queue: string, jobId: string) =>
-  (await firebase.firestore.doc(`tenants/${tenantId}/deadLetters/${deadLetterId(queue, jobId)}`).get()).data();
+const deadLetter = async (tenantId: string, queue: string, jobId: string, botId = "") =>
+  (
+    await firebase.firestore
+      .doc(`tenants/${tenantId}/deadLetters/${deadLetterId(queue, `${tenantId}/${botId}`, jobId)}`)
+      .get()
+  ).data();
 
 describe.each([bullmq, cloudTasks])("job queue conformance: $name", (harness) => {
   const tenantId = uniqueId("tenant");
@@ -275,6 +279,34 @@ describe.each([bullmq, cloudTasks])("job queue conformance: $name", (harness) =>
       await running.queue.add("echo", { tenantId, text: "marker" }, { jobId: "marker", delay: 300 });
       await waitFor("the marker", async () => (r.runs.some((run) => run.text === "marker") ? true : undefined));
       expect(r.runs.filter((run) => run.id === "campaign-7:recipient-9")).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("keeps the same jobId apart for two bots (both run) and gives each its own dead letter", async () => {
+    const r = recorder();
+    const running = await harness.start({
+      echo: async (job) => {
+        r.record(job);
+        if (job.data.text.startsWith("doomed")) throw new UnrecoverableError(`${job.data.text} failed`);
+      },
+    });
+    try {
+      // Two bots in one group receive the same command: same chat, same message id, same natural key.
+      const jobId = "qr:120363000000000077@g.us:3EB0ABCDEF";
+      await running.queue.add("echo", { tenantId, botId: "bot-a", text: "for a" }, { jobId });
+      await running.queue.add("echo", { tenantId, botId: "bot-b", text: "for b" }, { jobId });
+      await waitFor("both jobs", async () => (r.runs.length === 2 ? true : undefined));
+      expect(r.runs.map((run) => run.text).sort()).toEqual(["for a", "for b"]);
+
+      const doomed = "doomed:same-key";
+      await running.queue.add("echo", { tenantId, botId: "bot-a", text: "doomed a" }, { jobId: doomed });
+      await running.queue.add("echo", { tenantId, botId: "bot-b", text: "doomed b" }, { jobId: doomed });
+      const a = await waitFor("bot a's dead letter", () => deadLetter(tenantId, running.queueName, doomed, "bot-a"));
+      const b = await waitFor("bot b's dead letter", () => deadLetter(tenantId, running.queueName, doomed, "bot-b"));
+      expect(a?.error.message).toBe("doomed a failed");
+      expect(b?.error.message).toBe("doomed b failed");
     } finally {
       await running.stop();
     }

@@ -200,7 +200,7 @@ describe("AIProcessor", () => {
       return docs.find((doc) => doc.get("jobId") === id);
     });
     expect(dead.get("error.code")).toBe("attempts_exhausted");
-    expect(dead.id).toBe(deadLetterId(dead.get("queue"), id));
+    expect(dead.id).toBe(deadLetterId(dead.get("queue"), `${t.tenantId}/${t.botId}`, id));
     expect(await outboxItems(t.tenantId, t.botId)).toHaveLength(0);
   });
 

@@ -25,6 +25,8 @@ const converter = zodConverter(deadLetterSchema);
 
 export interface DeadLetterInput {
   tenantId: string;
+  /** The job's scope (`jobScope`): its tenant and bot. */
+  scope: string;
   queue: string;
   jobId: string;
   name: string;
@@ -34,9 +36,12 @@ export interface DeadLetterInput {
   enqueuedAt: number;
 }
 
-/** A failed job's record id: stable per (queue, job), so recording twice (a redelivery) is one record. */
-export function deadLetterId(queue: string, jobId: string): string {
-  return createHash("sha256").update(`${queue}\u0000${jobId}`).digest("hex").slice(0, 32);
+/**
+ * A failed job's record id: stable per (queue, scope, job), so recording twice (a redelivery) is one
+ * record, and two bots' jobs with the same natural key are two records.
+ */
+export function deadLetterId(queue: string, scope: string, jobId: string): string {
+  return createHash("sha256").update(`${queue}\u0000${scope}\u0000${jobId}`).digest("hex").slice(0, 32);
 }
 
 export class DeadLetterStore {
@@ -47,7 +52,7 @@ export class DeadLetterStore {
   }
 
   async record(input: DeadLetterInput): Promise<string> {
-    const id = deadLetterId(input.queue, input.jobId);
+    const id = deadLetterId(input.queue, input.scope, input.jobId);
     const record: DeadLetter = {
       queue: input.queue,
       jobId: input.jobId,

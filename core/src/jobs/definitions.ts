@@ -11,6 +11,16 @@ export function defineJobs<D extends JobDefinitions>(definitions: D): D {
   return definitions;
 }
 
+/**
+ * Whose work a job is: its tenant, and its bot when it has one. A jobId is a natural key *within*
+ * that scope (two bots in one group answering the same message share chat and message id), so the
+ * transport's deduplication and the dead-letter record are keyed by scope and jobId together.
+ */
+export function jobScope(data: { tenantId: string }): string {
+  const botId = "botId" in data && typeof data.botId === "string" ? data.botId : "";
+  return `${data.tenantId}/${botId}`;
+}
+
 export type JobName<D extends JobDefinitions> = keyof D & string;
 export type JobInput<D extends JobDefinitions, N extends JobName<D>> = z.input<D[N]>;
 export type JobData<D extends JobDefinitions, N extends JobName<D>> = z.output<D[N]>;

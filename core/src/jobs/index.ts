@@ -6,7 +6,7 @@
 
 export { aiJobs, campaignJobs, mediaJobs, type QueueKind, queueNames } from "./catalog.ts";
 export { type DeadLetter, DeadLetterStore, deadLetterId, deadLetterSchema } from "./dead-letters.ts";
-export { defineJobs, type JobData, type JobDefinitions, type JobInput, type JobName } from "./definitions.ts";
+export { defineJobs, type JobData, type JobDefinitions, type JobInput, type JobName, jobScope } from "./definitions.ts";
 export { type Envelope, envelopeSchema, transportId } from "./envelope.ts";
 export { DelayedError, UnrecoverableError } from "./errors.ts";
 export {

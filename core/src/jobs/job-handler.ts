@@ -2,7 +2,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Tracer } from
 import type { Logger } from "pino";
 import { fieldIssues } from "../errors/zod-issues.ts";
 import type { DeadLetterStore } from "./dead-letters.ts";
-import type { JobData, JobDefinitions, JobName } from "./definitions.ts";
+import { type JobData, type JobDefinitions, type JobName, jobScope } from "./definitions.ts";
 import { type Envelope, envelopeSchema, type ParsedEnvelope } from "./envelope.ts";
 import { DelayedError, UnrecoverableError } from "./errors.ts";
 import type { Job } from "./job.ts";
@@ -157,6 +157,7 @@ export class JobHandler<D extends JobDefinitions> {
     if (tenantId) {
       await deadLetters.record({
         tenantId,
+        scope: jobScope({ tenantId, ...botOf(envelope.data) }),
         queue,
         jobId: envelope.id,
         name: envelope.name,
@@ -168,6 +169,11 @@ export class JobHandler<D extends JobDefinitions> {
     }
     return { kind: "failed", error: cause ?? new UnrecoverableError(message) };
   }
+}
+
+function botOf(data: unknown): { botId?: string } {
+  if (typeof data !== "object" || data === null || !("botId" in data)) return {};
+  return typeof data.botId === "string" ? { botId: data.botId } : {};
 }
 
 function tenantOf(data: unknown): string | undefined {

@@ -1,12 +1,12 @@
 import { ValidationError } from "../errors/domain-error.ts";
 import { fieldIssues, parseOrThrow } from "../errors/zod-issues.ts";
-import type { JobDefinitions, JobInput, JobName } from "./definitions.ts";
+import { type JobDefinitions, type JobInput, type JobName, jobScope } from "./definitions.ts";
 import { createEnvelope, type Envelope, transportId } from "./envelope.ts";
 import { type JobsOptions, jobsOptionsSchema } from "./job.ts";
 
 /**
- * One job for the transport: when it may run, and its transport id (a hash of the caller's jobId)
- * when the caller gave one — only then is deduplication asked for; otherwise the transport names it.
+ * One job for the transport: when it may run, and its transport id (a hash of the caller's jobId
+ * within the job's scope, its tenant and bot) when the caller gave one — only then is deduplication asked for; otherwise the transport names it.
  */
 export interface TransportEntry {
   transportId: string | undefined;
@@ -82,7 +82,10 @@ export class JobQueue<D extends JobDefinitions> {
     }
     const envelope = createEnvelope(name, payload.data, parsedOpts);
     return {
-      transportId: parsedOpts.jobId === undefined ? undefined : transportId(this.name, parsedOpts.jobId),
+      transportId:
+        parsedOpts.jobId === undefined
+          ? undefined
+          : transportId(this.name, `${jobScope(payload.data)}\u0000${parsedOpts.jobId}`),
       envelope,
       delayMs: parsedOpts.delay ?? 0,
     };
