@@ -79,7 +79,8 @@ const supervisor = new Supervisor({
   expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
   scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
-  commands: new CommandRegistry(allCommands),
+  // Commands whose backend this runner lacks are answered as unavailable and left out of the menu.
+  commands: new CommandRegistry(allCommands, { unavailable: env.GEMINI_API_KEY ? [] : ["gemini"] }),
   wiki: wikipedia({
     urlTemplate: env.WIKIPEDIA_URL,
     timeoutMs: 5_000,

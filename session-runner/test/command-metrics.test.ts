@@ -34,7 +34,7 @@ describe("command metrics", () => {
       tracer: trace.getTracer("test"),
       logger: pino({ level: "silent" }),
       version: "test",
-      onOutcome: events.command,
+      ...(events.command ? { onOutcome: events.command } : {}),
       // Refusals for rate limits would hide the unknown-name path: no limits here.
       limits: { user: { capacity: 1e9, refillPerSecond: 1 }, chat: { capacity: 1e9, refillPerSecond: 1 } },
     });

@@ -18,6 +18,7 @@ import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ChatMemory } from "../src/ai/chat-memory.ts";
 import { aiProcessors } from "../src/jobs/ai-processor.ts";
+import { apologizeForFailedJobs } from "../src/jobs/apology.ts";
 import { campaignProcessors, deliveryItemId } from "../src/jobs/campaign-worker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
@@ -39,7 +40,8 @@ afterAll(() => firebase.close());
 
 /** The processors behind a real BullMQ queue and worker, closed after the test. */
 function worker<D extends JobDefinitions>(definitions: D, processors: Processors<D>) {
-  const running = testJobQueue(db, definitions, processors);
+  // As the runner wires its media and AI workers: the user hears of a job that failed for good.
+  const running = testJobQueue(db, definitions, processors, { onFailedForGood: apologizeForFailedJobs(outbox) });
   cleanups.push(() => running.close());
   return running.queue;
 }
@@ -201,7 +203,32 @@ describe("AIProcessor", () => {
     });
     expect(dead.get("error.code")).toBe("attempts_exhausted");
     expect(dead.id).toBe(deadLetterId(dead.get("queue"), `${t.tenantId}/${t.botId}`, id));
-    expect(await outboxItems(t.tenantId, t.botId)).toHaveLength(0);
+    // No answer, but the user is not left waiting in silence: one apology, in the bot's language.
+    expect(await t.replies()).toEqual([
+      { type: "text", text: "Sorry, I could not finish that request. Please try again later." },
+    ]);
+  });
+
+  it("apologises once per failed job, in the bot's language, however often the failure is reported", async () => {
+    const { tenantId, botIds } = await tenantWithBots(db, 1);
+    const botId = botIds[0] ?? "";
+    const apologize = apologizeForFailedJobs(outbox);
+    const failed = {
+      queue: "media",
+      id: "sticker:123456789012@lid:3EB0AA",
+      name: "media.sticker",
+      data: { tenantId, botId, to: "123456789012@lid", language: "id" },
+      code: "attempts_exhausted",
+    };
+    await apologize(failed);
+    await apologize(failed);
+    // Nothing says whom to tell: nothing is sent.
+    await apologize({ ...failed, id: "other", data: { tenantId, botId } });
+    const items = await outboxItems(tenantId, botId);
+    expect(items.map((doc) => doc.get("content"))).toEqual([
+      { type: "text", text: "Maaf, permintaan itu tidak bisa saya selesaikan. Silakan coba lagi nanti." },
+    ]);
+    expect(items[0]?.get("to")).toBe("123456789012@lid");
   });
 
   it("refuses once the plan's daily AI calls are used, without calling Gemini", async () => {

@@ -16,8 +16,8 @@ export function defineJobs<D extends JobDefinitions>(definitions: D): D {
  * that scope (two bots in one group answering the same message share chat and message id), so the
  * transport's deduplication and the dead-letter record are keyed by scope and jobId together.
  */
-export function jobScope(data: { tenantId: string }): string {
-  const botId = "botId" in data && typeof data.botId === "string" ? data.botId : "";
+export function jobScope(data: { tenantId: string; botId?: unknown }): string {
+  const botId = typeof data.botId === "string" ? data.botId : "";
   return `${data.tenantId}/${botId}`;
 }
 

@@ -17,5 +17,12 @@ export {
   jobsOptionsSchema,
   type Processor,
 } from "./job.ts";
-export { type Delivery, JobHandler, type JobHandlerOptions, type Outcome, type Processors } from "./job-handler.ts";
+export {
+  type Delivery,
+  type FailedJob,
+  JobHandler,
+  type JobHandlerOptions,
+  type Outcome,
+  type Processors,
+} from "./job-handler.ts";
 export { type AddedJob, JobQueue, type QueueTransport, type TransportEntry } from "./queue.ts";

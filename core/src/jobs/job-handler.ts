@@ -40,6 +40,21 @@ export interface JobHandlerOptions<D extends JobDefinitions> {
   deadLetters: DeadLetterStore;
   tracer: Tracer;
   logger: Logger;
+  /**
+   * Told of every job that failed for good, once its dead letter is recorded: a worker acting for
+   * someone (a WhatsApp user waiting for a sticker) tells them. Best effort: a failure here is logged,
+   * the dead letter stands.
+   */
+  onFailedForGood?: (failed: FailedJob) => Promise<void>;
+}
+
+/** A job that will not run again, as `onFailedForGood` hears of it (data as added: unvalidated). */
+export interface FailedJob {
+  queue: string;
+  id: string;
+  name: string;
+  data: unknown;
+  code: string;
 }
 
 /**
@@ -167,6 +182,11 @@ export class JobHandler<D extends JobDefinitions> {
         enqueuedAt: envelope.timestamp,
       });
     }
+    await this.#options
+      .onFailedForGood?.({ queue, id: envelope.id, name: envelope.name, data: envelope.data, code })
+      .catch((error: unknown) =>
+        logger.warn({ err: error, queue, job: envelope.id }, "telling of a failed job failed"),
+      );
     return { kind: "failed", error: cause ?? new UnrecoverableError(message) };
   }
 }

@@ -92,6 +92,12 @@ export interface Person {
   id: string;
 }
 
+/**
+ * A backend a command cannot work without, configured per runner (Gemini needs `GEMINI_API_KEY`).
+ * Where one is missing, its commands are refused with a clear answer and left out of the menu.
+ */
+export type Backend = "gemini";
+
 export interface Command {
   name: string;
   aliases: readonly string[];
@@ -106,21 +112,35 @@ export interface Command {
   botAdmin: boolean;
   /** Per user, per command. */
   cooldownMs: number;
+  /** Backends the command needs (none for most). */
+  needs: readonly Backend[];
   run(context: CommandContext): Promise<void>;
 }
 
-type Defaults = "aliases" | "examples" | "chat" | "access" | "botAdmin" | "cooldownMs";
+type Defaults = "aliases" | "examples" | "chat" | "access" | "botAdmin" | "cooldownMs" | "needs";
 
 export function defineCommand(command: Omit<Command, Defaults> & Partial<Pick<Command, Defaults>>): Command {
-  return { aliases: [], examples: [], chat: "any", access: "everyone", botAdmin: false, cooldownMs: 2_000, ...command };
+  return {
+    aliases: [],
+    examples: [],
+    chat: "any",
+    access: "everyone",
+    botAdmin: false,
+    cooldownMs: 2_000,
+    needs: [],
+    ...command,
+  };
 }
 
 /** Commands by name and alias, case-insensitively; a duplicate name is a programming error, caught at start. */
 export class CommandRegistry {
   readonly #byName = new Map<string, Command>();
   readonly #all: Command[] = [];
+  readonly #unavailable: ReadonlySet<Backend>;
 
-  constructor(commands: readonly Command[]) {
+  /** `unavailable`: the backends this runner lacks (their commands are refused and not listed). */
+  constructor(commands: readonly Command[], options: { unavailable?: Iterable<Backend> } = {}) {
+    this.#unavailable = new Set(options.unavailable ?? []);
     for (const command of commands) {
       for (const name of [command.name, ...command.aliases].map((n) => n.toLowerCase())) {
         if (this.#byName.has(name)) throw new Error(`two commands are called "${name}"`);
@@ -128,6 +148,11 @@ export class CommandRegistry {
       }
       this.#all.push(command);
     }
+  }
+
+  /** Whether every backend the command needs is configured on this runner. */
+  available(command: Command): boolean {
+    return command.needs.every((backend) => !this.#unavailable.has(backend));
   }
 
   find(name: string): Command | undefined {

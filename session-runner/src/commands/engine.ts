@@ -21,7 +21,8 @@ export type CommandOutcome =
   | "banned"
   | "cooldown"
   | "rate_limited"
-  | "quota";
+  | "quota"
+  | "unavailable";
 
 /** What a guard sees of a message (every user message, command or not, before any command). */
 export interface GuardContext {
@@ -190,6 +191,8 @@ export class CommandEngine {
     const named = `${parsed.prefix}${command.name}`;
     if (settings.disabledCommands.includes(command.name))
       return refuse("disabled", "refuse.disabled", { command: named });
+    if (!this.#options.commands.available(command))
+      return refuse("unavailable", "refuse.unavailable", { command: named });
     if (command.chat === "group" && !message.isGroup)
       return refuse("wrong_chat", "refuse.group_only", { command: named });
     if (command.chat === "private" && message.isGroup)

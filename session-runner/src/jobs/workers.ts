@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import { ChatMemory } from "../ai/chat-memory.ts";
 import { jobsDriver, type RunnerEnv } from "../config.ts";
 import { aiProcessors } from "./ai-processor.ts";
+import { apologizeForFailedJobs } from "./apology.ts";
 import { campaignProcessors } from "./campaign-worker.ts";
 import { mediaProcessors } from "./media-processor.ts";
 
@@ -42,7 +43,11 @@ export interface JobWorkersDeps {
   logger: Logger;
 }
 
-/** Without a Gemini key the AI worker still exists, and says so in every job's dead letter. */
+/**
+ * Without a Gemini key the AI worker still exists (commands needing Gemini are refused before they
+ * queue anything; this covers jobs queued by a runner that had the key), and says so in every job's
+ * dead letter, and to the user.
+ */
 function unconfiguredAi(): Processors<typeof aiJobs> {
   return {
     "ai.answer": async () => {
@@ -103,6 +108,11 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
   const routes: JobWorkers["routes"] = [];
   const cloudTasks = jobsDriver(env) === "cloudtasks" ? new CloudTasksClient() : undefined;
 
+  // Media and AI jobs are someone's request in a chat: they hear when it cannot be done. A campaign's
+  // recipient asked for nothing, so campaign failures stay in the dead letters.
+  const apologize = apologizeForFailedJobs(outbox);
+  const onBehalfOfUsers: ReadonlySet<QueueKind> = new Set(["media", "ai"]);
+
   function wire<D extends JobDefinitions>(
     kind: QueueKind,
     worker: { definitions: D; concurrency: number; processors: Processors<D> },
@@ -115,6 +125,7 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
       deadLetters,
       tracer,
       logger,
+      ...(onBehalfOfUsers.has(kind) ? { onFailedForGood: apologize } : {}),
     });
     let transport: QueueTransport;
     if (cloudTasks) {

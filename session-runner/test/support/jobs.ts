@@ -1,5 +1,12 @@
 import { trace } from "@opentelemetry/api";
-import { DeadLetterStore, type JobDefinitions, JobHandler, JobQueue, type Processors } from "@whatsdex/core/jobs";
+import {
+  DeadLetterStore,
+  type JobDefinitions,
+  JobHandler,
+  type JobHandlerOptions,
+  JobQueue,
+  type Processors,
+} from "@whatsdex/core/jobs";
 import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
 import { requireEnv, uniqueId } from "@whatsdex/core/testing";
 import type { Firestore } from "firebase-admin/firestore";
@@ -9,7 +16,12 @@ import { pino } from "pino";
  * Processors behind a real BullMQ queue and worker on the tests' Redis, as the runner registers
  * them, under a queue name of their own. `close` stops the worker, then the producer.
  */
-export function testJobQueue<D extends JobDefinitions>(db: Firestore, definitions: D, processors: Processors<D>) {
+export function testJobQueue<D extends JobDefinitions>(
+  db: Firestore,
+  definitions: D,
+  processors: Processors<D>,
+  options: Pick<JobHandlerOptions<D>, "onFailedForGood"> = {},
+) {
   const redisUrl = requireEnv("REDIS_URL");
   const logger = pino({ level: "silent" });
   const name = uniqueId("q");
@@ -21,6 +33,7 @@ export function testJobQueue<D extends JobDefinitions>(db: Firestore, definition
     deadLetters: new DeadLetterStore(db),
     tracer: trace.getTracer("test"),
     logger,
+    ...options,
   });
   const worker = startBullmqWorker(handler, { redisUrl, concurrency: 2, logger });
   return {

@@ -48,6 +48,7 @@ function imageOf({ message, raw }: CommandContext) {
 
 export const ai = defineCommand({
   name: "ai",
+  needs: ["gemini"],
   aliases: ["ask", "gpt"],
   category: "ai",
   usage: "{prefix}ai <question> (also as an image's caption, or replying to an image)",
@@ -89,6 +90,7 @@ export const clear = defineCommand({
 
 export const translate = defineCommand({
   name: "translate",
+  needs: ["gemini"],
   aliases: ["tr"],
   category: "ai",
   usage: "{prefix}translate <language> [text, or reply to a message]",
@@ -106,6 +108,7 @@ export const translate = defineCommand({
 
 export const summarize = defineCommand({
   name: "summarize",
+  needs: ["gemini"],
   aliases: ["summary", "ringkas"],
   category: "ai",
   usage: "{prefix}summarize (replying to a message, or followed by the text)",

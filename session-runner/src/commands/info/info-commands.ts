@@ -56,13 +56,16 @@ export const menu = defineCommand({
   usage: "{prefix}menu",
   summary: { en: "Every command, by category.", id: "Semua perintah, per kategori." },
   async run({ reply, t, prefix, commands, settings, language }) {
-    // The registry and the catalog never change: one rendering per language, prefix and disabled set.
+    // The registry (with what its runner lacks) and the catalog never change: one rendering per
+    // language, prefix and disabled set.
     const key = `${language}|${prefix}|${settings.disabledCommands.join(",")}`;
     let rendered = menus.get(commands)?.get(key);
     if (rendered === undefined) {
       const disabled = new Set(settings.disabledCommands);
       const sections = categories.flatMap((category) => {
-        const shown = commands.inCategory(category).filter((command) => !disabled.has(command.name));
+        const shown = commands
+          .inCategory(category)
+          .filter((command) => !disabled.has(command.name) && commands.available(command));
         if (shown.length === 0) return [];
         const lines = shown.map((command) => `• ${prefix}${command.name}: ${command.summary[language]}`);
         return [[`*${t(`category.${category}`)}*`, ...lines].join("\n")];

@@ -6,6 +6,7 @@ const MAX_EXTRACT = 1_500;
 
 export const search = defineCommand({
   name: "search",
+  needs: ["gemini"],
   aliases: ["google", "cari"],
   category: "search",
   usage: "{prefix}search <question>",
