@@ -79,6 +79,42 @@ describe("logger", () => {
     });
   });
 
+  it("redacts errors wherever they are logged: message, stack, own fields and causes", () => {
+    const { log, logs } = logger();
+    const jid = "6281234567890@s.whatsapp.net";
+    class SendError extends Error {
+      readonly to = jid;
+      readonly node = { attrs: { from: jid, type: "error" } };
+    }
+    const cause = new Error(`stanza to ${jid} timed out`);
+    const err = new SendError(`could not send to ${jid}`, { cause });
+    log.error(err);
+    log.error({ err }, "send failed");
+    log.warn({ error: err, nested: { failures: [err] } }, "retrying");
+    log.child({ err }).info("from a child's bindings");
+    log.error({ err: new AggregateError([err], `2 sends to +14155550123 failed`) }, "batch failed");
+    const text = logs.text();
+    expect(text).not.toMatch(/6281234567|14155550/);
+    const [bare, withMessage, asError] = logs.lines();
+    expect(bare).toMatchObject({
+      message: "could not send to *********7890@s.whatsapp.net",
+      err: {
+        type: "SendError",
+        message: "could not send to *********7890@s.whatsapp.net",
+        to: "*********7890@s.whatsapp.net",
+        node: { attrs: { from: "*********7890@s.whatsapp.net", type: "error" } },
+        cause: { type: "Error", message: "stanza to *********7890@s.whatsapp.net timed out" },
+      },
+    });
+    expect(bare?.err).toHaveProperty(
+      "stack",
+      expect.stringContaining(": could not send to *********7890@s.whatsapp.net\n    at "),
+    );
+    expect(withMessage).toMatchObject({ message: "send failed", err: { type: "SendError" } });
+    expect(asError).toMatchObject({ error: { type: "SendError" }, nested: { failures: [{ type: "SendError" }] } });
+    expect(err.to).toBe(jid);
+  });
+
   it("links each line to the active span", () => {
     const { log, logs } = logger();
     tracing.tracer.startActiveSpan("work", (span) => {

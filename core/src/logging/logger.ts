@@ -8,7 +8,7 @@ import {
   type LoggerOptions,
   pino,
 } from "pino";
-import { maskPhoneNumbers, redact } from "./redaction.ts";
+import { maskPhoneNumbers, redact, redactError } from "./redaction.ts";
 
 export type { Logger } from "pino";
 
@@ -48,7 +48,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     base: { serviceContext: { service: options.service, version: options.version } },
     formatters: {
       level: (label) => ({ severity: severityByLevel[label] ?? "DEFAULT", level: label }),
+      // Turns errors at any depth into redacted plain objects, before pino serialises anything.
       log: (object) => redact(object),
+    },
+    serializers: {
+      // pino's own `err` serializer runs after `formatters.log` and would re-serialise the redacted
+      // object (as type "Object"); errors reach here already redacted, except in child bindings.
+      err: (value: unknown) => redactError(value),
+      // The message, after printf-style formatting; with no message of its own, pino uses the
+      // logged error's message, which no hook sees.
+      message: (value: unknown) => (typeof value === "string" ? maskPhoneNumbers(value) : value),
     },
     mixin() {
       const span = trace.getActiveSpan();
@@ -59,16 +68,6 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         "logging.googleapis.com/spanId": spanId,
         "logging.googleapis.com/trace_sampled": (traceFlags & 1) === 1,
       };
-    },
-    hooks: {
-      // Messages are free text and may quote a JID or an E.164 number; mask those too.
-      logMethod(args, method) {
-        for (let i = 0; i < args.length; i++) {
-          const arg = args[i];
-          if (typeof arg === "string") args[i] = maskPhoneNumbers(arg);
-        }
-        return method.apply(this, args);
-      },
     },
   };
   const logger = options.destination ? pino(config, options.destination) : pino(config);

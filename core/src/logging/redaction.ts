@@ -4,6 +4,9 @@
  * can still tell two numbers apart while debugging. LIDs (`…@lid`) are WhatsApp's privacy ids, not
  * phone numbers, and stay readable.
  *
+ * Errors anywhere in a line become plain objects (pino's `type`, `message`, `stack`, plus their own
+ * fields and `cause`) redacted the same way.
+ *
  * One pass over the logged object (copy-on-write, never mutating the caller's values) instead of
  * pino's path-based redaction: wildcard paths cost several times more per line (see
  * docs/benchmarks) and only ever reach the depths someone thought to list.
@@ -76,9 +79,34 @@ function clean(key: string, value: unknown, depth: number): unknown {
   return cleanValue(value, depth);
 }
 
+/**
+ * An Error as a plain object in pino's shape (`type`, `message`, `stack`) plus its own fields
+ * (Boom's `data` and `output` hold the stanza that failed, JIDs included) and its `cause`, so that it
+ * is redacted like any other field. pino would serialise it after redaction, in clear.
+ */
+function errorFields(error: Error): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    type: error.constructor.name || error.name,
+    message: error.message,
+    stack: error.stack,
+  };
+  if (error instanceof AggregateError) fields.aggregateErrors = error.errors;
+  for (const [key, field] of Object.entries(error)) if (!(key in fields)) fields[key] = field;
+  if (error.cause !== undefined) fields.cause = error.cause;
+  return fields;
+}
+
+/** `error` as a redacted plain object; anything that is not an Error is returned as it is. */
+export function redactError(error: unknown, depth = 0): unknown {
+  return error instanceof Error ? redact(errorFields(error), depth + 1) : error;
+}
+
 function cleanValue(value: unknown, depth: number): unknown {
   if (typeof value === "string") return maskPhoneNumbers(value);
-  if (typeof value !== "object" || value === null || depth >= MAX_DEPTH) return value;
+  if (typeof value !== "object" || value === null) return value;
+  // Before the depth limit: an error deep down still has its message and stack masked.
+  if (value instanceof Error) return redactError(value, depth);
+  if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
