@@ -24,14 +24,17 @@ export {
 export { deleteBotData } from "./bots/delete-bot-data.ts";
 export {
   type BotDoc,
+  type BotLimits,
   type BotSettings,
   type BotSettingsPatch,
   botDocSchema,
+  botLimitsSchema,
   botNameSchema,
   botSettingsPatchSchema,
   botSettingsSchema,
   botStateSchema,
   connectMethodSchema,
+  defaultBotLimits,
   defaultBotSettings,
   desiredStateSchema,
   phoneDigitsSchema,
@@ -83,6 +86,7 @@ export {
   outboxItemPath,
   tenantPath,
   usagePath,
+  userPath,
 } from "./firestore/paths.ts";
 export { createRefs, type Refs } from "./firestore/refs.ts";
 export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
@@ -119,7 +123,16 @@ export {
   pendingOutboxItem,
   recipientSchema,
 } from "./outbox/schema.ts";
-export { type Plan, PlanCatalog, type PlanId, planIdSchema, planIds } from "./plans/catalog.ts";
+export {
+  type AiModel,
+  aiModels,
+  MAX_FREE_TENANTS_PER_USER,
+  type Plan,
+  PlanCatalog,
+  type PlanId,
+  planIdSchema,
+  planIds,
+} from "./plans/catalog.ts";
 export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
 export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";

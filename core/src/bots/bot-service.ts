@@ -9,6 +9,8 @@ import { type Page, type PageRequest, paginate } from "../firestore/pagination.t
 import type { Refs } from "../firestore/refs.ts";
 import { type MessageContent, type OutboxItem, type OutboxItemBase, pendingOutboxItem } from "../outbox/schema.ts";
 import { PlanCatalog } from "../plans/catalog.ts";
+import { UsageService } from "../usage/usage-service.ts";
+import { assertAiModelAllowed } from "./ai-model.ts";
 import {
   type BotDoc,
   type BotSettings,
@@ -20,6 +22,8 @@ import {
 export interface BotServiceOptions {
   /** The in-process WhatsApp simulator is for development and tests; production refuses it. */
   allowSimulator: boolean;
+  /** Meters API sends against the plan's messages per day (default: one on the same Firestore). */
+  usage?: UsageService;
 }
 
 export interface CreateBotInput {
@@ -49,10 +53,12 @@ export interface QueuedCommand {
 export class BotService {
   readonly #refs: Refs;
   readonly #options: BotServiceOptions;
+  readonly #usage: UsageService;
 
   constructor(refs: Refs, options: BotServiceOptions) {
     this.#refs = refs;
     this.#options = options;
+    this.#usage = options.usage ?? new UsageService(refs.db);
   }
 
   list(tenantId: string, page: PageRequest): Promise<Page<{ id: string; path: string; data: BotDoc }>> {
@@ -97,6 +103,7 @@ export class BotService {
         const tenant = (await tx.get(tenantRef)).data();
         if (!tenant) throw tenantNotFound();
         const plan = PlanCatalog.get(tenant.plan);
+        assertAiModelAllowed(plan, settings.ai.model);
         if (tenant.botCount >= plan.maxBots) {
           throw new PlanLimitError(
             `The ${plan.name} plan allows ${plan.maxBots} bot${plan.maxBots === 1 ? "" : "s"}; delete one or upgrade.`,
@@ -116,6 +123,11 @@ export class BotService {
     return this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw botNotFound();
+      if (patch.settings?.ai) {
+        const tenant = (await tx.get(this.#refs.tenant(tenantId))).data();
+        if (!tenant) throw tenantNotFound();
+        assertAiModelAllowed(PlanCatalog.get(tenant.plan), patch.settings.ai.model);
+      }
       const next: BotDoc = {
         ...current,
         ...(patch.name === undefined ? {} : { name: patch.name }),
@@ -194,6 +206,8 @@ export class BotService {
       if (bot.desiredState !== "running") {
         throw new ConflictError("The bot is stopped: connect it before sending messages.", { details: { botId } });
       }
+      // Metered like command replies, in this transaction: a replayed key (above) is not counted again.
+      await this.#usage.takeMessageIn(tx, access.tenantId);
       const item: OutboxItem = {
         ...pendingOutboxItem(principalId(access.principal), Timestamp.now(), {
           idempotencyKey: idempotencyKey ?? null,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { timestampSchema } from "../firestore/timestamps.ts";
+import { aiModels } from "../plans/catalog.ts";
 
 export const botNameSchema = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
@@ -30,19 +31,51 @@ const prefixSchema = z.string().regex(/^\S{1,3}$/, "must be 1-3 characters witho
 /** A bot owner: a phone number (digits) or a LID (`123…@lid`). */
 const ownerSchema = z.union([phoneDigitsSchema, z.string().regex(/^\d{5,20}@lid$/, "must be a phone number or a LID")]);
 
-export const botSettingsSchema = z.strictObject({
+/**
+ * What one WhatsApp user (owners excepted) may use of the bot per UTC day, so that a single stranger
+ * cannot spend the tenant's whole messages/day or AI allowance. Counted in the owning runner's memory.
+ */
+export const botLimitsSchema = z.strictObject({
+  /** Commands answered per sender per day (AI and search ones included); 0 = only owners get answers. */
+  commandsPerSenderPerDay: z.number().int().min(0).max(100_000),
+  /** AI and search commands per sender per day; 0 = only owners may use them. */
+  aiPerSenderPerDay: z.number().int().min(0).max(10_000),
+});
+export type BotLimits = z.output<typeof botLimitsSchema>;
+
+export const defaultBotLimits: BotLimits = { commandsPerSenderPerDay: 50, aiPerSenderPerDay: 10 };
+
+const settingsShape = {
   prefixes: z.array(prefixSchema).min(1).max(5),
   language: z.enum(["en", "id"]),
   mode: z.enum(["public", "self", "group"]),
   owners: z.array(ownerSchema).max(20),
   disabledCommands: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/, "must be a command name")).max(200),
   sticker: z.strictObject({ pack: z.string().max(64), author: z.string().max(64) }),
-  ai: z.strictObject({ persona: z.string().max(2_000), model: z.string().min(1).max(64) }),
+  ai: z.strictObject({
+    persona: z.string().max(2_000),
+    // Stored as text so a document written before a plan change still parses; the service allows
+    // only the tenant's plan's models (PlanCatalog), and the runner falls back to the plan's default.
+    model: z
+      .string()
+      .min(1)
+      .max(64)
+      .meta({ description: `One of the tenant's plan's AI models (${aiModels.join(", ")}).` }),
+  }),
+};
+
+export const botSettingsSchema = z.strictObject({
+  ...settingsShape,
+  // Defaulted, so bot documents written before per-sender limits existed still parse.
+  limits: botLimitsSchema.default(defaultBotLimits),
 });
 export type BotSettings = z.output<typeof botSettingsSchema>;
 
-/** A settings change: top-level keys replace the current value, absent keys keep it. */
-export const botSettingsPatchSchema = botSettingsSchema.partial();
+/**
+ * A settings change: top-level keys replace the current value, absent keys keep it. Built without
+ * the defaults, so a patch that leaves `limits` out does not reset them.
+ */
+export const botSettingsPatchSchema = z.strictObject({ ...settingsShape, limits: botLimitsSchema }).partial();
 export type BotSettingsPatch = z.output<typeof botSettingsPatchSchema>;
 
 export const defaultBotSettings: BotSettings = {
@@ -53,6 +86,7 @@ export const defaultBotSettings: BotSettings = {
   disabledCommands: [],
   sticker: { pack: "WhatsDeX", author: "" },
   ai: { persona: "", model: "gemini-2.5-flash" },
+  limits: defaultBotLimits,
 };
 
 /**

@@ -22,6 +22,7 @@ export const collections = {
   groups: "groups",
   bans: "bans",
   aiMemory: "aiMemory",
+  users: "users",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -30,6 +31,11 @@ const id = (value: string, what: string) => parseOrThrow(resourceIdSchema, value
 
 export function tenantPath(tenantId: string): string {
   return `${collections.tenants}/${id(tenantId, "tenant id")}`;
+}
+
+/** Per signed-in user facts that span tenants (how many free tenants they created); server-only. */
+export function userPath(uid: string): string {
+  return `${collections.users}/${id(uid, "user id")}`;
 }
 
 export function memberPath(tenantId: string, uid: string): string {

@@ -4,6 +4,13 @@ export const planIds = ["free", "starter", "business", "enterprise"] as const;
 export const planIdSchema = z.enum(planIds);
 export type PlanId = z.output<typeof planIdSchema>;
 
+/** Every Gemini model some plan may use; a bot's `settings.ai.model` is one of its plan's. */
+export const aiModels = ["gemini-2.5-flash-lite", "gemini-2.5-flash", "gemini-2.5-pro"] as const;
+export type AiModel = (typeof aiModels)[number];
+
+/** Tenants one user may have created that are on the free plan at once (paid ones do not count). */
+export const MAX_FREE_TENANTS_PER_USER = 3;
+
 /** What a plan allows. Every limit is enforced by a service before any work is queued. */
 export interface Plan {
   id: PlanId;
@@ -20,7 +27,13 @@ export interface Plan {
   maxApiKeys: number;
   /** Monthly price in US cents, as shown to customers; Stripe holds the authoritative price. */
   priceUsdCents: number;
+  /** Gemini models the tenant's bots may use (`settings.ai.model`). */
+  aiModels: readonly AiModel[];
+  /** The model a bot falls back to when its own is not (or no longer) one of `aiModels`. */
+  defaultAiModel: AiModel;
 }
+
+const everyDayModels: readonly AiModel[] = ["gemini-2.5-flash-lite", "gemini-2.5-flash"];
 
 const catalog: Readonly<Record<PlanId, Plan>> = {
   free: {
@@ -32,6 +45,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 50,
     maxApiKeys: 2,
     priceUsdCents: 0,
+    aiModels: everyDayModels,
+    defaultAiModel: "gemini-2.5-flash",
   },
   starter: {
     id: "starter",
@@ -42,6 +57,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 1_000,
     maxApiKeys: 5,
     priceUsdCents: 2_900,
+    aiModels: everyDayModels,
+    defaultAiModel: "gemini-2.5-flash",
   },
   business: {
     id: "business",
@@ -52,6 +69,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 10_000,
     maxApiKeys: 20,
     priceUsdCents: 9_900,
+    aiModels: aiModels,
+    defaultAiModel: "gemini-2.5-flash",
   },
   enterprise: {
     id: "enterprise",
@@ -62,6 +81,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 100_000,
     maxApiKeys: 100,
     priceUsdCents: 49_900,
+    aiModels: aiModels,
+    defaultAiModel: "gemini-2.5-flash",
   },
 };
 
@@ -74,4 +95,9 @@ export const PlanCatalog = {
     return planIds.map((id) => catalog[id]);
   },
   defaultPlan: "free" as PlanId,
+  /** The model to ask: the one wanted if the plan allows it, else the plan's default (after a downgrade). */
+  aiModelFor(id: PlanId, wanted: string): AiModel {
+    const plan = catalog[id];
+    return plan.aiModels.find((model) => model === wanted) ?? plan.defaultAiModel;
+  },
 };

@@ -2,10 +2,11 @@ import { Timestamp } from "firebase-admin/firestore";
 import { tenantNotFound } from "../access/access-service.ts";
 import type { Principal } from "../access/principal.ts";
 import type { Role } from "../access/roles.ts";
-import { UnauthenticatedError } from "../errors/domain-error.ts";
+import { PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
+import { userPath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
-import { PlanCatalog } from "../plans/catalog.ts";
+import { MAX_FREE_TENANTS_PER_USER, PlanCatalog } from "../plans/catalog.ts";
 import type { TenantDoc } from "./schema.ts";
 
 export interface TenantWithRole {
@@ -21,7 +22,12 @@ export class TenantService {
     this.#refs = refs;
   }
 
-  /** Creates the tenant and makes the caller its owner, in one atomic write. */
+  /**
+   * Creates the tenant and makes the caller its owner, in one transaction that also checks how many
+   * free tenants the caller created (at most MAX_FREE_TENANTS_PER_USER). Each creation writes the
+   * caller's `users/{uid}` document, so two concurrent creations by one user conflict and the retried
+   * one sees the other's tenant.
+   */
   async create(principal: Principal, input: { name: string }): Promise<{ id: string; tenant: TenantDoc }> {
     if (principal.kind !== "user") throw new UnauthenticatedError("Tenants are created by signed-in users.");
     const now = Timestamp.now();
@@ -38,17 +44,34 @@ export class TenantService {
       stripeCustomerId: null,
       stripeSubscriptionId: null,
     };
-    const batch = this.#refs.db.batch();
-    batch.create(ref, tenant);
-    batch.create(this.#refs.member(ref.id, principal.uid), {
-      uid: principal.uid,
-      role: "owner",
-      email: principal.email,
-      addedBy: principal.uid,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await batch.commit();
+    const creator = this.#refs.db.doc(userPath(principal.uid));
+    const theirFreeTenants = this.#refs
+      .tenants()
+      .where("createdBy", "==", principal.uid)
+      .where("plan", "==", "free")
+      .limit(MAX_FREE_TENANTS_PER_USER);
+    await this.#refs.db.runTransaction(
+      async (tx) => {
+        await tx.get(creator);
+        if (tenant.plan === "free" && (await tx.get(theirFreeTenants)).size >= MAX_FREE_TENANTS_PER_USER) {
+          throw new PlanLimitError(
+            `You already have ${MAX_FREE_TENANTS_PER_USER} tenants on the Free plan; upgrade one to a paid plan before creating another.`,
+            { details: { plan: "free", limit: MAX_FREE_TENANTS_PER_USER } },
+          );
+        }
+        tx.set(creator, { lastTenantCreatedAt: now }, { merge: true });
+        tx.create(ref, tenant);
+        tx.create(this.#refs.member(ref.id, principal.uid), {
+          uid: principal.uid,
+          role: "owner",
+          email: principal.email,
+          addedBy: principal.uid,
+          createdAt: now,
+          updatedAt: now,
+        });
+      },
+      { maxAttempts: 50 },
+    );
     return { id: ref.id, tenant };
   }
 

@@ -1,4 +1,5 @@
-import { FieldValue, type Firestore, Timestamp } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
+import { PlanLimitError } from "../errors/domain-error.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { tenantPath, usagePath } from "../firestore/paths.ts";
 import { type Plan, PlanCatalog } from "../plans/catalog.ts";
@@ -25,10 +26,20 @@ export class UsageService {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Takes one AI call from today's allowance; false when the plan's limit is reached. */
-  async reserveAiCall(tenantId: string): Promise<{ allowed: boolean; used: number; limit: number }> {
-    const { granted, used, limit } = await this.#reserve(tenantId, "aiCalls", (plan) => plan.aiCallsPerDay, 1);
-    return { allowed: granted === 1, used, limit };
+  /**
+   * Takes one AI call from today's allowance; false when the plan's limit is reached. `model` is the
+   * one to ask: `wantedModel` if the tenant's plan allows it, else the plan's default (a bot whose
+   * stored model its plan no longer has, after a downgrade, keeps answering).
+   */
+  async reserveAiCall(
+    tenantId: string,
+    wantedModel = "",
+  ): Promise<{ allowed: boolean; used: number; limit: number; model: string }> {
+    const { granted, used, limit, plan } = await this.#db.runTransaction((tx) =>
+      this.#reserveIn(tx, tenantId, "aiCalls", (p) => p.aiCallsPerDay, 1),
+    );
+    const model = plan ? PlanCatalog.aiModelFor(plan.id, wantedModel) : wantedModel;
+    return { allowed: granted === 1, used, limit, model };
   }
 
   /**
@@ -44,36 +55,56 @@ export class UsageService {
   }
 
   /**
+   * Takes one message from today's allowance inside the caller's transaction (call it after the
+   * transaction's own reads and before its writes), so that what it queues and the count commit
+   * together; throws PlanLimitError when today's messages are used up. For API sends.
+   */
+  async takeMessageIn(tx: Transaction, tenantId: string): Promise<void> {
+    const { granted, limit, plan } = await this.#reserveIn(tx, tenantId, "messages", (p) => p.messagesPerDay, 1);
+    if (granted === 1) return;
+    throw new PlanLimitError(
+      `Today's messages are used up (${limit} a day on the ${plan?.name ?? "tenant's"} plan); try again after midnight UTC or upgrade.`,
+      { details: { plan: plan?.id ?? null, limit, day: usageDay(this.#now()) } },
+    );
+  }
+
+  /**
    * Today's counter against the tenant's plan, in one transaction so concurrent callers cannot
    * overshoot: grants up to `wanted` (at most 1/`shareOfLeft` of what is left, rounded up).
    */
-  async #reserve(
+  #reserve(
     tenantId: string,
     counter: "aiCalls" | "messages",
     limitOf: (plan: Plan) => number,
     wanted: number,
     shareOfLeft = 1,
   ): Promise<{ granted: number; used: number; limit: number }> {
+    return this.#db.runTransaction((tx) => this.#reserveIn(tx, tenantId, counter, limitOf, wanted, shareOfLeft));
+  }
+
+  async #reserveIn(
+    tx: Transaction,
+    tenantId: string,
+    counter: "aiCalls" | "messages",
+    limitOf: (plan: Plan) => number,
+    wanted: number,
+    shareOfLeft = 1,
+  ): Promise<{ granted: number; used: number; limit: number; plan: Plan | undefined }> {
     const day = usageDay(this.#now());
     const usageRef = this.#db.doc(usagePath(tenantId, day));
     const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
-    return this.#db.runTransaction(async (tx) => {
-      const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
-      const plan = tenant.data()?.plan;
-      if (!plan) return { granted: 0, used: 0, limit: 0 };
-      const limit = limitOf(PlanCatalog.get(plan));
-      const used = Number(usage.get(counter) ?? 0);
-      const left = limit - used;
-      const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
-      if (granted > 0) {
-        tx.set(
-          usageRef,
-          { day, [counter]: FieldValue.increment(granted), updatedAt: Timestamp.now() },
-          { merge: true },
-        );
-      }
-      return { granted, used: used + granted, limit };
-    });
+    const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
+    const planId = tenant.data()?.plan;
+    if (!planId) return { granted: 0, used: 0, limit: 0, plan: undefined };
+    const plan = PlanCatalog.get(planId);
+    const limit = limitOf(plan);
+    const used = Number(usage.get(counter) ?? 0);
+    const left = limit - used;
+    const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
+    if (granted > 0) {
+      tx.set(usageRef, { day, [counter]: FieldValue.increment(granted), updatedAt: Timestamp.now() }, { merge: true });
+    }
+    return { granted, used: used + granted, limit, plan };
   }
 
   async recordAiTokens(tenantId: string, tokens: { input: number; output: number }): Promise<void> {
