@@ -76,7 +76,11 @@ async function makerBot(options: { jobs?: boolean; language?: "en" | "id" } = {}
   /** Waits for the bot's nth image and returns where it went and its bytes. */
   const nthImage = async (n: number) => {
     const sent = await waitFor(`image ${n}`, async () => images()[n - 1]);
-    return { jid: sent.jid, image: sent.message.message?.imageMessage, data: await socket.downloadMedia(sent.message) };
+    return {
+      jid: sent.jid,
+      image: sent.message.message?.imageMessage,
+      data: await socket.downloadMedia(sent.message, { maxBytes: 10_000_000 }),
+    };
   };
   /** `text` from `from`, in reply to `quoted`. */
   const replyTo = (quoted: WAMessage, text: string, from: string, id: string) =>

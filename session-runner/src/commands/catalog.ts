@@ -57,7 +57,6 @@ const en = {
   "maker.sticker_needs_image":
     "Send an image with {prefix}sticker as its caption, or reply to an image with {prefix}sticker.",
   "maker.video_unsupported": "Stickers from videos are not supported yet; send an image or a GIF image file.",
-  "maker.too_large": "That file is too large to make a sticker from.",
   "maker.unavailable": "Stickers are not available on this bot right now.",
   "maker.toimg_needs_sticker": "Reply to a sticker with {prefix}toimg to get it back as an image.",
   "maker.qr_needs_text":
@@ -69,6 +68,7 @@ const en = {
   "maker.meme_needs_text": "What should the meme say? {prefix}meme top text|bottom text (either part may be empty).",
   "maker.meme_too_long": "Meme text is at most {max} characters at the top and {max} at the bottom.",
   "maker.file_too_large": "That file is too large to work with (at most {mb} MB).",
+  "maker.media_unavailable": "I could not download that file. Please send it again.",
   "maker.tools_unavailable": "Image tools are not available on this bot right now.",
   "maker.image_too_large": "That image is too large to convert.",
   "maker.unreadable_image": "That file is not an image I can read.",
@@ -170,7 +170,6 @@ const id: Record<MessageKey, string> = {
   "maker.sticker_needs_image":
     "Kirim gambar dengan keterangan {prefix}sticker, atau balas sebuah gambar dengan {prefix}sticker.",
   "maker.video_unsupported": "Stiker dari video belum didukung; kirim gambar atau file GIF.",
-  "maker.too_large": "File itu terlalu besar untuk dijadikan stiker.",
   "maker.unavailable": "Stiker sedang tidak tersedia di bot ini.",
   "maker.toimg_needs_sticker": "Balas sebuah stiker dengan {prefix}toimg untuk mendapatkannya kembali sebagai gambar.",
   "maker.qr_needs_text":
@@ -182,6 +181,7 @@ const id: Record<MessageKey, string> = {
   "maker.meme_needs_text": "Tulis teks memenya: {prefix}meme teks atas|teks bawah (salah satunya boleh kosong).",
   "maker.meme_too_long": "Teks meme paling banyak {max} karakter di atas dan {max} di bawah.",
   "maker.file_too_large": "File itu terlalu besar untuk diolah (paling besar {mb} MB).",
+  "maker.media_unavailable": "File itu tidak bisa saya unduh. Silakan kirim lagi.",
   "maker.tools_unavailable": "Alat gambar sedang tidak tersedia di bot ini.",
   "maker.image_too_large": "Gambar itu terlalu besar untuk diubah.",
   "maker.unreadable_image": "File itu bukan gambar yang bisa saya baca.",

@@ -3,6 +3,7 @@ import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
 import type { GroupMetadata, ParticipantAction, WAMessage, WAMessageKey } from "baileys";
 import type { ChatMemory } from "../ai/chat-memory.ts";
 import type { WikiProvider } from "../search/wiki-provider.ts";
+import type { MediaLimits } from "../transport/media-download.ts";
 import type { ParticipantResult } from "../transport/transport.ts";
 import type { BanList } from "./bans/ban-list.ts";
 import type { Language, Translate } from "./catalog.ts";
@@ -39,8 +40,8 @@ export interface CommandServices {
   media: MediaStore;
   /** Absent on a runner without job workers. */
   queues: { media?: JobQueue<typeof mediaJobs>; ai?: JobQueue<typeof aiJobs> };
-  /** The bytes of a media message (the socket's download). */
-  download(message: WAMessage): Promise<Buffer>;
+  /** The bytes of a media message (the socket's download): MediaDownloadError past `limits` or when it cannot be had. */
+  download(message: WAMessage, limits: MediaLimits): Promise<Buffer>;
   /** Owners' changes to the bot's settings, written to its document (validated; throws a ValidationError). */
   updateSettings(patch: BotSettingsPatch): Promise<BotSettings>;
   /** What the engine has decided since the bot's runtime started, by outcome. */

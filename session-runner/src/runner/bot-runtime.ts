@@ -201,7 +201,7 @@ export class BotRuntime {
         aiMemory: new ChatMemory(db),
         wiki: options.wiki,
         updateSettings: (patch) => settingsWriter.patch(patch),
-        download: (message) => this.#connected().downloadMedia(message),
+        download: (message, limits) => this.#connected().downloadMedia(message, limits),
       },
       guards: [antilinkGuard],
       allowance: new MessageAllowance({ usage: new UsageService(db), tenantId: bot.tenantId }),

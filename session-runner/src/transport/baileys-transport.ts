@@ -1,5 +1,12 @@
-import { downloadMediaMessage, makeWASocket, type UserFacingSocketConfig } from "baileys";
+import { makeWASocket, type UserFacingSocketConfig } from "baileys";
+import { downloadWhatsAppMedia } from "./media-download.ts";
 import type { ConnectOptions, Transport, TransportSocket } from "./transport.ts";
+
+export interface BaileysMediaOptions {
+  /** Media hosts (origins) files may be downloaded from: WhatsApp's unless a test says otherwise. */
+  origins?: readonly string[];
+  timeoutMs?: number;
+}
 
 /**
  * The production transport: one Baileys 7 socket per connection. Options that decide whether a
@@ -7,6 +14,7 @@ import type { ConnectOptions, Transport, TransportSocket } from "./transport.ts"
  */
 export function baileysTransport(
   overrides: Partial<Pick<UserFacingSocketConfig, "waWebSocketUrl" | "connectTimeoutMs">> = {},
+  media: BaileysMediaOptions = {},
 ): Transport {
   return {
     connect(options: ConnectOptions): TransportSocket {
@@ -41,14 +49,16 @@ export function baileysTransport(
         groupUpdateSubject: (jid, subject) => socket.groupUpdateSubject(jid, subject),
         groupUpdateDescription: (jid, description) => socket.groupUpdateDescription(jid, description),
         sendPresenceUpdate: (presence, jid) => socket.sendPresenceUpdate(presence, jid),
-        // An expired media URL is re-requested from the sender's phone (reuploadRequest).
-        downloadMedia: (message) =>
-          downloadMediaMessage(
-            message,
-            "buffer",
-            {},
-            { logger: options.logger, reuploadRequest: socket.updateMediaMessage },
-          ),
+        // Not Baileys' downloadMediaMessage: it fetches a message's `url` (any host the sender names,
+        // redirects followed) and buffers the whole body. An expired file is re-requested from the
+        // sender's phone once.
+        downloadMedia: (message, limits) =>
+          downloadWhatsAppMedia(message, {
+            ...limits,
+            timeoutMs: media.timeoutMs ?? 30_000,
+            ...(media.origins ? { origins: media.origins } : {}),
+            reupload: socket.updateMediaMessage,
+          }),
         logout: () => socket.logout(),
         end: (error) => socket.end(error),
       };

@@ -13,6 +13,7 @@ import {
   type WAMessage,
   type WAMessageKey,
 } from "baileys";
+import { MediaDownloadError, type MediaLimits } from "./media-download.ts";
 import type {
   ConnectOptions,
   ParticipantResult,
@@ -304,7 +305,7 @@ export class SimulatedSocket implements TransportSocket {
     });
   }
 
-  async downloadMedia(message: WAMessage): Promise<Buffer> {
+  async downloadMedia(message: WAMessage, limits: MediaLimits): Promise<Buffer> {
     const content = message.message;
     const url =
       content?.imageMessage?.url ??
@@ -313,7 +314,10 @@ export class SimulatedSocket implements TransportSocket {
       content?.audioMessage?.url ??
       content?.documentMessage?.url;
     const data = this.#server.media(url);
-    if (!data) throw new Boom("media not found (expired or never uploaded)", { statusCode: 404 });
+    if (!data) throw new MediaDownloadError("unavailable", "media not found (expired or never uploaded)");
+    if (data.length > limits.maxBytes) {
+      throw new MediaDownloadError("too_large", `the media is ${data.length} bytes; at most ${limits.maxBytes}`);
+    }
     return data;
   }
 

@@ -10,6 +10,7 @@ import type {
   WAMessageKey,
 } from "baileys";
 import type { Logger } from "pino";
+import type { MediaLimits } from "./media-download.ts";
 
 /**
  * The one way the runner talks to WhatsApp. Two implementations: Baileys (production) and the
@@ -60,8 +61,11 @@ export interface TransportSocket {
   groupUpdateDescription(jid: string, description: string): Promise<void>;
   /** "composing" shows "typing…" in the chat until a message is sent or "paused". */
   sendPresenceUpdate(presence: "composing" | "paused", jid: string): Promise<void>;
-  /** The decrypted bytes of a media message (image, video, sticker, audio, document). */
-  downloadMedia(message: WAMessage): Promise<Buffer>;
+  /**
+   * The decrypted bytes of a media message (image, video, sticker, audio, document), at most
+   * `limits.maxBytes`: MediaDownloadError when larger or not obtainable.
+   */
+  downloadMedia(message: WAMessage, limits: MediaLimits): Promise<Buffer>;
   logout(): Promise<void>;
   /** Closes the connection and drops every listener. */
   end(error?: Error): void;

@@ -1,8 +1,9 @@
-import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
+import { derivedId } from "@whatsdex/core";
 import type { aiJobs } from "@whatsdex/core/jobs";
 import type { z } from "zod";
 import { type CommandContext, defineCommand } from "../command.ts";
 import { quotedRaw } from "../inbound/inbound-message.ts";
+import { downloadOrTell } from "../maker/media-input.ts";
 
 type AnswerJob = z.input<(typeof aiJobs)["ai.answer"]>;
 
@@ -67,8 +68,8 @@ export const ai = defineCommand({
     const extra = { memory: true, ...(message.pushName ? { speaker: message.pushName } : {}) };
     if (!image?.source) return ask(context, question, extra);
     if (!services.queues.ai) return reply(t("ai.unavailable"));
-    const data = await services.download(image.source);
-    if (data.length > MAX_MEDIA_BYTES) return reply(t("maker.too_large"));
+    const data = await downloadOrTell(context, image.source);
+    if (!data) return;
     const imageMediaId = derivedId("in", `ai:${message.chat}:${message.id}`);
     await services.media.put(services.bot, imageMediaId, { mimetype: image.mimetype ?? "image/jpeg", data });
     await ask(context, question, { ...extra, imageMediaId });

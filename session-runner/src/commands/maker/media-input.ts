@@ -1,5 +1,6 @@
 import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
+import { MediaDownloadError } from "../../transport/media-download.ts";
 import type { CommandContext } from "../command.ts";
 import { type MediaKind, quotedRaw } from "../inbound/inbound-message.ts";
 
@@ -17,17 +18,34 @@ export function mediaSource({ message, raw }: Pick<CommandContext, "message" | "
 }
 
 /**
- * Downloads the media and leaves it in the bot's media store for a job, under an id derived from
- * the job's natural key (so a redelivered command overwrites, never duplicates). Over the store's
- * limit the user is told and nothing is stored: undefined.
+ * The file of a media message, at most what the media store hands on to a job: over that, or when
+ * it cannot be had (gone, refused, not on WhatsApp's media hosts), the user is told why and the
+ * answer is undefined. The download itself stops at the limit, so nothing larger is ever buffered.
  */
-export async function stashMedia(context: CommandContext, source: MediaSource, naturalKey: string) {
+export async function downloadOrTell(context: CommandContext, raw: WAMessage): Promise<Buffer | undefined> {
   const { services, reply, t } = context;
-  const data = await services.download(source.raw);
-  if (data.length > MAX_MEDIA_BYTES) {
-    await reply(t("maker.file_too_large", { mb: MAX_MEDIA_BYTES / 1_000_000 }));
+  try {
+    return await services.download(raw, { maxBytes: MAX_MEDIA_BYTES });
+  } catch (error) {
+    if (!(error instanceof MediaDownloadError)) throw error;
+    await reply(
+      error.code === "too_large"
+        ? t("maker.file_too_large", { mb: MAX_MEDIA_BYTES / 1_000_000 })
+        : t("maker.media_unavailable"),
+    );
     return undefined;
   }
+}
+
+/**
+ * Downloads the media and leaves it in the bot's media store for a job, under an id derived from
+ * the job's natural key (so a redelivered command overwrites, never duplicates). When it cannot be
+ * had the user is told and nothing is stored: undefined.
+ */
+export async function stashMedia(context: CommandContext, source: MediaSource, naturalKey: string) {
+  const { services } = context;
+  const data = await downloadOrTell(context, source.raw);
+  if (!data) return undefined;
   const inputMediaId = derivedId("in", naturalKey);
   await services.media.put(services.bot, inputMediaId, { mimetype: source.mimetype ?? "image/jpeg", data });
   return inputMediaId;

@@ -1,6 +1,7 @@
-import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
+import { derivedId } from "@whatsdex/core";
 import { defineCommand } from "../command.ts";
 import { quotedRaw } from "../inbound/inbound-message.ts";
+import { downloadOrTell } from "./media-input.ts";
 
 /**
  * `.sticker` on an image (its caption) or in reply to one: the image is handed to MediaProcessor
@@ -15,7 +16,8 @@ export const sticker = defineCommand({
   examples: ["(an image captioned) {prefix}sticker", "(replying to an image) {prefix}s"],
   summary: { en: "Turn an image into a sticker.", id: "Ubah gambar menjadi stiker." },
   cooldownMs: 5_000,
-  async run({ message, raw, services, settings, reply, t, prefix }) {
+  async run(context) {
+    const { message, raw, services, settings, reply, t, prefix } = context;
     const own = message.media ? raw : undefined;
     const source = own ?? (message.quoted?.media ? quotedRaw(raw) : undefined);
     const kind = message.media?.kind ?? message.quoted?.media?.kind;
@@ -33,11 +35,8 @@ export const sticker = defineCommand({
       await reply(t("maker.unavailable"));
       return;
     }
-    const data = await services.download(source);
-    if (data.length > MAX_MEDIA_BYTES) {
-      await reply(t("maker.too_large"));
-      return;
-    }
+    const data = await downloadOrTell(context, source);
+    if (!data) return;
     const naturalKey = `sticker:${message.chat}:${message.id}`;
     const inputMediaId = derivedId("in", naturalKey);
     await services.media.put(services.bot, inputMediaId, {
