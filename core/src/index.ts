@@ -40,6 +40,7 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export { type DeployedRules, deployedBy, failClosedWhenDeployed, platformVariables } from "./config/deployment.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
 export { createKeyring, type Keyring, KeyringError, keyringSpecSchema } from "./crypto/keyring.ts";
 export {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { baseEnvSchema, ConfigError, loadEnvOrExit, parseEnv } from "../src/index.ts";
+import {
+  baseEnvSchema,
+  ConfigError,
+  deployedBy,
+  failClosedWhenDeployed,
+  loadEnvOrExit,
+  parseEnv,
+} from "../src/index.ts";
 
 const schema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535),
@@ -44,5 +51,44 @@ describe("env config", () => {
     expect(exitCodes).toEqual([1]);
     expect(written).toContain("PORT");
     expect(written).toContain("REDIS_URL");
+  });
+
+  it("knows it is deployed from what Cloud Run and Cloud Functions set, except under the Functions emulator", () => {
+    expect(deployedBy({})).toBeUndefined();
+    expect(deployedBy({ K_SERVICE: "api" })).toBe("K_SERVICE");
+    expect(deployedBy({ K_REVISION: "api-00001-abc" })).toBe("K_REVISION");
+    expect(deployedBy({ FUNCTION_TARGET: "api" })).toBe("FUNCTION_TARGET");
+    expect(deployedBy({ CLOUD_RUN_JOB: "backfill" })).toBe("CLOUD_RUN_JOB");
+    expect(deployedBy({ K_SERVICE: "api", FUNCTION_TARGET: "api", FUNCTIONS_EMULATOR: "true" })).toBeUndefined();
+  });
+
+  it("lists every missing secret and refused setting of a deployed process in one error", () => {
+    const deployable = baseEnvSchema
+      .extend({ SECRET_A: z.string().optional(), SECRET_B: z.string().optional(), DEV_ONLY: z.string().optional() })
+      .superRefine((env, ctx) =>
+        failClosedWhenDeployed(env, ctx, {
+          required: {
+            SECRET_A: { value: env.SECRET_A, what: "seals things" },
+            SECRET_B: { value: env.SECRET_B, what: "signs things" },
+          },
+          refused: { DEV_ONLY: env.DEV_ONLY !== undefined },
+        }),
+      );
+    expect(() => parseEnv(deployable, { DEV_ONLY: "1" })).not.toThrow();
+    let caught: unknown;
+    try {
+      parseEnv(deployable, { K_SERVICE: "svc", NODE_ENV: "production", SECRET_B: "b", DEV_ONLY: "1" });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const { issues, message } = caught as ConfigError;
+    expect(issues.map((i) => i.path)).toEqual(["SECRET_A", "DEV_ONLY"]);
+    expect(message).toContain(
+      "SECRET_A: is required but not set (seals things; required on Cloud Run / Cloud Functions (K_SERVICE is set)",
+    );
+    expect(message).toContain(
+      "DEV_ONLY: is for development only; refused on Cloud Run / Cloud Functions (K_SERVICE is set)",
+    );
   });
 });

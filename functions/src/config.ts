@@ -1,4 +1,11 @@
-import { baseEnvSchema, defaultTraceExporter, projectIdFrom, type TraceExporterKind } from "@whatsdex/core";
+import {
+  baseEnvSchema,
+  defaultTraceExporter,
+  deployedBy,
+  failClosedWhenDeployed,
+  projectIdFrom,
+  type TraceExporterKind,
+} from "@whatsdex/core";
 import { z } from "zod";
 
 /** Only for the emulators and tests: production must set its own (Secret Manager). */
@@ -19,7 +26,12 @@ export const functionsEnvSchema = baseEnvSchema
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER) {
+    failClosedWhenDeployed(env, ctx, {
+      required: { API_KEY_PEPPER: { value: env.API_KEY_PEPPER, what: "keys the hash of API keys" } },
+      refused: { ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true" },
+    });
+    // Deployed, the check above has said so already.
+    if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER && !deployedBy(env)) {
       ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required in production" });
     }
   });

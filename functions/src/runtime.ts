@@ -1,6 +1,7 @@
 import {
   createFirebase,
   createLogger,
+  deployedBy,
   type Firebase,
   type Logger,
   packageVersion,
@@ -31,6 +32,11 @@ export interface Runtime {
 }
 
 let runtime: Promise<Runtime> | undefined;
+
+// Fail closed (DESIGN decision 15): deployed, a configuration that lacks a production secret or asks
+// for a development feature stops the cold start, so the revision never serves, instead of failing
+// each request. Locally, in tests and under the Functions emulator it is parsed on first use.
+if (deployedBy(process.env)) parseEnv(functionsEnvSchema, process.env);
 
 /**
  * The composition root of the functions deployable. Importing the module builds nothing, so that

@@ -1,6 +1,8 @@
 import {
   baseEnvSchema,
   defaultTraceExporter,
+  deployedBy,
+  failClosedWhenDeployed,
   keyringSpecSchema,
   resourceIdSchema,
   type TraceExporterKind,
@@ -103,7 +105,15 @@ export const runnerEnvSchema = baseEnvSchema
         message: "names the Firestore project; required",
       });
     }
-    if (env.NODE_ENV === "production" && !env.AUTH_STATE_KEYS) {
+    failClosedWhenDeployed(env, ctx, {
+      required: { AUTH_STATE_KEYS: { value: env.AUTH_STATE_KEYS, what: "the keys that seal session keys at rest" } },
+      refused: {
+        ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
+        SIMULATOR_PHONES_PORT: env.SIMULATOR_PHONES_PORT !== undefined,
+      },
+    });
+    // Deployed, the check above has said so already.
+    if (env.NODE_ENV === "production" && !env.AUTH_STATE_KEYS && !deployedBy(env)) {
       ctx.addIssue({ code: "custom", path: ["AUTH_STATE_KEYS"], message: "is required in production" });
     }
     if (jobsDriver(env) === "bullmq" && !env.REDIS_URL) {

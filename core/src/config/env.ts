@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors/domain-error.ts";
 import { fieldIssues } from "../errors/zod-issues.ts";
+import { deploymentEnvShape } from "./deployment.ts";
 
 export const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -18,6 +19,8 @@ export const baseEnvSchema = z.object({
   SERVICE_VERSION: z.string().min(1).optional(),
   TRACE_EXPORTER: z.enum(["cloud-trace", "memory", "none"]).optional(),
   TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /** Set by the platform (K_SERVICE, …) and the emulators; read to fail closed when deployed. */
+  ...deploymentEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;

@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import { ConfigError, parseEnv } from "@whatsdex/core";
+import { describe, expect, it } from "vitest";
+import { allowSimulator, authStateKeys, runnerEnvSchema } from "../src/config.ts";
+
+/** What Cloud Run sets in every instance of a service (PORT aside). */
+const cloudRun = {
+  K_SERVICE: "session-runner",
+  K_REVISION: "session-runner-00012-abc",
+  K_CONFIGURATION: "session-runner",
+};
+const production = {
+  ...cloudRun,
+  NODE_ENV: "production",
+  GOOGLE_CLOUD_PROJECT: "whatsdex-prod",
+  CLOUD_TASKS_LOCATION: "us-central1",
+  CLOUD_TASKS_SERVICE_ACCOUNT: "tasks@whatsdex-prod.iam.gserviceaccount.com",
+  TASKS_BASE_URL: "https://session-runner-abc-uc.a.run.app",
+};
+
+function problems(env: Record<string, string>): Map<string, string> {
+  try {
+    parseEnv(runnerEnvSchema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return new Map(error.issues.map((i) => [i.path, i.message]));
+    throw error;
+  }
+  return new Map();
+}
+
+describe("session-runner configuration on Cloud Run (fail closed)", () => {
+  it("refuses to start without the session keys and with the simulator, naming every problem at once", () => {
+    const found = problems({
+      ...cloudRun,
+      GOOGLE_CLOUD_PROJECT: "whatsdex-prod",
+      REDIS_URL: "redis://10.0.0.3:6379",
+      ALLOW_SIMULATOR: "true",
+      SIMULATOR_PHONES_PORT: "7000",
+      FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080",
+    });
+    expect([...found.keys()].sort()).toEqual([
+      "ALLOW_SIMULATOR",
+      "AUTH_STATE_KEYS",
+      "FIRESTORE_EMULATOR_HOST",
+      "NODE_ENV",
+      "SIMULATOR_PHONES_PORT",
+    ]);
+    expect(found.get("AUTH_STATE_KEYS")).toMatch(/^is required but not set .*K_SERVICE is set/);
+  });
+
+  it("names the production secret once, with the rest of production's requirements", () => {
+    let paths: string[] = [];
+    try {
+      parseEnv(runnerEnvSchema, production);
+    } catch (error) {
+      if (error instanceof ConfigError) paths = error.issues.map((issue) => issue.path);
+    }
+    expect(paths).toEqual(["AUTH_STATE_KEYS"]);
+  });
+
+  it("starts with its secrets, sealing with them, simulator off", () => {
+    const spec = `k1:${randomBytes(32).toString("base64")}`;
+    const env = parseEnv(runnerEnvSchema, { ...production, AUTH_STATE_KEYS: spec });
+    expect(authStateKeys(env).activeKeyId).toBe("k1");
+    expect(allowSimulator(env)).toBe(false);
+  });
+
+  it("keeps development defaults off Cloud Run", () => {
+    const env = parseEnv(runnerEnvSchema, {
+      GOOGLE_CLOUD_PROJECT: "demo-whatsdex",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      SIMULATOR_PHONES_PORT: "0",
+    });
+    expect(authStateKeys(env).activeKeyId).toBe("dev");
+    expect(allowSimulator(env)).toBe(true);
+  });
+});
