@@ -79,10 +79,26 @@ export interface SimulatorPhones {
   close(): Promise<void>;
 }
 
+/** The phone API speaks for every simulated user: it listens on loopback only. */
+const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * The Host header a request to this server carries when a local tool sends it. A web page that
+ * rebinds its own name to 127.0.0.1 reaches the port too, but with its name in Host: refused.
+ */
+function hostsAllowed(port: number): ReadonlySet<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
 export async function startSimulatorPhones(
   whatsapp: SimulatedWhatsApp,
   options: { host: string; port: number; logger: Logger },
 ): Promise<SimulatorPhones> {
+  if (!loopbackHosts.has(options.host)) {
+    throw new Error(
+      `The simulator's phone API listens on loopback only (127.0.0.1, ::1 or localhost), not ${options.host}.`,
+    );
+  }
   /** LID → number of every person this API has spoken for, so the bots' replies name them. */
   const lids = new Map<string, string>();
   /** Recent messages both ways, for replies that quote one. */
@@ -110,6 +126,16 @@ export async function startSimulatorPhones(
 
   const app = express();
   app.disable("x-powered-by");
+  let allowed: ReadonlySet<string> = new Set();
+  app.use((req, _res, next) => {
+    const host = req.headers.host?.toLowerCase() ?? "";
+    if (allowed.has(host)) return next();
+    throw new PhoneApiError(
+      421,
+      "host_not_allowed",
+      `the phone API answers requests addressed to ${[...allowed].join(", ")} only, not to Host "${host}"`,
+    );
+  });
   app.use(express.json({ limit: "25mb" }));
 
   app.get("/v1/bots", (_req, res) => {
@@ -254,7 +280,8 @@ export async function startSimulatorPhones(
   await once(server, "listening");
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("the simulator's phone API has no TCP address");
-  const url = `http://${options.host}:${address.port}`;
+  allowed = hostsAllowed(address.port);
+  const url = `http://${options.host === "::1" ? "[::1]" : options.host}:${address.port}`;
   options.logger.info({ url }, "simulator phone API listening");
   return {
     url,
