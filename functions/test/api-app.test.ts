@@ -5,8 +5,7 @@ import { getAuth } from "firebase-admin/auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiApp } from "../src/http/app.ts";
 import { createApiServices } from "../src/services.ts";
-import { serve } from "./serve.ts";
-import { startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
+import { serveApi, startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
 
 let api: TestApi;
 let tracing: Tracing;
@@ -76,7 +75,7 @@ describe("api app", () => {
     const deadFirestore = new Firestore({ projectId: "demo-whatsdex" });
     process.env.FIRESTORE_EMULATOR_HOST = previous;
     const logger = createLogger({ level: "silent", service: "functions", version: "9.9.9" });
-    const broken = await serve(
+    const broken = await serveApi(
       createApiApp({
         logger,
         tracer: tracing.tracer,

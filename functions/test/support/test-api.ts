@@ -1,10 +1,35 @@
 import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
 import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
+import type { Express } from "express";
 import { getAuth } from "firebase-admin/auth";
+import { afterEach } from "vitest";
 import { z } from "zod";
 import { createApiApp } from "../../src/http/app.ts";
 import { createApiServices } from "../../src/services.ts";
 import { serve } from "../serve.ts";
+import {
+  ConformanceLog,
+  checkingResponses,
+  publishedDocument,
+  type ResponseValidator,
+  responseValidator,
+} from "./openapi-conformance.ts";
+
+/**
+ * Every response of every test API is checked against the published OpenAPI document; a test
+ * whose requests got an undocumented status, content type, field or missing header fails here,
+ * whatever it asserted itself. (Hooks exist only under Vitest; the benchmarks import this file too.)
+ */
+const conformance = new ConformanceLog();
+let validator: ResponseValidator | undefined;
+if (process.env.VITEST) afterEach(() => failOnViolations("in this test"));
+
+function failOnViolations(when: string): void {
+  const violations = conformance.take();
+  if (violations.length > 0) {
+    throw new Error(`Responses outside the OpenAPI document ${when}:\n${violations.join("\n")}`);
+  }
+}
 
 export interface TestApi {
   url: string;
@@ -37,17 +62,16 @@ export async function startTestApi(
     allowSimulator: true,
     accessCacheTtlMs: options.accessCacheTtlMs ?? 10_000,
   });
-  const server = await serve(
-    createApiApp({
-      logger,
-      tracer: tracing.tracer,
-      version: "9.9.9",
-      firestore: firebase.firestore,
-      services,
-      healthFirestoreTimeoutMs: 5_000,
-      bodyLimitBytes: options.bodyLimitBytes ?? 102_400,
-    }),
-  );
+  const app = createApiApp({
+    logger,
+    tracer: tracing.tracer,
+    version: "9.9.9",
+    firestore: firebase.firestore,
+    services,
+    healthFirestoreTimeoutMs: 5_000,
+    bodyLimitBytes: options.bodyLimitBytes ?? 102_400,
+  });
+  const server = await serveApi(app);
   return {
     url: server.url,
     firebase,
@@ -57,8 +81,16 @@ export async function startTestApi(
       await server.close();
       await tracing.shutdown();
       await firebase.close();
+      // Requests made outside a test (in beforeAll) are checked too.
+      failOnViolations("outside a test");
     },
   };
+}
+
+/** Serves an API app with every response checked against the OpenAPI document (see above). */
+export function serveApi(app: Express): ReturnType<typeof serve> {
+  validator ??= responseValidator(publishedDocument("9.9.9"));
+  return serve(checkingResponses(app, validator, conformance));
 }
 
 export interface TestUser {
