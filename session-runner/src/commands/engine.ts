@@ -3,12 +3,14 @@ import type { BotSettings } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
+import { isPlatformMessageId } from "../transport/platform-message-id.ts";
 import { type MessageKey, type Translate, translator } from "./catalog.ts";
 import type { Command, CommandContext, CommandRegistry, CommandServices, Person, ReplyOptions } from "./command.ts";
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
 import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
 import { type Identity, isAdminIn, isOwner, personOf, personOfIdentity } from "./permissions.ts";
+import { SenderCaps } from "./sender-caps.ts";
 
 export type CommandOutcome =
   | "ok"
@@ -96,6 +98,7 @@ export class CommandEngine {
   readonly #perUser: TokenBuckets;
   readonly #perChat: TokenBuckets;
   readonly #perBot: TokenBuckets;
+  readonly #senderCaps: SenderCaps;
 
   constructor(options: CommandEngineOptions) {
     this.#options = options;
@@ -108,6 +111,7 @@ export class CommandEngine {
     this.#perUser = new TokenBuckets(limits.user, { now });
     this.#perChat = new TokenBuckets(limits.chat, { now });
     this.#perBot = new TokenBuckets(limits.bot, { max: 1, now });
+    this.#senderCaps = new SenderCaps({ now });
   }
 
   async handle(raw: WAMessage): Promise<CommandOutcome | "ignored"> {
@@ -162,6 +166,12 @@ export class CommandEngine {
       if (handled) return "ignored";
     }
 
+    // Whatever a bot on the platform sent (an AI answer, a tenant's API message) is never a command
+    // for any of them. Guards above still applied: the mark can be forged, the exemption cannot.
+    if (isPlatformMessageId(message.id)) {
+      logger.debug("message from a bot on the platform: not a command");
+      return "ignored";
+    }
     const parsed = parseCommand(message.text, settings.prefixes);
     if (!parsed) return "ignored";
     const command = this.#options.commands.find(parsed.name);
@@ -209,6 +219,19 @@ export class CommandEngine {
     }
     const wait = this.#cooldowns.hit(`${sender.id}|${command.name}`, command.cooldownMs);
     if (wait > 0) return refuse("cooldown", "refuse.cooldown", { command: named, seconds: Math.ceil(wait / 1000) });
+    // A sender's own daily caps come first, so a capped stranger draws nothing from the tenant's allowance.
+    const ai = command.category === "ai" || command.category === "search";
+    const capped = owner ? undefined : this.#senderCaps.take(sender.id, ai, settings.limits);
+    if (capped?.tell) {
+      return refuse("quota", capped.cap === "ai" ? "refuse.sender_ai" : "refuse.sender_commands", {
+        limit: capped.limit,
+      });
+    }
+    // Told once a day; answering every further attempt would spend the number on one stranger.
+    if (capped) {
+      this.#count(label, "quota", receivedAt);
+      return "quota";
+    }
     const { allowance } = this.#options;
     if (allowance && !(await allowance.take())) return refuse("quota", "refuse.quota", { limit: allowance.limit });
 

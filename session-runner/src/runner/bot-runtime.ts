@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
 import { MediaStore, OutboxService, UsageService } from "@whatsdex/core";
-import { generateMessageIDV2, jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
+import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { ChatMemory } from "../ai/chat-memory.ts";
@@ -27,6 +27,7 @@ import { lruCacheStore } from "../sessions/cache-store.ts";
 import { RecentMessages } from "../sessions/recent-messages.ts";
 import { SettingsWriter } from "../sessions/settings-writer.ts";
 import { StatusWriter } from "../sessions/status-writer.ts";
+import { platformMessageId } from "../transport/platform-message-id.ts";
 import type { Transport, TransportSocket } from "../transport/transport.ts";
 
 /** What the runtime reports to the instance's metrics. */
@@ -142,7 +143,7 @@ export class BotRuntime {
     });
 
     const outbox = new OutboxService(db, {
-      newMessageId: () => generateMessageIDV2(auth.state.creds.me?.id),
+      newMessageId: platformMessageId,
       deadlineMs: options.sendTimeoutMs * 2,
       ...(options.now ? { now: options.now } : {}),
     });
@@ -179,7 +180,12 @@ export class BotRuntime {
     const send = async (chat: string, text: string, extra: { quoted?: WAMessage; mentions?: string[] }) => {
       const socket = this.#connected();
       const content = extra.mentions ? { text, mentions: extra.mentions } : { text };
-      this.recent.remember(await socket.sendMessage(chat, content, extra.quoted ? { quoted: extra.quoted } : {}));
+      this.recent.remember(
+        await socket.sendMessage(chat, content, {
+          messageId: platformMessageId(),
+          ...(extra.quoted ? { quoted: extra.quoted } : {}),
+        }),
+      );
     };
     this.#engine = new CommandEngine({
       commands: options.commands,
