@@ -107,7 +107,7 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
   async function compact(bot: { tenantId: string; botId: string }, chat: string, memory: Memory, model: string) {
     if (!deps.memory.needsCompaction(memory)) return;
     const older = deps.memory.olderTurns(memory);
-    if (!(await deps.usage.reserveAiCall(bot.tenantId)).allowed) return;
+    if (!(await deps.usage.reserveAiCall(bot.tenantId, model)).allowed) return;
     const transcript = older.map((t) => `User: ${t.user}\nAssistant: ${t.model}`).join("\n\n");
     const response = await generate(bot.tenantId, {
       model,
@@ -163,14 +163,15 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
         if (!image) throw new UnrecoverableError(`The image ${imageMediaId} is gone; nothing to ask about.`);
         parts.push({ inlineData: { mimeType: image.mimetype, data: image.data.toString("base64") } });
       }
-      const reservation = await deps.usage.reserveAiCall(tenantId);
+      // The plan decides the model: a stored one it no longer has (after a downgrade) becomes its default.
+      const reservation = await deps.usage.reserveAiCall(tenantId, model);
       if (!reservation.allowed) {
         await reply(t("ai.quota", { limit: reservation.limit }));
         await done();
         return { itemId, refused: "quota" };
       }
       const response = await generate(tenantId, {
-        model,
+        model: reservation.model,
         system: instruction(persona, memory),
         contents: [...history(memory), { role: "user", parts }],
       });
@@ -193,7 +194,7 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
       await reply(clip(text));
       await done();
       if (remembered) {
-        await compact(bot, to, remembered, model).catch((error: unknown) => {
+        await compact(bot, to, remembered, reservation.model).catch((error: unknown) => {
           deps.logger.warn({ err: error, job: job.id }, "could not summarise the chat's AI memory");
         });
       }
@@ -208,13 +209,14 @@ export function aiProcessors(deps: AiProcessorDeps): Processors<typeof aiJobs> {
       if (await deps.outbox.has(bot, itemId)) return { itemId, already: true };
       const reply = (text: string) =>
         deps.outbox.queueSend(bot, itemId, { to, content: { type: "text", text }, requestedBy: `job:${job.name}` });
-      const reservation = await deps.usage.reserveAiCall(tenantId);
+      // The plan decides the model: a stored one it no longer has (after a downgrade) becomes its default.
+      const reservation = await deps.usage.reserveAiCall(tenantId, model);
       if (!reservation.allowed) {
         await reply(t("ai.quota", { limit: reservation.limit }));
         return { itemId, refused: "quota" };
       }
       const response = await generate(tenantId, {
-        model,
+        model: reservation.model,
         system: [persona, "Answer briefly, from the search results; say so when they do not answer the question."]
           .filter(Boolean)
           .join("\n\n"),

@@ -1,0 +1,65 @@
+import { type BotLimits, usageDay } from "@whatsdex/core";
+
+/** Which daily cap refused a command. */
+export type CapHit = { cap: "commands" | "ai"; limit: number; tell: boolean };
+
+interface Counts {
+  commands: number;
+  ai: number;
+  /** The caps this sender was told about today: each refusal is explained once a day, then silent. */
+  told: Set<CapHit["cap"]>;
+}
+
+/** Senders remembered per bot and day; beyond it the longest-known one is forgotten (and starts over). */
+const DEFAULT_MAX_SENDERS = 10_000;
+
+/**
+ * One bot's per-sender daily caps (`settings.limits`): how many commands, and how many of them AI or
+ * search, each WhatsApp user got answered today (UTC, like the plan's counters). In memory on the
+ * owning instance: a plain Map bounded in size and emptied at the day boundary, so a restart or a
+ * move to another instance starts the counts over (approximate by design, see ADR 10).
+ */
+export class SenderCaps {
+  readonly #now: () => number;
+  readonly #maxSenders: number;
+  readonly #counts = new Map<string, Counts>();
+  #day = "";
+
+  constructor(options: { now?: () => number; maxSenders?: number } = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#maxSenders = options.maxSenders ?? DEFAULT_MAX_SENDERS;
+  }
+
+  /** Counts one command for `sender`, or says which cap it would exceed (counting nothing). */
+  take(sender: string, ai: boolean, limits: BotLimits): CapHit | undefined {
+    const day = usageDay(this.#now());
+    if (day !== this.#day) {
+      this.#day = day;
+      this.#counts.clear();
+    }
+    let counts = this.#counts.get(sender);
+    if (!counts) {
+      if (this.#counts.size >= this.#maxSenders) {
+        const oldest = this.#counts.keys().next();
+        if (!oldest.done) this.#counts.delete(oldest.value);
+      }
+      counts = { commands: 0, ai: 0, told: new Set() };
+      this.#counts.set(sender, counts);
+    }
+    const hit = (cap: CapHit["cap"], limit: number): CapHit => {
+      const tell = !counts.told.has(cap);
+      counts.told.add(cap);
+      return { cap, limit, tell };
+    };
+    if (counts.commands >= limits.commandsPerSenderPerDay) return hit("commands", limits.commandsPerSenderPerDay);
+    if (ai && counts.ai >= limits.aiPerSenderPerDay) return hit("ai", limits.aiPerSenderPerDay);
+    counts.commands += 1;
+    if (ai) counts.ai += 1;
+    return undefined;
+  }
+
+  /** Senders counted today (for tests and metrics). */
+  get size(): number {
+    return this.#counts.size;
+  }
+}
