@@ -11,6 +11,12 @@ export type AiModel = (typeof aiModels)[number];
 /** Tenants one user may have created that are on the free plan at once (paid ones do not count). */
 export const MAX_FREE_TENANTS_PER_USER = 3;
 
+/** A request budget as a token bucket: up to `burst` requests at once, refilled at `perSecond`. */
+export interface RequestBudget {
+  burst: number;
+  perSecond: number;
+}
+
 /** What a plan allows. Every limit is enforced by a service before any work is queued. */
 export interface Plan {
   id: PlanId;
@@ -31,6 +37,10 @@ export interface Plan {
   aiModels: readonly AiModel[];
   /** The model a bot falls back to when its own is not (or no longer) one of `aiModels`. */
   defaultAiModel: AiModel;
+  /** Tenant API requests one of the tenant's API keys may make (kept per function instance: ADR 13). */
+  apiRequestsPerKey: RequestBudget;
+  /** Tenant API requests one member may make in the tenant (kept per function instance: ADR 13). */
+  apiRequestsPerUser: RequestBudget;
 }
 
 const everyDayModels: readonly AiModel[] = ["gemini-2.5-flash-lite", "gemini-2.5-flash"];
@@ -47,6 +57,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     priceUsdCents: 0,
     aiModels: everyDayModels,
     defaultAiModel: "gemini-2.5-flash",
+    apiRequestsPerKey: { burst: 20, perSecond: 1 },
+    apiRequestsPerUser: { burst: 60, perSecond: 2 },
   },
   starter: {
     id: "starter",
@@ -59,6 +71,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     priceUsdCents: 2_900,
     aiModels: everyDayModels,
     defaultAiModel: "gemini-2.5-flash",
+    apiRequestsPerKey: { burst: 50, perSecond: 5 },
+    apiRequestsPerUser: { burst: 100, perSecond: 5 },
   },
   business: {
     id: "business",
@@ -71,6 +85,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     priceUsdCents: 9_900,
     aiModels: aiModels,
     defaultAiModel: "gemini-2.5-flash",
+    apiRequestsPerKey: { burst: 200, perSecond: 20 },
+    apiRequestsPerUser: { burst: 200, perSecond: 10 },
   },
   enterprise: {
     id: "enterprise",
@@ -83,6 +99,8 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     priceUsdCents: 49_900,
     aiModels: aiModels,
     defaultAiModel: "gemini-2.5-flash",
+    apiRequestsPerKey: { burst: 500, perSecond: 50 },
+    apiRequestsPerUser: { burst: 400, perSecond: 20 },
   },
 };
 
