@@ -10,6 +10,7 @@ import {
   type LeaseStore,
   leaseFence,
   OutboxService,
+  tenantStatusSchema,
   zodConverter,
 } from "@whatsdex/core";
 import { generateMessageIDV2 } from "baileys";
@@ -102,7 +103,8 @@ function linkOf(bot: BotDoc): LinkMethod {
  * that instances starting together (a deploy) do not take bots in lockstep; renews every lease well
  * before it expires and ends a bot's socket the moment its lease is lost; stops and releases bots
  * that should no longer run, settling their outbox first; and settles the outbox of stopped bots
- * nobody holds (a logout queued while no runner had the bot).
+ * nobody holds (a logout queued while no runner had the bot). A suspended tenant's bots are neither
+ * claimed nor kept: they are released (and their sockets ended) as soon as the suspension is seen.
  */
 export class Supervisor {
   readonly #options: SupervisorOptions;
@@ -110,6 +112,10 @@ export class Supervisor {
   readonly #starting = new Set<string>();
   /** The bots that want to run, as the listeners last saw them. */
   readonly #wanted = new Map<string, { bot: BotRef; doc: BotDoc }>();
+  /** Tenants whose status is `suspended`, as their listener last saw them: none of their bots runs. */
+  readonly #suspended = new Set<string>();
+  /** Nothing is claimed before the suspended tenants are known, so a suspended tenant's bot never starts. */
+  #tenantsKnown = false;
   /** Bots another instance holds, and until when its lease protects them: no lease read before then. */
   readonly #heldElsewhere = new Map<string, number>();
   #unsubscribers: Array<() => void> = [];
@@ -205,8 +211,26 @@ export class Supervisor {
       );
       this.#unsubscribers.push(unsubscribe);
     }
+    this.#unsubscribers.push(this.#followSuspendedTenants());
     this.#timers.push(setInterval(() => void this.scan(), scanEveryMs));
     this.#timers.push(setInterval(() => void this.renew(), renewEveryMs));
+  }
+
+  /** Suspensions are rare: one listener on every suspended tenant, whatever `onlyTenants` says. */
+  #followSuspendedTenants(): () => void {
+    const { db, logger } = this.#options;
+    return db
+      .collection(collections.tenants)
+      .where("status", "==", tenantStatusSchema.enum.suspended)
+      .onSnapshot(
+        (snapshot) => {
+          this.#suspended.clear();
+          for (const doc of snapshot.docs) this.#suspended.add(doc.id);
+          this.#tenantsKnown = true;
+          this.#changed();
+        },
+        (error) => logger.error({ err: error }, "listener on suspended tenants failed"),
+      );
   }
 
   #changed(): void {
@@ -249,11 +273,15 @@ export class Supervisor {
     const random = this.#options.random ?? Math.random;
     for (const [name, running] of this.#running) {
       if (!this.#wanted.has(name)) await this.#release(name, running, "desired state is stopped", { wanted: false });
+      // Still wanted: its queued messages wait for the tenant to be reinstated (or their deadline).
+      else if (this.#suspended.has(running.runtime.bot.tenantId))
+        await this.#release(name, running, "tenant is suspended", { wanted: true });
     }
     const now = Date.now();
     const candidates = [...this.#wanted.values()].filter(({ bot, doc }) => {
       const name = key(bot);
       if (this.#running.has(name) || this.#starting.has(name) || !transports[doc.transport]) return false;
+      if (!this.#tenantsKnown || this.#suspended.has(bot.tenantId)) return false;
       return (this.#heldElsewhere.get(name) ?? 0) <= now;
     });
     // Random order: instances scanning together go after different bots first.
