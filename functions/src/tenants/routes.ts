@@ -1,4 +1,4 @@
-import { tenantNameSchema } from "@whatsdex/core";
+import { MAX_FREE_TENANTS_PER_USER, tenantNameSchema } from "@whatsdex/core";
 import { z } from "zod";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
@@ -16,7 +16,12 @@ export const tenantRoutes = [
     tag: "Tenants",
     auth: "user",
     body: createTenantBody,
-    responses: { 201: { description: "Created", schema: tenantSchema } },
+    responses: {
+      201: { description: "Created", schema: tenantSchema },
+      403: {
+        description: `Plan limit reached (code \`plan_limit\`): the caller already created ${MAX_FREE_TENANTS_PER_USER} tenants that are on the Free plan; upgrade one to create another.`,
+      },
+    },
     async handle({ principal, body, services }) {
       const { id, tenant } = await services.tenants.create(principal, body);
       return { status: 201, body: toTenant(id, tenant), headers: { Location: `/v1/tenants/${id}` } };
