@@ -1,5 +1,6 @@
 import type { GroupMetadata, WAMessage } from "baileys";
 import { describe, expect, it } from "vitest";
+import { Cooldowns, ExpiringMap, TokenBuckets } from "../src/commands/limits.ts";
 import { GroupCache } from "../src/groups/group-cache.ts";
 import { lruCacheStore } from "../src/sessions/cache-store.ts";
 import { RecentMessages } from "../src/sessions/recent-messages.ts";
@@ -98,5 +99,67 @@ describe("recent messages (getMessage)", () => {
     expect(store.get<number>("c")).toBeUndefined();
     store.flushAll();
     expect(store.get<number>("b")).toBeUndefined();
+  });
+});
+
+describe("command limits (token buckets, cooldowns)", () => {
+  it("refuses past the burst, refills at the set rate, and forgets a bucket once it is full again", () => {
+    let now = 1_000_000;
+    const buckets = new TokenBuckets({ capacity: 2, refillPerSecond: 0.5 }, { now: () => now });
+    expect([buckets.take("u"), buckets.take("u"), buckets.take("u")]).toEqual([true, true, false]);
+    now += 2_000; // one token back
+    expect([buckets.take("u"), buckets.take("u")]).toEqual([true, false]);
+    expect(buckets.size).toBe(1);
+    now += 4_000; // full again: nothing left to remember
+    buckets.take("other");
+    expect(buckets.size).toBe(1);
+    expect([buckets.take("u"), buckets.take("u"), buckets.take("u")]).toEqual([true, true, false]);
+  });
+
+  it("a cooldown says how long is left and ends on time", () => {
+    let now = 1_000_000;
+    const cooldowns = new Cooldowns({ now: () => now });
+    expect(cooldowns.hit("u|ping", 2_000)).toBe(0);
+    now += 500;
+    expect(cooldowns.hit("u|ping", 2_000)).toBe(1_500);
+    expect(cooldowns.hit("v|ping", 2_000)).toBe(0);
+    now += 1_500;
+    expect(cooldowns.hit("u|ping", 2_000)).toBe(0);
+  });
+
+  it("a flood of new senders stays within the bound, and the newest are still limited", () => {
+    const now = 1_000_000;
+    const max = 10_000;
+    const buckets = new TokenBuckets({ capacity: 1, refillPerSecond: 0.01 }, { max, now: () => now });
+    const cooldowns = new Cooldowns({ max, now: () => now });
+    for (let i = 0; i < 3 * max; i++) {
+      buckets.take(`sender${i}`);
+      cooldowns.hit(`sender${i}|ping`, 60_000);
+    }
+    expect(buckets.size).toBe(max);
+    expect(cooldowns.size).toBe(max);
+    // The oldest were forgotten (so they start afresh), the last ones are still held to their limits.
+    expect(buckets.take(`sender${3 * max - 1}`)).toBe(false);
+    expect(cooldowns.hit(`sender${3 * max - 1}|ping`, 60_000)).toBe(60_000);
+    expect(buckets.take("sender0")).toBe(true);
+  });
+
+  it("forgets the oldest write first, and entries past their time as later writes pass them", () => {
+    let now = 0;
+    const map = new ExpiringMap<string>({ max: 3, now: () => now });
+    map.set("a", "A", 100);
+    map.set("b", "B");
+    map.set("c", "C", 50);
+    map.set("a", "A2", 100); // rewritten: now the newest
+    map.set("d", "D");
+    expect([map.get("b"), map.get("c"), map.get("a"), map.get("d")]).toEqual([undefined, "C", "A2", "D"]);
+    now = 60;
+    expect(map.get("c")).toBeUndefined();
+    now = 200;
+    map.set("e", "E");
+    // "a" (past its time) went with that write; "d" never expires and stays until pushed out.
+    expect(map.size).toBe(2);
+    expect([map.get("d"), map.get("e")]).toEqual(["D", "E"]);
+    expect(() => new ExpiringMap({ max: 0 })).toThrow(RangeError);
   });
 });
