@@ -13,7 +13,27 @@ export {
   scopesAllow,
 } from "./access/roles.ts";
 export { ApiKeyService } from "./api-keys/api-key-service.ts";
+export { roleMayGrant } from "./api-keys/grants.ts";
 export { type ApiKeyDoc, apiKeyDocSchema } from "./api-keys/schema.ts";
+export {
+  AUDIT_RETENTION_DAYS,
+  type AuditContext,
+  type AuditFilter,
+  AuditLog,
+  type AuditRecord,
+  actorOf,
+  auditContextOf,
+  systemAuditContext,
+} from "./audit/audit-log.ts";
+export {
+  type AuditAction,
+  type AuditActor,
+  type AuditEntryDoc,
+  auditActionSchema,
+  auditActions,
+  auditEntryDocSchema,
+  auditTargetSchema,
+} from "./audit/schema.ts";
 export {
   type BotPatch,
   BotService,
@@ -107,9 +127,16 @@ export {
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { MAX_MEDIA_BYTES, type MediaDoc, MediaStore } from "./media/media-store.ts";
-export { MemberService, type MemberTarget } from "./members/member-service.ts";
+export { type InvitationDoc, invitationDocSchema, invitationStatusSchema } from "./members/invitation-schema.ts";
+export {
+  INVITATION_TTL_MS,
+  InvitationService,
+  type InvitationState,
+  invitationState,
+} from "./members/invitation-service.ts";
+export { MemberService } from "./members/member-service.ts";
 export { type MemberDoc, memberDocSchema } from "./members/schema.ts";
-export type { UserDirectory } from "./members/user-directory.ts";
+export type { DirectoryUser, UserDirectory } from "./members/user-directory.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
 export {

@@ -52,6 +52,7 @@ const ids = {
   recipient: "recipient-1",
   day: "2025-01-31",
   audit: "entry-1",
+  invitation: "invitation-1",
   deadLetter: "dl-1",
   media: "media-1",
   group: "120363000000000001",
@@ -125,6 +126,13 @@ const tenantTargets: Target[] = [
   },
   { name: "usage", get: "managers", list: "managers", doc: (t) => `tenants/${t}/usage/${ids.day}` },
   { name: "audit", get: "managers", list: "managers", doc: (t) => `tenants/${t}/audit/${ids.audit}` },
+  // Invited email addresses: personal data, like other members' emails.
+  {
+    name: "invitations",
+    get: "managers",
+    list: "managers",
+    doc: (t) => `tenants/${t}/invitations/${ids.invitation}`,
+  },
   // Failed jobs keep their payloads (prompts, recipients).
   {
     name: "deadLetters",
@@ -237,6 +245,7 @@ beforeAll(async () => {
       put(`tenants/${t}/campaigns/${ids.campaign}/recipients/${ids.recipient}`, { phone: "15550001111" });
       put(`tenants/${t}/usage/${ids.day}`, { messagesSent: 3 });
       put(`tenants/${t}/audit/${ids.audit}`, { action: "bot.created" });
+      put(`tenants/${t}/invitations/${ids.invitation}`, { email: "someone@example.test", role: "admin" });
       put(`tenants/${t}/deadLetters/${ids.deadLetter}`, { queue: "ai", error: { code: "unrecoverable" } });
       put(`${bot(t)}/media/${ids.media}`, { mimetype: "image/webp" });
       put(`${bot(t)}/groups/${ids.group}`, { antilink: { enabled: true, kickAfter: 3 }, warnings: {} });

@@ -2,8 +2,10 @@ import {
   AccessCache,
   AccessService,
   ApiKeyService,
+  AuditLog,
   BotService,
   createRefs,
+  InvitationService,
   type Logger,
   MemberService,
   TenantService,
@@ -29,15 +31,20 @@ export interface ServiceOptions {
 export function createApiServices(options: ServiceOptions): ApiServices {
   const refs = createRefs(options.firestore);
   const cache = new AccessCache({ ttlMs: options.accessCacheTtlMs });
+  const audit = new AuditLog(options.firestore);
+  const users = firebaseUserDirectory(options.auth);
   return {
     tokens: cachedTokenVerifier(firebaseTokenVerifier(options.auth), { ttlMs: options.accessCacheTtlMs }),
     access: new AccessService(refs, cache),
-    tenants: new TenantService(refs),
-    members: new MemberService(refs, firebaseUserDirectory(options.auth), cache),
-    bots: new BotService(refs, { allowSimulator: options.allowSimulator }),
+    tenants: new TenantService(refs, audit),
+    members: new MemberService(refs, users, cache, audit),
+    invitations: new InvitationService(refs, users, audit),
+    audit,
+    bots: new BotService(refs, { allowSimulator: options.allowSimulator, audit }),
     apiKeys: new ApiKeyService(refs, {
       pepper: options.apiKeyPepper,
       cache,
+      audit,
       onBackgroundError: (error) => options.logger.warn({ err: error }, "could not record an API key's last use"),
     }),
     deadLetters: new DeadLetterStore(options.firestore),

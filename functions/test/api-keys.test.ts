@@ -4,7 +4,7 @@ import { apiKeySchema } from "../src/api-keys/routes.ts";
 import { botSchema } from "../src/bots/dto.ts";
 import { pageOf, problemSchema } from "../src/http/schemas.ts";
 import { ownerWithTenant } from "./support/fixtures.ts";
-import { client, startTestApi, type TestApi } from "./support/test-api.ts";
+import { client, signUp, startTestApi, type TestApi } from "./support/test-api.ts";
 
 let api: TestApi;
 let http: ReturnType<typeof client>;
@@ -95,5 +95,54 @@ describe("API keys", () => {
     expect((await make()).status).toBe(201);
     const third = await make();
     expect(problemSchema.parse(third.body)).toMatchObject({ code: "plan_limit", details: { limit: 2 } });
+  });
+
+  it("records who made each key, and revokes a member's keys when they are removed or demoted below what the keys need", async () => {
+    const { owner, tenantId } = await ownerWithTenant(http);
+    await api.firebase.firestore.doc(`tenants/${tenantId}`).update({ plan: "business" });
+    const [admin, otherAdmin] = await Promise.all([signUp(), signUp()]);
+    for (const user of [admin, otherAdmin]) {
+      const added = await http.post(
+        `/tenants/${tenantId}/members`,
+        { token: owner.idToken },
+        { uid: user.uid, role: "admin" },
+      );
+      expect(added.status).toBe(201);
+    }
+    const make = async (token: string, scopes: string[]) =>
+      created.parse((await http.post(`/tenants/${tenantId}/api-keys`, { token }, { name: "k", scopes })).body);
+    const adminKey = await make(admin.idToken, ["admin", "bots"]);
+    const otherAdminKey = await make(otherAdmin.idToken, ["read"]);
+    const ownerKey = await make(owner.idToken, ["read"]);
+    expect(adminKey.createdBy).toBe(`user:${admin.uid}`);
+
+    const listed = async () =>
+      new Map(
+        pageOf(apiKeySchema)
+          .parse((await http.get(`/tenants/${tenantId}/api-keys`, { token: owner.idToken })).body)
+          .items.map((key) => [key.id, key]),
+      );
+    expect((await listed()).get(ownerKey.id)?.createdBy).toBe(`user:${owner.uid}`);
+    const works = async (key: string) => (await http.get(`/tenants/${tenantId}/bots`, { apiKey: key })).status === 200;
+
+    // Owner -> admin and back keeps the keys: an admin may still make every scope.
+    const members = `/tenants/${tenantId}/members`;
+    await http.patch(`${members}/${admin.uid}`, { token: owner.idToken }, { role: "owner" });
+    await http.patch(`${members}/${admin.uid}`, { token: owner.idToken }, { role: "admin" });
+    expect(await works(adminKey.key)).toBe(true);
+
+    // A viewer cannot make keys at all: the demotion revokes theirs in the same change.
+    expect((await http.patch(`${members}/${admin.uid}`, { token: owner.idToken }, { role: "viewer" })).status).toBe(
+      200,
+    );
+    expect(await works(adminKey.key)).toBe(false);
+    expect((await listed()).get(adminKey.id)?.revokedAt).not.toBeNull();
+
+    expect((await http.delete(`${members}/${otherAdmin.uid}`, { token: owner.idToken })).status).toBe(204);
+    expect(await works(otherAdminKey.key)).toBe(false);
+    expect((await listed()).get(otherAdminKey.id)?.revokedAt).not.toBeNull();
+
+    expect(await works(ownerKey.key)).toBe(true);
+    expect((await api.firebase.firestore.doc(`tenants/${tenantId}`).get()).get("apiKeyCount")).toBe(1);
   });
 });

@@ -27,7 +27,7 @@ import {
   type TestUser,
 } from "./support/test-api.ts";
 
-const pathParams = ["tenantId", "botId", "uid", "keyId"] as const;
+const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId"] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -95,7 +95,13 @@ function callRoute(route: RouteDefinition, ids: PathIds, credential: Credential)
 }
 
 function idsOf(tenant: TenantFixture): PathIds {
-  return { tenantId: tenant.tenantId, botId: tenant.botId, uid: tenant.owner.uid, keyId: tenant.keyId };
+  return {
+    tenantId: tenant.tenantId,
+    botId: tenant.botId,
+    uid: tenant.owner.uid,
+    keyId: tenant.keyId,
+    invitationId: "invitation-1",
+  };
 }
 
 function expectProblem(response: ApiResponse, status: number, code: string): void {
@@ -136,7 +142,7 @@ beforeAll(async () => {
     const added = await http.post(
       `/tenants/${tenantA.tenantId}/members`,
       { token: aOwner.idToken },
-      { email: user.email, role },
+      { uid: user.uid, role },
     );
     expect(memberSchema.parse(added.body)).toMatchObject({ uid: user.uid, role });
   }
@@ -165,8 +171,18 @@ describe("cross-tenant isolation", () => {
     }
   });
 
-  it("snapshots B with its tenant, owner, bot and key", () => {
-    expect(Object.keys(bBefore).sort()).toEqual(
+  it("snapshots B with its tenant, owner, bot and key (and the audit entries of their creation)", () => {
+    const audit = Object.entries(bBefore).filter(([path]) => path.startsWith(`tenants/${b.tenantId}/audit/`));
+    expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
+      "apiKey.created",
+      "bot.created",
+      "tenant.created",
+    ]);
+    expect(
+      Object.keys(bBefore)
+        .filter((path) => !path.includes("/audit"))
+        .sort(),
+    ).toEqual(
       [
         `tenants/${b.tenantId}`,
         `tenants/${b.tenantId}/apiKeys/${b.keyId}`,
@@ -275,7 +291,7 @@ describe("cross-tenant isolation", () => {
     const added = await http.post(
       `/tenants/${a.tenantId}/members`,
       { token: a.members.owner.idToken },
-      { email: b.owner.email, role: "viewer" },
+      { uid: b.owner.uid, role: "viewer" },
     );
     expect(added.status).toBe(201);
     const auth = { token: b.owner.idToken };

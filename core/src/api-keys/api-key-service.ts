@@ -4,10 +4,12 @@ import type { TenantAccess } from "../access/access-service.ts";
 import { tenantNotFound } from "../access/access-service.ts";
 import { type Principal, principalId } from "../access/principal.ts";
 import type { ApiKeyScope } from "../access/roles.ts";
-import { NotFoundError, PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
+import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
+import { ForbiddenError, NotFoundError, PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
 import { PlanCatalog } from "../plans/catalog.ts";
+import { roleMayGrant } from "./grants.ts";
 import type { ApiKeyDoc } from "./schema.ts";
 import { hashesEqual, hashSecret, mintKey, parseKey } from "./secret.ts";
 
@@ -19,26 +21,37 @@ export interface ApiKeyServiceOptions {
   cache: AccessCache;
   /** Where a failed `lastUsedAt` refresh is reported; it never fails the request. */
   onBackgroundError: (error: unknown) => void;
+  /** Where creations and revocations are recorded (defaults to the tenant's audit log in `refs.db`). */
+  audit?: AuditLog;
 }
 
 export class ApiKeyService {
   readonly #refs: Refs;
   readonly #options: ApiKeyServiceOptions;
+  readonly #audit: AuditLog;
 
   constructor(refs: Refs, options: ApiKeyServiceOptions) {
     this.#refs = refs;
     this.#options = options;
+    this.#audit = options.audit ?? new AuditLog(refs.db);
   }
 
   list(tenantId: string, page: PageRequest): Promise<Page<{ id: string; path: string; data: ApiKeyDoc }>> {
     return paginate(this.#refs.apiKeys(tenantId), page);
   }
 
-  /** Creates a key within the plan's limit; the returned `key` is the only time it is ever shown. */
+  /**
+   * Creates a key within the plan's limit and the creator's own rights (a key never carries more
+   * than its creator's role allows); the returned `key` is the only time it is ever shown.
+   */
   async create(
     access: TenantAccess,
     input: { name: string; scopes: readonly ApiKeyScope[] },
+    context: AuditContext,
   ): Promise<{ id: string; key: string; apiKey: ApiKeyDoc }> {
+    if (!roleMayGrant(access.role, input.scopes)) {
+      throw new ForbiddenError("Your role cannot grant these scopes.", { details: { scopes: input.scopes } });
+    }
     const minted = mintKey(this.#options.pepper);
     const now = Timestamp.now();
     const apiKey: ApiKeyDoc = {
@@ -63,20 +76,34 @@ export class ApiKeyService {
       }
       tx.create(this.#refs.apiKey(access.tenantId, minted.keyId), apiKey);
       tx.update(tenantRef, { apiKeyCount: FieldValue.increment(1) });
+      this.#audit.record(tx, access.tenantId, context, {
+        action: "apiKey.created",
+        target: `apiKey:${minted.keyId}`,
+        before: null,
+        after: apiKey,
+      });
     });
     return { id: minted.keyId, key: minted.key, apiKey };
   }
 
   /** Revokes a key for good. Revoking a revoked key changes nothing and succeeds. */
-  async revoke(tenantId: string, keyId: string): Promise<void> {
+  async revoke(access: TenantAccess, keyId: string, context: AuditContext): Promise<void> {
+    const { tenantId } = access;
     const ref = this.#refs.apiKey(tenantId, keyId);
     const tenantRef = this.#refs.tenant(tenantId);
     await this.#refs.db.runTransaction(async (tx) => {
       const key = (await tx.get(ref)).data();
       if (!key) throw new NotFoundError("API key not found.");
       if (key.revokedAt) return;
-      tx.update(ref, { revokedAt: Timestamp.now() });
+      const revokedAt = Timestamp.now();
+      tx.update(ref, { revokedAt });
       tx.update(tenantRef, { apiKeyCount: FieldValue.increment(-1) });
+      this.#audit.record(tx, tenantId, context, {
+        action: "apiKey.revoked",
+        target: `apiKey:${keyId}`,
+        before: { revokedAt: null },
+        after: { revokedAt },
+      });
     });
     this.#options.cache.forgetApiKey(tenantId, keyId);
   }

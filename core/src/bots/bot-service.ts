@@ -3,6 +3,7 @@ import { FieldValue, Timestamp, type Transaction } from "firebase-admin/firestor
 import type { TenantAccess } from "../access/access-service.ts";
 import { tenantNotFound } from "../access/access-service.ts";
 import { principalId } from "../access/principal.ts";
+import { type AuditContext, AuditLog, auditContextOf, systemAuditContext } from "../audit/audit-log.ts";
 import { ConflictError, NotFoundError, PlanLimitError, ValidationError } from "../errors/domain-error.ts";
 import { parseOrThrow } from "../errors/zod-issues.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
@@ -22,6 +23,8 @@ import {
 export interface BotServiceOptions {
   /** The in-process WhatsApp simulator is for development and tests; production refuses it. */
   allowSimulator: boolean;
+  /** Where changes are recorded (default: the tenant's audit log in `refs.db`). */
+  audit?: AuditLog;
   /** Meters API sends against the plan's messages per day (default: one on the same Firestore). */
   usage?: UsageService;
 }
@@ -53,11 +56,13 @@ export interface QueuedCommand {
 export class BotService {
   readonly #refs: Refs;
   readonly #options: BotServiceOptions;
+  readonly #audit: AuditLog;
   readonly #usage: UsageService;
 
   constructor(refs: Refs, options: BotServiceOptions) {
     this.#refs = refs;
     this.#options = options;
+    this.#audit = options.audit ?? new AuditLog(refs.db);
     this.#usage = options.usage ?? new UsageService(refs.db);
   }
 
@@ -75,7 +80,11 @@ export class BotService {
    * The plan check and the counter increment share one transaction with the create, so concurrent
    * creates at the limit cannot overshoot it.
    */
-  async create(access: TenantAccess, input: CreateBotInput): Promise<{ id: string; bot: BotDoc }> {
+  async create(
+    access: TenantAccess,
+    input: CreateBotInput,
+    context: AuditContext = auditContextOf(access),
+  ): Promise<{ id: string; bot: BotDoc }> {
     const transport = input.transport ?? "baileys";
     if (transport === "simulator" && !this.#options.allowSimulator) {
       throw new ValidationError("The simulator transport is not available here.", [
@@ -112,13 +121,25 @@ export class BotService {
         }
         tx.create(ref, bot);
         tx.update(tenantRef, { botCount: FieldValue.increment(1), updatedAt: now });
+        this.#audit.record(tx, access.tenantId, context, {
+          action: "bot.created",
+          target: `bot:${ref.id}`,
+          botId: ref.id,
+          before: null,
+          after: bot,
+        });
       },
       { maxAttempts: 50 },
     );
     return { id: ref.id, bot };
   }
 
-  async update(tenantId: string, botId: string, patch: BotPatch): Promise<BotDoc> {
+  async update(
+    tenantId: string,
+    botId: string,
+    patch: BotPatch,
+    context: AuditContext = systemAuditContext,
+  ): Promise<BotDoc> {
     const ref = this.#refs.bot(tenantId, botId);
     return this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
@@ -135,29 +156,50 @@ export class BotService {
         updatedAt: Timestamp.now(),
       };
       tx.set(ref, next);
+      this.#audit.record(tx, tenantId, context, {
+        action: "bot.updated",
+        target: `bot:${botId}`,
+        botId,
+        before: current,
+        after: next,
+      });
       return next;
     });
   }
 
   /** Deletes the bot and frees its plan slot; the onBotDeleted trigger removes what lies under it. */
-  async delete(tenantId: string, botId: string): Promise<void> {
+  async delete(tenantId: string, botId: string, context: AuditContext = systemAuditContext): Promise<void> {
     const ref = this.#refs.bot(tenantId, botId);
     const tenantRef = this.#refs.tenant(tenantId);
     await this.#refs.db.runTransaction(
       async (tx) => {
-        const bot = await tx.get(ref);
-        if (!bot.exists) throw botNotFound();
+        const bot = (await tx.get(ref)).data();
+        if (!bot) throw botNotFound();
         tx.delete(ref);
+        this.#audit.record(tx, tenantId, context, {
+          action: "bot.deleted",
+          target: `bot:${botId}`,
+          botId,
+          before: { name: bot.name, transport: bot.transport, phoneNumber: bot.phoneNumber },
+          after: null,
+        });
         tx.update(tenantRef, { botCount: FieldValue.increment(-1), updatedAt: Timestamp.now() });
       },
       { maxAttempts: 50 },
     );
   }
 
-  connect(access: TenantAccess, botId: string, input: ConnectInput): Promise<QueuedCommand> {
+  connect(
+    access: TenantAccess,
+    botId: string,
+    input: ConnectInput,
+    context: AuditContext = auditContextOf(access),
+  ): Promise<QueuedCommand> {
     const phoneNumber = input.method === "pairing_code" ? input.phoneNumber : null;
     return this.#queue(
       access,
+      context,
+      "bot.connect",
       botId,
       { desiredState: "running", connectMethod: input.method, phoneNumber },
       (base) => ({
@@ -169,12 +211,22 @@ export class BotService {
     );
   }
 
-  disconnect(access: TenantAccess, botId: string): Promise<QueuedCommand> {
-    return this.#queue(access, botId, { desiredState: "stopped" }, (base) => ({ ...base, kind: "disconnect" }));
+  disconnect(
+    access: TenantAccess,
+    botId: string,
+    context: AuditContext = auditContextOf(access),
+  ): Promise<QueuedCommand> {
+    return this.#queue(access, context, "bot.disconnect", botId, { desiredState: "stopped" }, (base) => ({
+      ...base,
+      kind: "disconnect",
+    }));
   }
 
-  logout(access: TenantAccess, botId: string): Promise<QueuedCommand> {
-    return this.#queue(access, botId, { desiredState: "stopped" }, (base) => ({ ...base, kind: "logout" }));
+  logout(access: TenantAccess, botId: string, context: AuditContext = auditContextOf(access)): Promise<QueuedCommand> {
+    return this.#queue(access, context, "bot.logout", botId, { desiredState: "stopped" }, (base) => ({
+      ...base,
+      kind: "logout",
+    }));
   }
 
   /**
@@ -225,6 +277,8 @@ export class BotService {
 
   async #queue(
     access: TenantAccess,
+    context: AuditContext,
+    action: "bot.connect" | "bot.disconnect" | "bot.logout",
     botId: string,
     change: Partial<Pick<BotDoc, "desiredState" | "connectMethod" | "phoneNumber">>,
     build: (base: OutboxItemBase) => OutboxItem,
@@ -236,8 +290,17 @@ export class BotService {
     await this.#refs.db.runTransaction(async (tx: Transaction) => {
       const bot = (await tx.get(botRef)).data();
       if (!bot) throw botNotFound();
-      tx.set(botRef, { ...bot, ...change, updatedAt: now });
+      const next: BotDoc = { ...bot, ...change, updatedAt: now };
+      tx.set(botRef, next);
       tx.create(itemRef, item);
+      // Recorded even when nothing changed (connect while running): who asked is the point.
+      this.#audit.record(tx, access.tenantId, context, {
+        action,
+        target: `bot:${botId}`,
+        botId,
+        before: bot,
+        after: next,
+      });
     });
     return { outboxId: itemRef.id, item, replayed: false };
   }

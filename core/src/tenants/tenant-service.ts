@@ -1,7 +1,8 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { tenantNotFound } from "../access/access-service.ts";
+import { type TenantAccess, tenantNotFound } from "../access/access-service.ts";
 import type { Principal } from "../access/principal.ts";
 import type { Role } from "../access/roles.ts";
+import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
 import { PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import { userPath } from "../firestore/paths.ts";
@@ -17,9 +18,11 @@ export interface TenantWithRole {
 
 export class TenantService {
   readonly #refs: Refs;
+  readonly #audit: AuditLog;
 
-  constructor(refs: Refs) {
+  constructor(refs: Refs, audit: AuditLog = new AuditLog(refs.db)) {
     this.#refs = refs;
+    this.#audit = audit;
   }
 
   /**
@@ -28,7 +31,11 @@ export class TenantService {
    * caller's `users/{uid}` document, so two concurrent creations by one user conflict and the retried
    * one sees the other's tenant.
    */
-  async create(principal: Principal, input: { name: string }): Promise<{ id: string; tenant: TenantDoc }> {
+  async create(
+    principal: Principal,
+    input: { name: string },
+    requestId: string | null = null,
+  ): Promise<{ id: string; tenant: TenantDoc }> {
     if (principal.kind !== "user") throw new UnauthenticatedError("Tenants are created by signed-in users.");
     const now = Timestamp.now();
     const ref = this.#refs.tenants().doc();
@@ -69,6 +76,12 @@ export class TenantService {
           createdAt: now,
           updatedAt: now,
         });
+        this.#audit.record(
+          tx,
+          ref.id,
+          { actor: { kind: "user", id: principal.uid }, requestId },
+          { action: "tenant.created", target: `tenant:${ref.id}`, before: null, after: tenant },
+        );
       },
       { maxAttempts: 50 },
     );
@@ -81,7 +94,8 @@ export class TenantService {
     return tenant;
   }
 
-  async update(tenantId: string, patch: { name?: string | undefined }): Promise<TenantDoc> {
+  async update(access: TenantAccess, patch: { name?: string | undefined }, context: AuditContext): Promise<TenantDoc> {
+    const { tenantId } = access;
     const ref = this.#refs.tenant(tenantId);
     return this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
@@ -92,6 +106,12 @@ export class TenantService {
         updatedAt: Timestamp.now(),
       };
       tx.set(ref, next);
+      this.#audit.record(tx, tenantId, context, {
+        action: "tenant.updated",
+        target: `tenant:${tenantId}`,
+        before: current,
+        after: next,
+      });
       return next;
     });
   }

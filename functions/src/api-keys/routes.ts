@@ -1,5 +1,6 @@
 import { type ApiKeyDoc, apiKeyScopeSchema, resourceIdSchema, toIso, toIsoOrNull } from "@whatsdex/core";
 import { z } from "zod";
+import { auditContext } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { isoDateTime, pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
 
@@ -9,6 +10,10 @@ export const apiKeySchema = z
     name: z.string(),
     prefix: z.string().meta({ description: "The start of the key, to tell keys apart." }),
     scopes: z.array(apiKeyScopeSchema),
+    createdBy: z.string().meta({
+      description:
+        "Who made it (`user:<uid>`). Removing that member, or lowering their role below what the key's scopes need, revokes it.",
+    }),
     createdAt: isoDateTime,
     lastUsedAt: isoDateTime.nullable(),
     revokedAt: isoDateTime.nullable(),
@@ -25,6 +30,7 @@ function toApiKey(id: string, key: ApiKeyDoc): z.output<typeof apiKeySchema> {
     name: key.name,
     prefix: key.prefix,
     scopes: key.scopes,
+    createdBy: key.createdBy,
     createdAt: toIso(key.createdAt),
     lastUsedAt: toIsoOrNull(key.lastUsedAt),
     revokedAt: toIsoOrNull(key.revokedAt),
@@ -66,8 +72,9 @@ export const apiKeyRoutes = [
       scopes: z.array(apiKeyScopeSchema).min(1).max(4),
     }),
     responses: { 201: { description: "Created", schema: createdApiKeySchema } },
-    async handle({ access, body, services }) {
-      const { id, key, apiKey } = await services.apiKeys.create(access, body);
+    async handle(context) {
+      const { access, body, services } = context;
+      const { id, key, apiKey } = await services.apiKeys.create(access, body, auditContext(context));
       return { status: 201, body: { ...toApiKey(id, apiKey), key }, headers: { "Cache-Control": "no-store" } };
     },
   }),
@@ -81,8 +88,9 @@ export const apiKeyRoutes = [
     permission: "apiKeys:manage",
     params: tenantParams.extend({ keyId: resourceIdSchema }),
     responses: { 204: { description: "Revoked" } },
-    async handle({ params, services }) {
-      await services.apiKeys.revoke(params.tenantId, params.keyId);
+    async handle(context) {
+      const { access, params, services } = context;
+      await services.apiKeys.revoke(access, params.keyId, auditContext(context));
       return { status: 204 };
     },
   }),

@@ -8,6 +8,7 @@ import {
   transportSchema,
 } from "@whatsdex/core";
 import { z } from "zod";
+import { auditContext } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
 import { botSchema, queuedSchema, toBot, toQueued } from "./dto.ts";
@@ -61,8 +62,9 @@ export const botRoutes = [
       settings: botSettingsPatchSchema.optional(),
     }),
     responses: { 201: { description: "Created, stopped until connected", schema: botSchema } },
-    async handle({ access, body, services }) {
-      const { id, bot } = await services.bots.create(access, body);
+    async handle(context) {
+      const { access, body, services } = context;
+      const { id, bot } = await services.bots.create(access, body, auditContext(context));
       return { status: 201, body: toBot(id, bot), headers: { Location: `/v1/tenants/${access.tenantId}/bots/${id}` } };
     },
   }),
@@ -91,8 +93,9 @@ export const botRoutes = [
     params: botParams,
     body: z.strictObject({ name: botNameSchema.optional(), settings: botSettingsPatchSchema.optional() }),
     responses: { 200: { description: "The updated bot", schema: botSchema } },
-    async handle({ params, body, services }) {
-      const bot = await services.bots.update(params.tenantId, params.botId, body);
+    async handle(context) {
+      const { params, body, services } = context;
+      const bot = await services.bots.update(params.tenantId, params.botId, body, auditContext(context));
       return { status: 200, body: toBot(params.botId, bot) };
     },
   }),
@@ -106,8 +109,9 @@ export const botRoutes = [
     permission: "bots:write",
     params: botParams,
     responses: { 204: { description: "Deleted" } },
-    async handle({ params, services }) {
-      await services.bots.delete(params.tenantId, params.botId);
+    async handle(context) {
+      const { params, services } = context;
+      await services.bots.delete(params.tenantId, params.botId, auditContext(context));
       return { status: 204 };
     },
   }),
@@ -122,8 +126,12 @@ export const botRoutes = [
     params: botParams,
     body: connectBody,
     responses: accepted,
-    async handle({ access, params, body, services }) {
-      return { status: 202, body: toQueued(await services.bots.connect(access, params.botId, body)) };
+    async handle(context) {
+      const { access, params, body, services } = context;
+      return {
+        status: 202,
+        body: toQueued(await services.bots.connect(access, params.botId, body, auditContext(context))),
+      };
     },
   }),
   defineRoute({
@@ -136,8 +144,12 @@ export const botRoutes = [
     permission: "bots:write",
     params: botParams,
     responses: accepted,
-    async handle({ access, params, services }) {
-      return { status: 202, body: toQueued(await services.bots.disconnect(access, params.botId)) };
+    async handle(context) {
+      const { access, params, services } = context;
+      return {
+        status: 202,
+        body: toQueued(await services.bots.disconnect(access, params.botId, auditContext(context))),
+      };
     },
   }),
   defineRoute({
@@ -150,8 +162,9 @@ export const botRoutes = [
     permission: "bots:write",
     params: botParams,
     responses: accepted,
-    async handle({ access, params, services }) {
-      return { status: 202, body: toQueued(await services.bots.logout(access, params.botId)) };
+    async handle(context) {
+      const { access, params, services } = context;
+      return { status: 202, body: toQueued(await services.bots.logout(access, params.botId, auditContext(context))) };
     },
   }),
   defineRoute({

@@ -1,5 +1,7 @@
 import { apiKeyRoutes } from "../api-keys/routes.ts";
+import { auditRoutes } from "../audit/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
+import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
@@ -9,7 +11,9 @@ import type { RouteDefinition } from "./route.ts";
 export const apiRoutes: readonly RouteDefinition[] = [
   ...tenantRoutes,
   ...memberRoutes,
+  ...invitationRoutes,
   ...botRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,
+  ...auditRoutes,
 ];

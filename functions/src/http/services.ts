@@ -1,4 +1,12 @@
-import type { AccessService, ApiKeyService, BotService, MemberService, TenantService } from "@whatsdex/core";
+import type {
+  AccessService,
+  ApiKeyService,
+  AuditLog,
+  BotService,
+  InvitationService,
+  MemberService,
+  TenantService,
+} from "@whatsdex/core";
 import type { DeadLetterStore } from "@whatsdex/core/jobs";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 
@@ -8,6 +16,8 @@ export interface ApiServices {
   access: AccessService;
   tenants: TenantService;
   members: MemberService;
+  invitations: InvitationService;
+  audit: AuditLog;
   bots: BotService;
   apiKeys: ApiKeyService;
   deadLetters: DeadLetterStore;

@@ -1,5 +1,6 @@
 import { MAX_FREE_TENANTS_PER_USER, tenantNameSchema } from "@whatsdex/core";
 import { z } from "zod";
+import { auditContext, requestIdOf } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
 import { tenantSchema, tenantWithRoleSchema, toTenant } from "./dto.ts";
@@ -22,8 +23,8 @@ export const tenantRoutes = [
         description: `Plan limit reached (code \`plan_limit\`): the caller already created ${MAX_FREE_TENANTS_PER_USER} tenants that are on the Free plan; upgrade one to create another.`,
       },
     },
-    async handle({ principal, body, services }) {
-      const { id, tenant } = await services.tenants.create(principal, body);
+    async handle({ principal, body, services, logger }) {
+      const { id, tenant } = await services.tenants.create(principal, body, requestIdOf(logger));
       return { status: 201, body: toTenant(id, tenant), headers: { Location: `/v1/tenants/${id}` } };
     },
   }),
@@ -73,8 +74,10 @@ export const tenantRoutes = [
     params: tenantParams,
     body: patchTenantBody,
     responses: { 200: { description: "The updated tenant", schema: tenantSchema } },
-    async handle({ params, body, services }) {
-      return { status: 200, body: toTenant(params.tenantId, await services.tenants.update(params.tenantId, body)) };
+    async handle(context) {
+      const { access, params, body, services } = context;
+      const tenant = await services.tenants.update(access, body, auditContext(context));
+      return { status: 200, body: toTenant(params.tenantId, tenant) };
     },
   }),
 ];

@@ -31,7 +31,9 @@ function banCommand(action: "ban" | "unban"): Command {
             t((await services.bans.ban(person, sender.id)) ? "owner.banned" : "owner.already_banned", { user }),
           );
         } else {
-          lines.push(t((await services.bans.unban(person)) ? "owner.unbanned" : "owner.not_banned", { user }));
+          lines.push(
+            t((await services.bans.unban(person, sender.id)) ? "owner.unbanned" : "owner.not_banned", { user }),
+          );
         }
       }
       await reply(lines.join("\n"), { mentions });

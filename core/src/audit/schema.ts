@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { timestampSchema } from "../firestore/timestamps.ts";
+
+/**
+ * Every change the audit log records, in one table. Later capabilities (webhooks, billing,
+ * campaigns) add their actions here, so the API's `action` filter and the stored entries agree.
+ */
+export const auditActions = [
+  "tenant.created",
+  "tenant.updated",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "invitation.created",
+  "invitation.accepted",
+  "invitation.revoked",
+  "apiKey.created",
+  "apiKey.revoked",
+  "bot.created",
+  "bot.updated",
+  "bot.deleted",
+  "bot.connect",
+  "bot.disconnect",
+  "bot.logout",
+  "bot.settings_changed",
+  "person.banned",
+  "person.unbanned",
+] as const;
+export const auditActionSchema = z.enum(auditActions);
+export type AuditAction = z.output<typeof auditActionSchema>;
+
+/**
+ * Who made the change: a signed-in user (uid), an API key (key id), or one of a bot's WhatsApp
+ * owners (person id, `lid:…`/`pn:…`, never a raw phone number), or the platform itself (`system`:
+ * triggers and jobs). A key revoked because its creator lost a role is attributed to whoever changed
+ * the role.
+ */
+export const auditActorSchema = z.object({
+  kind: z.enum(["user", "apiKey", "whatsapp", "system"]),
+  id: z.string().min(1),
+});
+export type AuditActor = z.output<typeof auditActorSchema>;
+
+/** `type:id`, e.g. `member:<uid>`, `apiKey:<keyId>`, `bot:<botId>`, `person:lid:123`. */
+export const auditTargetSchema = z
+  .string()
+  .regex(/^(tenant|member|invitation|apiKey|bot|person):[\w:.-]{1,200}$/, "must be <type>:<id>");
+
+/** Only the fields that changed, as JSON (timestamps as ISO strings); secrets never appear. */
+export const auditFieldsSchema = z.record(z.string(), z.json()).nullable();
+
+/** `tenants/{tenantId}/audit/{entryId}`: one per change, written in the change's own transaction. */
+export const auditEntryDocSchema = z.object({
+  action: auditActionSchema,
+  actor: auditActorSchema,
+  target: auditTargetSchema,
+  /** The bot a change was made in, when the target lives under one (a ban). */
+  botId: z.string().nullable(),
+  before: auditFieldsSchema,
+  after: auditFieldsSchema,
+  /** The API request (`X-Request-Id`) that made the change; null for changes made from WhatsApp. */
+  requestId: z.string().nullable(),
+  createdAt: timestampSchema,
+  /** Firestore's TTL policy on this field deletes the entry after the retention period (docs/deploy.md). */
+  expiresAt: timestampSchema,
+});
+export type AuditEntryDoc = z.output<typeof auditEntryDocSchema>;
