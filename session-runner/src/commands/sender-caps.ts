@@ -6,9 +6,12 @@ export type CapHit = { cap: "commands" | "ai"; limit: number; tell: boolean };
 interface Counts {
   commands: number;
   ai: number;
-  /** The caps this sender was told about today: each refusal is explained once a day, then silent. */
-  told: Set<CapHit["cap"]>;
+  /** The caps this sender was told about today (bits of TOLD): each is explained once a day, then silent. */
+  told: number;
 }
+
+/** One bit per cap, so an entry stays three small numbers (up to maxSenders of them per bot). */
+const TOLD: Record<CapHit["cap"], number> = { commands: 1, ai: 2 };
 
 /** Senders remembered per bot and day; beyond it the longest-known one is forgotten (and starts over). */
 const DEFAULT_MAX_SENDERS = 10_000;
@@ -43,12 +46,12 @@ export class SenderCaps {
         const oldest = this.#counts.keys().next();
         if (!oldest.done) this.#counts.delete(oldest.value);
       }
-      counts = { commands: 0, ai: 0, told: new Set() };
+      counts = { commands: 0, ai: 0, told: 0 };
       this.#counts.set(sender, counts);
     }
     const hit = (cap: CapHit["cap"], limit: number): CapHit => {
-      const tell = !counts.told.has(cap);
-      counts.told.add(cap);
+      const tell = (counts.told & TOLD[cap]) === 0;
+      counts.told |= TOLD[cap];
       return { cap, limit, tell };
     };
     if (counts.commands >= limits.commandsPerSenderPerDay) return hit("commands", limits.commandsPerSenderPerDay);
