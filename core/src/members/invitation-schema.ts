@@ -6,7 +6,7 @@ export const invitationStatusSchema = z.enum(["pending", "accepted", "revoked"])
 
 /**
  * `tenants/{tenantId}/invitations/{invitationId}`: a role offered to whoever proves, by signing in
- * with a verified address, that they own `email`. Nothing is granted until then (ADR 13).
+ * with a verified address, that they own `email`. Nothing is granted until then (ADR 15).
  */
 export const invitationDocSchema = z.object({
   /** The document's own id, repeated for the collection-group lookup of `POST /invitations/{id}/accept`. */

@@ -29,7 +29,7 @@ export function invitationState(invitation: InvitationDoc, now = Date.now()): In
 /**
  * Adding someone by email is an invitation: an email address typed by an admin proves nothing about
  * which account owns it (anyone can sign up claiming any address), so nothing is granted until the
- * invitee signs in with that address verified and accepts (ADR 13).
+ * invitee signs in with that address verified and accepts (ADR 15).
  */
 export class InvitationService {
   readonly #refs: Refs;

@@ -56,7 +56,7 @@ export class MemberService {
 
   /**
    * Adds an existing account by its uid. The uid is no claim anyone can make about someone else, so
-   * it grants at once; the email is recorded only if the account has verified it (ADR 13). Adding
+   * it grants at once; the email is recorded only if the account has verified it (ADR 15). Adding
    * by email goes through an invitation instead (InvitationService).
    */
   async addByUid(access: TenantAccess, uid: string, role: Role, context: AuditContext): Promise<MemberDoc> {

@@ -11,7 +11,7 @@ const invitationParams = tenantParams.extend({ invitationId: resourceIdSchema })
 /**
  * Invitations are made by `POST /tenants/{t}/members` with an email (members routes); owners and
  * admins list and revoke them here, and the invitee accepts one signed in with the invited address
- * verified (ADR 13).
+ * verified (ADR 15).
  */
 export const invitationRoutes = [
   defineRoute({
