@@ -76,6 +76,7 @@ export {
   PayloadTooLargeError,
   PlanLimitError,
   RateLimitedError,
+  TenantSuspendedError,
   UnauthenticatedError,
   UnavailableError,
   ValidationError,

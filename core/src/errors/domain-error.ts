@@ -8,6 +8,7 @@ export const errorCodes = [
   "payload_too_large",
   "unauthenticated",
   "forbidden",
+  "tenant_suspended",
   "not_found",
   "conflict",
   "plan_limit",
@@ -67,6 +68,13 @@ export class UnauthenticatedError extends DomainError {
 export class ForbiddenError extends DomainError {
   constructor(message = "You are not allowed to do this.", options?: DomainErrorOptions) {
     super("forbidden", message, options);
+  }
+}
+
+/** The tenant is suspended: nothing is done for it until it is reinstated, whoever asks. */
+export class TenantSuspendedError extends DomainError {
+  constructor(message = "This tenant is suspended.", options?: DomainErrorOptions) {
+    super("tenant_suspended", message, options);
   }
 }
 

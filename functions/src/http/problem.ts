@@ -9,6 +9,7 @@ const httpByCode: Record<ErrorCode, { status: number; title: string }> = {
   payload_too_large: { status: 413, title: "The request body is too large" },
   unauthenticated: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Not allowed" },
+  tenant_suspended: { status: 403, title: "The tenant is suspended" },
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   plan_limit: { status: 403, title: "Plan limit reached" },
