@@ -6,7 +6,8 @@ import type { Role } from "./roles.ts";
 /**
  * Short-lived copies of what every authenticated request would otherwise read from Firestore: the
  * caller's role in a tenant, the API key's record and the tenant's status. Only positive answers
- * are kept, so a new member or key works at once; a removed member, a changed role or a revoked key
+ * are kept (but for API key ids that do not exist, so garbage keys cannot drive reads), so a new
+ * member or key works at once; a removed member, a changed role or a revoked key
  * is dropped from this instance's cache at once, and other instances' copies expire within `ttlMs`
  * (a suspension, made outside the API, reaches every instance within it).
  * `ttlMs: 0` turns caching off.
@@ -15,12 +16,19 @@ export class AccessCache {
   readonly #roles: LRUCache<string, Role> | undefined;
   readonly #keys: LRUCache<string, ApiKeyDoc> | undefined;
   readonly #tenantStatus: LRUCache<string, TenantDoc["status"]> | undefined;
+  readonly #missingKeys: LRUCache<string, true> | undefined;
 
-  constructor({ ttlMs, max = 10_000 }: { ttlMs: number; max?: number }) {
+  /**
+   * `missingMax` bounds the "no such key" answers kept (lru-cache allocates for `max` up front): a
+   * flood of distinct garbage ids still costs one read each, which is the rate limiter's business;
+   * what this stops is the same garbage key, retried, costing a read every time.
+   */
+  constructor({ ttlMs, max = 10_000, missingMax = 1_000 }: { ttlMs: number; max?: number; missingMax?: number }) {
     if (ttlMs <= 0) return;
     this.#roles = new LRUCache({ max, ttl: ttlMs });
     this.#keys = new LRUCache({ max, ttl: ttlMs });
     this.#tenantStatus = new LRUCache({ max, ttl: ttlMs });
+    this.#missingKeys = new LRUCache({ max: missingMax, ttl: ttlMs });
   }
 
   tenantStatus(tenantId: string): TenantDoc["status"] | undefined {
@@ -55,6 +63,16 @@ export class AccessCache {
   refreshApiKey(tenantId: string, keyId: string, key: ApiKeyDoc): void {
     const cacheKey = `${tenantId}/${keyId}`;
     if (this.#keys?.has(cacheKey)) this.#keys.set(cacheKey, key, { noUpdateTTL: true });
+  }
+
+  /** Whether `keyId` was looked up in `tenantId` within the TTL and did not exist. */
+  apiKeyMissing(tenantId: string, keyId: string): boolean {
+    return this.#missingKeys?.has(`${tenantId}/${keyId}`) ?? false;
+  }
+
+  /** Key ids are random (80 bits): one that is missing now is not about to be created. */
+  rememberMissingApiKey(tenantId: string, keyId: string): void {
+    this.#missingKeys?.set(`${tenantId}/${keyId}`, true);
   }
 
   forgetApiKey(tenantId: string, keyId: string): void {

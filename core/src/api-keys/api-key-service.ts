@@ -117,8 +117,11 @@ export class ApiKeyService {
     const ref = this.#refs.apiKey(tenantId, parsed.keyId);
     let key = cache.apiKey(tenantId, parsed.keyId);
     if (!key) {
+      // A key id seen missing within the TTL is not read again: retried garbage costs no reads.
+      if (cache.apiKeyMissing(tenantId, parsed.keyId)) throw invalid();
       key = (await ref.get()).data();
       if (key) cache.rememberApiKey(tenantId, parsed.keyId, key);
+      else cache.rememberMissingApiKey(tenantId, parsed.keyId);
     }
     if (!key || key.revokedAt || !hashesEqual(key.hash, hashSecret(this.#options.pepper, parsed.secret))) {
       throw invalid();
