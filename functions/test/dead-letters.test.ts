@@ -22,6 +22,7 @@ describe("dead letters", () => {
     for (const jobId of ["a", "b", "c"]) {
       await store.record({
         tenantId,
+        scope: `${tenantId}/b1`,
         queue: "media",
         jobId: `msg-${jobId}:sticker`,
         name: "media.sticker",
