@@ -15,7 +15,7 @@ export interface TenantAccess {
 /**
  * Decides whether `principal` may do `permission` in `tenantId`. Anyone who is not in the tenant
  * gets the same NotFound as for a tenant that does not exist, so ids cannot be probed; members and
- * keys of a suspended tenant get TenantSuspended, for every permission, reads included (ADR 14);
+ * keys of a suspended tenant get TenantSuspended, for every permission, reads included (ADR 16);
  * members who lack the permission get Forbidden.
  */
 export class AccessService {
