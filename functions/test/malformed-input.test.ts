@@ -30,7 +30,7 @@ import { type ApiResponse, client, signUp, startTestApi, type TestApi, type Test
 const NUM_RUNS = 40;
 const PROPERTY_TIMEOUT_MS = 60_000;
 
-const pathParams = ["tenantId", "botId", "uid", "keyId"] as const;
+const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId"] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -342,11 +342,16 @@ beforeAll(async () => {
   const tenantId = tenantSchema.parse((await http.post("/tenants", auth, { name: "Fuzzed" })).body).id;
   const bot = await http.post(`/tenants/${tenantId}/bots`, auth, { name: "Fuzzed bot", transport: "simulator" });
   const key = await http.post(`/tenants/${tenantId}/api-keys`, auth, { name: "Fuzzed key", scopes: ["read"] });
+  const invitation = await http.post(`/tenants/${tenantId}/members`, auth, {
+    email: "fuzz@example.test",
+    role: "viewer",
+  });
   ids = {
     tenantId,
     botId: botSchema.parse(bot.body).id,
     uid: owner.uid,
     keyId: createdKeySchema.parse(key.body).id,
+    invitationId: z.object({ id: z.string() }).parse(invitation.body).id,
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();

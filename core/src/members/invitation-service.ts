@@ -129,6 +129,15 @@ export class InvitationService {
     requestId: string | null,
   ): Promise<{ tenantId: string; member: MemberDoc; invitation: InvitationDoc }> {
     if (principal.kind !== "user") throw new UnauthenticatedError("Invitations are accepted by signed-in users.");
+    // Invitation ids are Firestore auto-ids, unique across tenants; the link names only the id.
+    const found = await this.#refs.db
+      .collectionGroup("invitations")
+      .where("invitationId", "==", invitationId)
+      .withConverter(converter)
+      .limit(2)
+      .get();
+    const tenantId = found.size === 1 ? found.docs[0]?.ref.parent.parent?.id : undefined;
+    if (!tenantId) throw invitationNotFound();
     const account = await this.#users.get(principal.uid);
     const email = account?.email?.toLowerCase() ?? null;
     if (!account || !email || !account.emailVerified) {
@@ -139,15 +148,6 @@ export class InvitationService {
     if (principal.email?.toLowerCase() !== email) {
       throw new UnauthenticatedError("Your account's email changed since you signed in; sign in again.");
     }
-    // Invitation ids are Firestore auto-ids, unique across tenants; the link names only the id.
-    const found = await this.#refs.db
-      .collectionGroup("invitations")
-      .where("invitationId", "==", invitationId)
-      .withConverter(converter)
-      .limit(2)
-      .get();
-    const tenantId = found.size === 1 ? found.docs[0]?.ref.parent.parent?.id : undefined;
-    if (!tenantId) throw invitationNotFound();
     const ref = this.#ref(tenantId, invitationId);
     const memberRef = this.#refs.member(tenantId, principal.uid);
     const context: AuditContext = { actor: { kind: "user", id: principal.uid }, requestId };
