@@ -5,7 +5,7 @@ import { getAuth } from "firebase-admin/auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiApp } from "../src/http/app.ts";
 import { createApiServices } from "../src/services.ts";
-import { serveApi, startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
+import { roomyRateLimits, serveApi, startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
 
 let api: TestApi;
 let tracing: Tracing;
@@ -91,6 +91,7 @@ describe("api app", () => {
         }),
         healthFirestoreTimeoutMs: 300,
         bodyLimitBytes: 1_024,
+        rateLimits: roomyRateLimits,
       }),
     );
     try {

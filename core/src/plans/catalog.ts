@@ -37,9 +37,9 @@ export interface Plan {
   aiModels: readonly AiModel[];
   /** The model a bot falls back to when its own is not (or no longer) one of `aiModels`. */
   defaultAiModel: AiModel;
-  /** Tenant API requests one of the tenant's API keys may make (kept per function instance: ADR 13). */
+  /** Tenant API requests one of the tenant's API keys may make (kept per function instance: ADR 14). */
   apiRequestsPerKey: RequestBudget;
-  /** Tenant API requests one member may make in the tenant (kept per function instance: ADR 13). */
+  /** Tenant API requests one member may make in the tenant (kept per function instance: ADR 14). */
   apiRequestsPerUser: RequestBudget;
 }
 

@@ -1,9 +1,12 @@
 import type { Tracer } from "@opentelemetry/api";
-import { type Logger, PayloadTooLargeError } from "@whatsdex/core";
+import { createRefs, type Logger, PayloadTooLargeError } from "@whatsdex/core";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import { healthRouter } from "../health/routes.ts";
 import { openApiRouter } from "../openapi/routes.ts";
+import { planPolicy, type RateLimitPolicy } from "../rate-limit/policy.ts";
+import { ApiRateLimiter } from "../rate-limit/rate-limiter.ts";
+import { cachedTenantPlans } from "../rate-limit/tenant-plans.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { requestContext } from "./request-context.ts";
 import { mountRoute } from "./route.ts";
@@ -18,7 +21,25 @@ export interface ApiDeps {
   services: ApiServices;
   healthFirestoreTimeoutMs: number;
   bodyLimitBytes: number;
+  /** Request budgets; the plan catalog's, on the wall clock, unless a test says otherwise. */
+  rateLimits?: Partial<RateLimitOptions>;
 }
+
+export interface RateLimitOptions {
+  policy: RateLimitPolicy;
+  now(): number;
+  /** Callers whose buckets one instance keeps (lru-cache allocates for all of them up front). */
+  maxCallers: number;
+  /** How long an instance reuses a tenant's plan. */
+  planCacheTtlMs: number;
+}
+
+const defaultRateLimits: RateLimitOptions = {
+  policy: planPolicy,
+  now: Date.now,
+  maxCallers: 5_000,
+  planCacheTtlMs: 60_000,
+};
 
 /** The tenant API as a plain Express app: the `api` function serves it, and tests serve it on a port. */
 export function createApiApp(deps: ApiDeps): Express {
@@ -26,14 +47,29 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", true);
   app.set("query parser", "simple");
+  const limits = { ...defaultRateLimits, ...deps.rateLimits };
+  const limiter = new ApiRateLimiter({
+    policy: limits.policy,
+    now: limits.now,
+    maxCallers: limits.maxCallers,
+    planOf: cachedTenantPlans(createRefs(deps.firestore), {
+      ttlMs: limits.planCacheTtlMs,
+      maxTenants: 1_000,
+      now: limits.now,
+    }),
+  });
+  const routePaths = apiRoutes.map((route) => new RegExp(`^/v1${route.path.replace(/\{\w+\}/g, "[^/]+")}/?$`, "i"));
+
   app.use(requestContext(deps));
+  // Before any body is read: an anonymous caller over budget costs nothing more.
+  app.use(limiter.addressBudget((path) => routePaths.some((pattern) => pattern.test(path))));
   app.use(rawBodyLimit(deps.bodyLimitBytes));
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
 
   const v1 = Router();
   v1.use(healthRouter(deps));
   v1.use(openApiRouter(apiRoutes, deps.version));
-  for (const route of apiRoutes) mountRoute(v1, route, deps.services);
+  for (const route of apiRoutes) mountRoute(v1, route, deps.services, limiter);
   app.use("/v1", v1);
 
   app.use(notFound);

@@ -10,6 +10,7 @@ import {
 } from "@whatsdex/core";
 import type { Request, Response, Router } from "express";
 import { z } from "zod";
+import type { ApiRateLimiter } from "../rate-limit/rate-limiter.ts";
 import { type AuthMode, authenticate } from "./authenticate.ts";
 import type { ApiServices } from "./services.ts";
 
@@ -101,19 +102,33 @@ function declaredHeaders(req: Request, schema: AnyObject | undefined): Record<st
   return out;
 }
 
-export function mountRoute(router: Router, route: RouteDefinition, services: ApiServices): void {
+export function mountRoute(
+  router: Router,
+  route: RouteDefinition,
+  services: ApiServices,
+  limiter: ApiRateLimiter,
+): void {
   router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
     // Ids first: nothing is read from Firestore with an id that failed its schema.
     const params = parsePart(route.params ?? noParams, req.params, "path");
     const tenantId = typeof params.tenantId === "string" ? params.tenantId : undefined;
     if (tenantId) trace.getActiveSpan()?.setAttribute("whatsdex.tenant_id", tenantId);
 
-    const principal = await authenticate(req, services, route.auth, tenantId);
+    let principal: Principal;
     let access: TenantAccess | undefined;
-    if (route.permission) {
-      if (!tenantId) throw new Error(`${route.operationId} names a permission but has no tenantId parameter`);
-      access = await services.access.require(principal, tenantId, route.permission);
+    try {
+      principal = await authenticate(req, services, route.auth, tenantId);
+      if (route.permission) {
+        if (!tenantId) throw new Error(`${route.operationId} names a permission but has no tenantId parameter`);
+        access = await services.access.require(principal, tenantId, route.permission);
+      }
+    } catch (error) {
+      // Refused credentials or access cost the address, so probing keys or tenants runs out.
+      limiter.chargeAddress(req, res);
+      throw error;
     }
+    // Only now is the tenant known to be real and the caller's: its plan sizes the budget.
+    await limiter.chargePrincipal(principal, route.permission ? tenantId : undefined, res);
 
     const query = parsePart(route.query ?? noParams, req.query, "query");
     const headers = parsePart(route.headers ?? z.object({}), declaredHeaders(req, route.headers), "header");

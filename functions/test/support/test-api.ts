@@ -4,7 +4,7 @@ import type { Express } from "express";
 import { getAuth } from "firebase-admin/auth";
 import { afterEach } from "vitest";
 import { z } from "zod";
-import { createApiApp } from "../../src/http/app.ts";
+import { createApiApp, type RateLimitOptions } from "../../src/http/app.ts";
 import { createApiServices } from "../../src/services.ts";
 import { serve } from "../serve.ts";
 import {
@@ -43,7 +43,13 @@ export const TEST_PEPPER = "test-pepper-0123456789-0123456789-abcdef";
 
 /** The real API app, over HTTP on a free port, wired to the Firestore and Auth emulators. */
 export async function startTestApi(
-  options: { bodyLimitBytes?: number; accessCacheTtlMs?: number; traceExporter?: "memory" | "none" } = {},
+  options: {
+    bodyLimitBytes?: number;
+    accessCacheTtlMs?: number;
+    traceExporter?: "memory" | "none";
+    /** Budgets other than `roomyRateLimits` (the rate limit tests use the plan catalog's). */
+    rateLimits?: Partial<RateLimitOptions>;
+  } = {},
 ): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
   const firebase = testFirebase();
@@ -70,6 +76,7 @@ export async function startTestApi(
     services,
     healthFirestoreTimeoutMs: 5_000,
     bodyLimitBytes: options.bodyLimitBytes ?? 102_400,
+    rateLimits: options.rateLimits ?? roomyRateLimits,
   });
   const server = await serveApi(app);
   return {
@@ -92,6 +99,15 @@ export function serveApi(app: Express): ReturnType<typeof serve> {
   validator ??= responseValidator(publishedDocument("9.9.9"));
   return serve(checkingResponses(app, validator, conformance));
 }
+
+/**
+ * Budgets no functional test reaches: every test file sends all its requests from one address and
+ * a few users, far faster than any client should. The limiter still runs (and sets its headers).
+ */
+const roomyBudget = { burst: 1_000_000, perSecond: 1_000_000 };
+export const roomyRateLimits: Partial<RateLimitOptions> = {
+  policy: { address: roomyBudget, forPlan: () => ({ apiKey: roomyBudget, user: roomyBudget }) },
+};
 
 export interface TestUser {
   uid: string;
