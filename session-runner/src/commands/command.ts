@@ -43,7 +43,7 @@ export interface CommandServices {
   /** The bytes of a media message (the socket's download): MediaDownloadError past `limits` or when it cannot be had. */
   download(message: WAMessage, limits: MediaLimits): Promise<Buffer>;
   /** Owners' changes to the bot's settings, written to its document (validated; throws a ValidationError). */
-  updateSettings(patch: BotSettingsPatch): Promise<BotSettings>;
+  updateSettings(patch: BotSettingsPatch, owner: Person): Promise<BotSettings>;
   /** What the engine has decided since the bot's runtime started, by outcome. */
   stats(): Readonly<Record<string, number>>;
 }

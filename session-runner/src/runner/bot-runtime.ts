@@ -206,7 +206,7 @@ export class BotRuntime {
         bans: this.bans,
         aiMemory: new ChatMemory(db),
         wiki: options.wiki,
-        updateSettings: (patch) => settingsWriter.patch(patch),
+        updateSettings: (patch, owner) => settingsWriter.patch(patch, owner.id),
         download: (message, limits) => this.#connected().downloadMedia(message, limits),
       },
       guards: [antilinkGuard],

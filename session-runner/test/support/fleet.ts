@@ -83,7 +83,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     capacity: 10,
     transports: { simulator: whatsapp.transport() },
     keyring: fleetKeyring,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: process.env.DEBUG_FLEET ? "debug" : "silent" }),
     backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
     renewEveryMs: Math.round(ttlMs / 3),
     expirySafetyMs: Math.round(ttlMs / 5),

@@ -14,13 +14,13 @@ export const setprefix = defineCommand({
   access: "owner",
   // Owners are trusted; the rate limits still apply.
   cooldownMs: 0,
-  async run({ args, services, reply, t, prefix }) {
+  async run({ args, services, reply, t, prefix, sender }) {
     if (args.length === 0) {
       await reply(t("owner.prefix_invalid", { prefix }));
       return;
     }
     try {
-      const settings = await services.updateSettings({ prefixes: [...new Set(args)] });
+      const settings = await services.updateSettings({ prefixes: [...new Set(args)] }, sender);
       await reply(t("owner.prefix_set", { prefixes: settings.prefixes.join(" ") }));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
@@ -38,13 +38,13 @@ export const mode = defineCommand({
   access: "owner",
   // Owners are trusted; the rate limits still apply.
   cooldownMs: 0,
-  async run({ args, services, reply, t, prefix }) {
+  async run({ args, services, reply, t, prefix, sender }) {
     const wanted = args[0]?.toLowerCase();
     if (!isMode(wanted)) {
       await reply(t("owner.mode_invalid", { prefix }));
       return;
     }
-    await services.updateSettings({ mode: wanted });
+    await services.updateSettings({ mode: wanted }, sender);
     await reply(t("owner.mode_set", { mode: wanted }));
   },
 });
