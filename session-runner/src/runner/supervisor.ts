@@ -13,7 +13,6 @@ import {
   tenantStatusSchema,
   zodConverter,
 } from "@whatsdex/core";
-import { generateMessageIDV2 } from "baileys";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { clearFirestoreAuthState, loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
@@ -36,6 +35,7 @@ const noWiki: WikiProvider = {
   },
 };
 
+import { platformMessageId } from "../transport/platform-message-id.ts";
 import { BotRuntime, type RuntimeEvents } from "./bot-runtime.ts";
 
 export interface SupervisorOptions {
@@ -396,7 +396,7 @@ export class Supervisor {
       const lease = attempt.lease;
       const fence = leaseFence(leases, lease);
       try {
-        const outbox = new OutboxService(db, { newMessageId: () => generateMessageIDV2(), deadlineMs: 60_000 });
+        const outbox = new OutboxService(db, { newMessageId: platformMessageId, deadlineMs: 60_000 });
         const status = new StatusWriter(db, bot, fence);
         const botLogger = logger.child({ tenantId: bot.tenantId, botId: bot.botId });
         const commands = new CommandExecutor({
