@@ -27,6 +27,8 @@ export interface RouteContext<P extends AnyObject, Q extends AnyObject, B extend
   access: A extends Permission ? TenantAccess : undefined;
   services: ApiServices;
   logger: Logger;
+  /** The request's id (`X-Request-Id`, ours or the caller's): what audit entries and logs name it by. */
+  requestId: string;
 }
 
 export interface RouteResult {
@@ -153,6 +155,7 @@ export function mountRoute(
       access,
       services,
       logger: res.locals.logger,
+      requestId: res.locals.requestId,
     });
     res.status(result.status).set(result.headers ?? {});
     if (result.body === undefined) res.end();

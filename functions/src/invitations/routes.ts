@@ -1,6 +1,6 @@
 import { resourceIdSchema } from "@whatsdex/core";
 import { z } from "zod";
-import { auditContext, requestIdOf } from "../audit/context.ts";
+import { auditContext } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
 import { memberSchema, toMember } from "../members/dto.ts";
@@ -70,12 +70,8 @@ export const invitationRoutes = [
       403: { description: "The account's email is not verified, or is not the invited address" },
       404: { description: "No such invitation" },
     },
-    async handle({ principal, params, services, logger }) {
-      const { tenantId, member } = await services.invitations.accept(
-        principal,
-        params.invitationId,
-        requestIdOf(logger),
-      );
+    async handle({ principal, params, services, requestId }) {
+      const { tenantId, member } = await services.invitations.accept(principal, params.invitationId, requestId);
       return { status: 201, body: toMember(member), headers: { Location: `/v1/tenants/${tenantId}` } };
     },
   }),

@@ -57,7 +57,9 @@ function errorResponses(route: RouteDefinition): ZodOpenApiResponsesObject {
     "401": problem("Missing or invalid credentials."),
   };
   if (route.permission) {
-    responses["403"] = problem("Your role or the key's scopes do not allow this, or a plan limit was reached.");
+    responses["403"] = problem(
+      "Your role or the key's scopes do not allow this, a plan limit was reached, or the tenant is suspended (code `tenant_suspended`).",
+    );
     responses["404"] = problem("Not found, or not yours: both answer the same.");
   }
   if (route.method !== "get" && route.method !== "delete") {

@@ -1,6 +1,6 @@
 import { MAX_FREE_TENANTS_PER_USER, tenantNameSchema } from "@whatsdex/core";
 import { z } from "zod";
-import { auditContext, requestIdOf } from "../audit/context.ts";
+import { auditContext } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
 import { tenantSchema, tenantWithRoleSchema, toTenant } from "./dto.ts";
@@ -23,8 +23,8 @@ export const tenantRoutes = [
         description: `Plan limit reached (code \`plan_limit\`): the caller already created ${MAX_FREE_TENANTS_PER_USER} tenants that are on the Free plan; upgrade one to create another.`,
       },
     },
-    async handle({ principal, body, services, logger }) {
-      const { id, tenant } = await services.tenants.create(principal, body, requestIdOf(logger));
+    async handle({ principal, body, services, requestId }) {
+      const { id, tenant } = await services.tenants.create(principal, body, requestId);
       return { status: 201, body: toTenant(id, tenant), headers: { Location: `/v1/tenants/${id}` } };
     },
   }),
