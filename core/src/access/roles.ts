@@ -24,6 +24,8 @@ export const permissions = [
   "apiKeys:manage",
   /** Failed jobs, with their payloads (prompts, recipients): administrators only. */
   "jobs:read",
+  /** Who changed what: owners and admins; no API key (a leaked key must not read who holds access). */
+  "audit:read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 

@@ -46,8 +46,7 @@ export const auditRoutes = [
       "Every change made through the API or by a bot's owners from WhatsApp: who, what (before/after of the changed fields), when, and the request id. Entries expire after the retention period.",
     tag: "Audit",
     auth: "user",
-    // Owners and admins (no permission of its own yet: members:write is theirs alone, and no key's).
-    permission: "members:write",
+    permission: "audit:read",
     params: tenantParams,
     query: pageQuery.extend({
       action: auditActionSchema.optional().meta({ description: "Only this action." }),
