@@ -1,15 +1,11 @@
-import { trace } from "@opentelemetry/api";
-import { defaultBotSettings } from "@whatsdex/core";
 import { testFirebase } from "@whatsdex/core/testing";
 import type { WAMessage } from "baileys";
-import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
-import { CommandEngine } from "../src/commands/engine.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { sessionMetrics } from "../src/metrics/session-metrics.ts";
-import { offlineServices } from "./support/offline-services.ts";
+import { offlineEngine } from "./support/offline-engine.ts";
 
 const firebase = testFirebase();
 afterAll(() => firebase.close());
@@ -24,16 +20,7 @@ describe("command metrics", () => {
   it("count every unregistered name under one label, so typed names cannot grow /metrics", async () => {
     const registry = new Registry();
     const { events } = sessionMetrics(registry);
-    const engine = new CommandEngine({
-      commands: new CommandRegistry(infoCommands),
-      settings: () => defaultBotSettings,
-      send: async () => undefined,
-      identify: () => ({ lid: null, pn: null }),
-      self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
-      services: offlineServices(firebase.firestore),
-      tracer: trace.getTracer("test"),
-      logger: pino({ level: "silent" }),
-      version: "test",
+    const { engine } = offlineEngine(firebase.firestore, new CommandRegistry(infoCommands), {
       ...(events.command ? { onOutcome: events.command } : {}),
       // Refusals for rate limits would hide the unknown-name path: no limits here.
       limits: { user: { capacity: 1e9, refillPerSecond: 1 }, chat: { capacity: 1e9, refillPerSecond: 1 } },

@@ -1,18 +1,15 @@
-import { trace } from "@opentelemetry/api";
 import { defaultBotSettings } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { WAMessage } from "baileys";
 import fc from "fast-check";
-import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
-import { CommandEngine } from "../src/commands/engine.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
-import { offlineServices } from "./support/offline-services.ts";
+import { offlineEngine } from "./support/offline-engine.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -211,34 +208,18 @@ describe("command engine", () => {
   });
 });
 
-/** The engine alone, no socket or Firestore behind it: replies are recorded by chat. */
-function offlineEngine(settings: typeof defaultBotSettings, sent: string[]) {
-  return new CommandEngine({
-    commands,
-    settings: () => settings,
-    send: async (chat) => {
-      sent.push(chat);
-    },
-    identify: () => ({ lid: null, pn: null }),
-    self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
-    services: offlineServices(db),
-    tracer: trace.getTracer("test"),
-    logger: pino({ level: "silent" }),
-    version: "test",
-  });
-}
-
 describe("owners", () => {
   it("matches a LID owner on any of its devices, and never a phone number that only shares its digits", async () => {
-    const sent: string[] = [];
-    const engine = offlineEngine({ ...defaultBotSettings, mode: "self", owners: ["200000000009@lid"] }, sent);
+    const { engine, sent } = offlineEngine(db, commands, {
+      settings: { ...defaultBotSettings, mode: "self", owners: ["200000000009@lid"] },
+    });
     const from = (jid: string, id: string): WAMessage => ({
       key: { remoteJid: jid, id, fromMe: false },
       message: { conversation: ".about" },
     });
     expect(await engine.handle(from("200000000009:3@lid", "O1"))).toBe("ok");
     expect(await engine.handle(from("200000000009@s.whatsapp.net", "O2"))).toBe("ignored");
-    expect(sent).toEqual(["200000000009:3@lid"]);
+    expect(sent.map((s) => s.chat)).toEqual(["200000000009:3@lid"]);
   });
 });
 
@@ -288,8 +269,7 @@ describe("command pipeline under arbitrary input", () => {
   });
 
   it("never throws, never leaves a rejection, and never answers what it must ignore", async () => {
-    const sent: string[] = [];
-    const engine = offlineEngine(defaultBotSettings, sent);
+    const { engine, sent } = offlineEngine(db, commands);
     await fc.assert(
       fc.asyncProperty(message, async (raw) => {
         const before = sent.length;

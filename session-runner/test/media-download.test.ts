@@ -1,20 +1,16 @@
 import { readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { trace } from "@opentelemetry/api";
-import { defaultBotSettings } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
 import { testFirebase } from "@whatsdex/core/testing";
 import { encryptedStream, type proto, type WAMessage } from "baileys";
-import { pino } from "pino";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
-import { CommandEngine } from "../src/commands/engine.ts";
 import { sticker } from "../src/commands/maker/sticker.ts";
 import { downloadWhatsAppMedia, MediaDownloadError } from "../src/transport/media-download.ts";
 import { testJobQueue } from "./support/jobs.ts";
-import { offlineServices } from "./support/offline-services.ts";
+import { offlineEngine } from "./support/offline-engine.ts";
 
 const firebase = testFirebase();
 const CAP = 1_000_000;
@@ -194,24 +190,12 @@ describe(".sticker on a forged media message", () => {
       "media.qr": async () => undefined,
       "media.meme": async () => undefined,
     });
-    const sent: string[] = [];
-    const engine = new CommandEngine({
-      commands: new CommandRegistry([sticker]),
-      settings: () => defaultBotSettings,
-      send: async (_chat, text) => {
-        sent.push(text);
-      },
-      identify: () => ({ lid: null, pn: null }),
-      self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
+    const { engine, texts } = offlineEngine(firebase.firestore, new CommandRegistry([sticker]), {
       services: {
-        ...offlineServices(firebase.firestore),
         queues: { media: jobs.queue },
         download: (message, limits) =>
           downloadWhatsAppMedia(message, { ...limits, timeoutMs: 5_000, origins: [hosts.media.origin] }),
       },
-      tracer: trace.getTracer("test"),
-      logger: pino({ level: "silent" }),
-      version: "test",
     });
     try {
       const before = hosts.internal.requests.length;
@@ -219,7 +203,7 @@ describe(".sticker on a forged media message", () => {
       expect(await engine.handle({ ...endless, key: { ...endless.key, remoteJid: "200000000001@lid" } })).toBe("ok");
       const forged = imageMessage({ url: `${hosts.internal.origin}/x` }, ".sticker");
       expect(await engine.handle({ ...forged, key: { ...forged.key, remoteJid: "200000000002@lid" } })).toBe("ok");
-      expect(sent).toEqual([
+      expect(texts()).toEqual([
         "That file is too large to work with (at most 1 MB).",
         "I could not download that file. Please send it again.",
       ]);

@@ -1,14 +1,10 @@
-import { trace } from "@opentelemetry/api";
 import { type BotSettings, defaultBotSettings } from "@whatsdex/core";
 import { manualClock, testFirebase } from "@whatsdex/core/testing";
-import type { WAMessage } from "baileys";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { CommandRegistry, defineCommand } from "../src/commands/command.ts";
-import { CommandEngine } from "../src/commands/engine.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { SenderCaps } from "../src/commands/sender-caps.ts";
-import { offlineServices } from "./support/offline-services.ts";
+import { offlineEngine } from "./support/offline-engine.ts";
 
 const firebase = testFirebase();
 afterAll(() => firebase.close());
@@ -52,7 +48,6 @@ describe("per-sender caps in the command engine", () => {
   /** The engine alone on a manual clock: replies are recorded with the chat they went to. */
   function engine(settings: BotSettings) {
     const clock = manualClock(Date.parse("2026-12-01T10:00:00Z"));
-    const sent: Array<{ chat: string; text: string }> = [];
     // An AI command that needs no backend: what is capped is the category, not Gemini.
     const ask = defineCommand({
       name: "ask",
@@ -62,33 +57,16 @@ describe("per-sender caps in the command engine", () => {
       cooldownMs: 0,
       run: (context) => context.reply("answer"),
     });
-    const commands = new CommandRegistry([...infoCommands, ask]);
-    const instance = new CommandEngine({
-      commands,
-      settings: () => settings,
-      send: async (chat, text) => {
-        sent.push({ chat, text });
-      },
-      identify: () => ({ lid: null, pn: null }),
-      self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
-      services: offlineServices(firebase.firestore),
-      tracer: trace.getTracer("test"),
-      logger: pino({ level: "silent" }),
-      version: "test",
+    const { say: handle, sent } = offlineEngine(firebase.firestore, new CommandRegistry([...infoCommands, ask]), {
+      settings,
       // Token buckets out of the way: what is under test is the daily cap.
       limits: { user: { capacity: 1_000, refillPerSecond: 1 }, chat: { capacity: 1_000, refillPerSecond: 1 } },
       now: clock.now,
     });
-    let n = 0;
     const say = (from: string, text: string): Promise<string> => {
-      n += 1;
       // Past every command's cooldown.
       clock.advance(10_000);
-      const message: WAMessage = {
-        key: { remoteJid: from, id: `M${n}`, fromMe: false },
-        message: { conversation: text },
-      };
-      return instance.handle(message);
+      return handle(text, from);
     };
     return { say, sent, clock };
   }

@@ -1,45 +1,19 @@
-import { trace } from "@opentelemetry/api";
 import { type BotSettings, defaultBotSettings } from "@whatsdex/core";
 import { testFirebase } from "@whatsdex/core/testing";
-import type { WAMessage } from "baileys";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { aiCommands } from "../src/commands/ai/ai-commands.ts";
 import { type Backend, CommandRegistry } from "../src/commands/command.ts";
-import { CommandEngine } from "../src/commands/engine.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { searchCommands } from "../src/commands/search/search-commands.ts";
-import { offlineServices } from "./support/offline-services.ts";
+import { offlineEngine } from "./support/offline-engine.ts";
 
 const firebase = testFirebase();
 afterAll(() => firebase.close());
 
-/** An engine on a runner lacking `unavailable`, recording what it answers. */
+/** An engine on a runner lacking `unavailable`. */
 function engineWithout(unavailable: Backend[], settings: BotSettings = defaultBotSettings) {
-  const sent: string[] = [];
-  const engine = new CommandEngine({
-    commands: new CommandRegistry([...infoCommands, ...aiCommands, ...searchCommands], { unavailable }),
-    settings: () => settings,
-    send: async (_chat, text) => {
-      sent.push(text);
-    },
-    identify: () => ({ lid: null, pn: null }),
-    self: () => ({ lid: "100000000001@lid", pn: "6281234567890@s.whatsapp.net" }),
-    services: offlineServices(firebase.firestore),
-    tracer: trace.getTracer("test"),
-    logger: pino({ level: "silent" }),
-    version: "test",
-  });
-  let n = 0;
-  const say = (text: string, from = "200000000009@lid"): Promise<string> => {
-    n += 1;
-    const message: WAMessage = {
-      key: { remoteJid: from, id: `M${n}`, fromMe: false },
-      message: { conversation: text },
-    };
-    return engine.handle(message);
-  };
-  return { say, sent };
+  const commands = new CommandRegistry([...infoCommands, ...aiCommands, ...searchCommands], { unavailable });
+  return offlineEngine(firebase.firestore, commands, { settings });
 }
 
 describe("a runner without Gemini", () => {
@@ -50,7 +24,7 @@ describe("a runner without Gemini", () => {
     expect(await bot.say(".translate english pagi", "200000000002@lid")).toBe("unavailable");
     expect(await bot.say(".summarize a long text", "200000000003@lid")).toBe("unavailable");
     expect(await bot.say(".search bakeries", "200000000004@lid")).toBe("unavailable");
-    expect(bot.sent).toEqual([
+    expect(bot.texts()).toEqual([
       ".ai is not available on this bot right now.",
       ".translate is not available on this bot right now.",
       ".summarize is not available on this bot right now.",
@@ -59,18 +33,18 @@ describe("a runner without Gemini", () => {
 
     const indonesian = engineWithout(["gemini"], { ...defaultBotSettings, language: "id" });
     await indonesian.say(".ai halo");
-    expect(indonesian.sent).toEqual([".ai sedang tidak tersedia di bot ini."]);
+    expect(indonesian.texts()).toEqual([".ai sedang tidak tersedia di bot ini."]);
   });
 
   it("leaves those commands out of .menu, and keeps the ones that need nothing", async () => {
     const without = engineWithout(["gemini"]);
     await without.say(".menu");
-    const menu = without.sent[0] ?? "";
+    const menu = without.texts()[0] ?? "";
     for (const missing of [".ai:", ".translate:", ".summarize:", ".search:"]) expect(menu).not.toContain(missing);
     for (const kept of [".ping:", ".clear:", ".wiki:"]) expect(menu).toContain(kept);
 
     const withGemini = engineWithout([]);
     await withGemini.say(".menu");
-    expect(withGemini.sent[0]).toContain(".ai:");
+    expect(withGemini.texts()[0]).toContain(".ai:");
   });
 });
