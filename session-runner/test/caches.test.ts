@@ -1,7 +1,9 @@
 import type { GroupMetadata, WAMessage } from "baileys";
+import { LRUCache } from "lru-cache";
 import { describe, expect, it } from "vitest";
 import { Cooldowns, ExpiringMap, TokenBuckets } from "../src/commands/limits.ts";
 import { GroupCache } from "../src/groups/group-cache.ts";
+import { lazyMax } from "../src/runner/lazy-lru.ts";
 import { lruCacheStore } from "../src/sessions/cache-store.ts";
 import { RecentMessages } from "../src/sessions/recent-messages.ts";
 
@@ -142,6 +144,18 @@ describe("command limits (token buckets, cooldowns)", () => {
     expect(buckets.take(`sender${3 * max - 1}`)).toBe(false);
     expect(cooldowns.hit(`sender${3 * max - 1}|ping`, 60_000)).toBe(60_000);
     expect(buckets.take("sender0")).toBe(true);
+  });
+
+  it("an lru-cache counted through lazyMax keeps at most max entries, least recently used out first", () => {
+    const cache = new LRUCache<string, number>(lazyMax(1_000));
+    for (let i = 0; i < 5_000; i++) {
+      cache.set(`k${i}`, i);
+      cache.get("k0"); // kept in use: never the least recently used
+    }
+    expect(cache.size).toBe(1_000);
+    expect(cache.get("k0")).toBe(0);
+    expect(cache.get("k1")).toBeUndefined();
+    expect(cache.get("k4999")).toBe(4_999);
   });
 
   it("forgets the oldest write first, and entries past their time as later writes pass them", () => {

@@ -3,6 +3,7 @@ import type { BotSettings } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
+import { lazyMax } from "../runner/lazy-lru.ts";
 import { isPlatformMessageId } from "../transport/platform-message-id.ts";
 import { type MessageKey, type Translate, translator } from "./catalog.ts";
 import type { Command, CommandContext, CommandRegistry, CommandServices, Person, ReplyOptions } from "./command.ts";
@@ -91,7 +92,7 @@ export class CommandEngine {
   readonly #options: CommandEngineOptions;
   readonly #now: () => number;
   readonly #startedAt: number;
-  readonly #seen = new LRUCache<string, true>({ max: SEEN_IDS });
+  readonly #seen = new LRUCache<string, true>(lazyMax(SEEN_IDS));
   readonly #outcomes: Record<string, number> = {};
   readonly #cooldowns: Cooldowns;
   readonly #refusals: Cooldowns;

@@ -1,5 +1,6 @@
 import { areJidsSameUser, type GroupMetadata, type GroupParticipant, type ParticipantAction } from "baileys";
 import { LRUCache } from "lru-cache";
+import { lazyMax } from "../runner/lazy-lru.ts";
 
 export interface GroupCacheOptions {
   /** Asks WhatsApp (the bot's current socket). */
@@ -34,7 +35,7 @@ export class GroupCache {
 
   constructor(options: GroupCacheOptions) {
     this.#options = options;
-    this.#cache = new LRUCache<string, GroupMetadata>({ max: options.max, ttl: options.ttlMs });
+    this.#cache = new LRUCache<string, GroupMetadata>({ ...lazyMax(options.max), ttl: options.ttlMs });
   }
 
   /** How many times WhatsApp was asked (the number that must stay low). */

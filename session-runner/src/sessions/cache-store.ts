@@ -1,5 +1,6 @@
 import type { CacheStore } from "baileys";
 import { LRUCache } from "lru-cache";
+import { lazyMax } from "../runner/lazy-lru.ts";
 
 /**
  * Baileys' CacheStore over a bounded LRU. Used for the message-retry counters, which must outlive
@@ -7,7 +8,7 @@ import { LRUCache } from "lru-cache";
  * without bound on a bot that receives many undecryptable messages.
  */
 export function lruCacheStore(options: { max: number; ttlMs: number }): CacheStore {
-  const cache = new LRUCache<string, { value: unknown }>({ max: options.max, ttl: options.ttlMs });
+  const cache = new LRUCache<string, { value: unknown }>({ ...lazyMax(options.max), ttl: options.ttlMs });
   return {
     // Baileys' declared signature is generic in the value type; the store gives back what was put.
     get: <T>(key: string) => cache.get(key)?.value as T | undefined,

@@ -2,6 +2,7 @@ import { type BotRef, groupSettingsPath, type WriteFence, zodConverter } from "@
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
+import { lazyMax } from "../../runner/lazy-lru.ts";
 
 export const WELCOME_TEMPLATE_MAX = 1_000;
 
@@ -46,7 +47,7 @@ export class GroupSettingsStore {
 
   constructor(options: GroupSettingsStoreOptions) {
     this.#options = options;
-    this.#cache = new LRUCache<string, GroupSettings>({ max: options.max ?? 500 });
+    this.#cache = new LRUCache<string, GroupSettings>(lazyMax(options.max ?? 500));
   }
 
   /** Writes go through the plain reference (they add `updatedAt`, which the schema does not keep). */
