@@ -53,14 +53,18 @@ if (needs.length > 0) {
   Object.assign(process.env, emulators.env);
 }
 
-let failed = false;
+const failures: string[] = [];
 try {
-  for (const suite of suites) failed = (await runSuite(suite)) || failed;
+  for (const suite of suites) failures.push(...(await runSuite(suite)));
 } finally {
   await emulators?.stop();
   await redis?.stop();
 }
-process.exit(failed ? 1 : 0);
+if (failures.length > 0) {
+  console.error(`\n${failures.length} figure${failures.length === 1 ? "" : "s"} out of bounds:`);
+  for (const failure of failures) console.error(`  ${failure}`);
+}
+process.exit(failures.length > 0 ? 1 : 0);
 
 type Measured = Map<string, { ops: number; p50: number; p99: number }>;
 
@@ -101,7 +105,15 @@ async function measureInterleaved(tasks: BenchTasks, timeMs: number): Promise<Me
   return measured;
 }
 
-async function runSuite(suite: BenchSuite): Promise<boolean> {
+/** What broke and by how much: "marginalHeapKiBPerBot_bots500 = 312.4, above its max 256 by 56.4 (+22.0%)". */
+function outOfBounds(name: string, value: number, bound: number, side: "min" | "max"): string {
+  const by = Math.abs(value - bound);
+  const percent = bound === 0 ? "" : ` (${side === "max" ? "+" : "-"}${((by / Math.abs(bound)) * 100).toFixed(1)}%)`;
+  return `${name} = ${round(value, 3)}, ${side === "max" ? "above" : "below"} its ${side} ${bound} by ${round(by, 3)}${percent}`;
+}
+
+/** Runs one suite, prints and writes its report; returns its figures that are out of bounds. */
+async function runSuite(suite: BenchSuite): Promise<string[]> {
   const { tasks, teardown, facts } = await suite.setup();
   let measured: Measured = new Map();
   try {
@@ -117,14 +129,14 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
   if (measured.size > 0 && !base)
     throw new Error(`${suite.name}: baseline "${suite.baseline}" is not one of its tasks`);
 
-  let failed = false;
+  const failures: string[] = [];
   console.log(`\n${suite.name}: ${suite.description}${base ? ` (baseline: ${suite.baseline})` : ""}`);
   const rows = [...measured].flatMap(([name, { ops, p50, p99 }]) => {
     if (!base) return [];
     const ratio = ops / base.ops;
     const min = suite.minRatio?.[name];
     const ok = min === undefined || ratio >= min;
-    if (!ok) failed = true;
+    if (min !== undefined && !ok) failures.push(`${suite.name}: ${outOfBounds(`${name} ratio`, ratio, min, "min")}`);
     console.log(
       `  ${name.padEnd(52)} ${ops.toFixed(1).padStart(9)} it/s ${ratio.toFixed(2).padStart(6)}x` +
         `   p50 ${p50.toFixed(3).padStart(8)} ms   p99 ${p99.toFixed(2).padStart(7)} ms ${(p99 / base.p99).toFixed(2).padStart(6)}x` +
@@ -143,9 +155,14 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
   const observed = facts?.() ?? {};
   for (const [name, value] of Object.entries(observed)) {
     const limit = suite.factLimits?.[name];
-    const ok =
-      !limit || ((limit.min === undefined || value >= limit.min) && (limit.max === undefined || value <= limit.max));
-    if (!ok) failed = true;
+    const failure =
+      limit?.min !== undefined && !(value >= limit.min)
+        ? outOfBounds(name, value, limit.min, "min")
+        : limit?.max !== undefined && !(value <= limit.max)
+          ? outOfBounds(name, value, limit.max, "max")
+          : undefined;
+    if (failure) failures.push(`${suite.name}: ${failure}`);
+    const ok = failure === undefined;
     const bounds = limit
       ? `  (${[limit.min !== undefined ? `min ${limit.min}` : "", limit.max !== undefined ? `max ${limit.max}` : ""].filter(Boolean).join(", ")} ${ok ? "ok" : "FAILED"})`
       : "";
@@ -162,9 +179,10 @@ async function runSuite(suite: BenchSuite): Promise<boolean> {
     rows,
     facts: observed,
     factLimits: suite.factLimits ?? {},
+    failures,
   };
   writeFileSync(join(ROOT, "docs", "benchmarks", `${suite.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  return failed;
+  return failures;
 }
 
 function round(value: number, digits: number): number {
