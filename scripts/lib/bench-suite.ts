@@ -30,6 +30,9 @@ export interface BenchSuite {
   mode?: "batches" | "interleaved";
   /** The least throughput ratio (task / baseline) each task must reach; the run fails below it. */
   minRatio?: Record<string, number>;
-  /** Bounds on facts (ratios the suite computed within its own run); the run fails outside them. */
+  /**
+   * Bounds on facts: ratios the suite computed within its own run, or absolute ceilings where a
+   * figure must stay small in itself (heap per bot); the run fails outside them, naming each figure.
+   */
   factLimits?: Record<string, { min?: number; max?: number }>;
 }
