@@ -10,7 +10,9 @@ export const suite: BenchSuite = {
   name: "commands-ping",
   description: ".ping answered in one process on the simulator transport",
   baseline: "bare handler",
-  minRatio: { "command pipeline": 0.5 },
+  // 0.61x when first measured (2026-12-01); the same code measured 0.36-0.43x on 2026-12-03's
+  // machine (docs/benchmarks): the floor catches a pipeline that halves, not a machine that differs.
+  minRatio: { "command pipeline": 0.35 },
   async setup() {
     const { socket, engine, message } = await commandBench();
     return {

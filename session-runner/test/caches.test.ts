@@ -2,6 +2,7 @@ import type { GroupMetadata, WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import { describe, expect, it } from "vitest";
 import { Cooldowns, ExpiringMap, TokenBuckets } from "../src/commands/limits.ts";
+import { RecentIds } from "../src/commands/recent-ids.ts";
 import { GroupCache } from "../src/groups/group-cache.ts";
 import { lazyMax } from "../src/runner/lazy-lru.ts";
 import { lruCacheStore } from "../src/sessions/cache-store.ts";
@@ -175,5 +176,19 @@ describe("command limits (token buckets, cooldowns)", () => {
     expect(map.size).toBe(2);
     expect([map.get("d"), map.get("e")]).toEqual(["D", "E"]);
     expect(() => new ExpiringMap({ max: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("recent message ids", () => {
+  it("knows at least the last `keep` ids, holds at most twice that, and grows only with use", () => {
+    const ids = new RecentIds(100);
+    expect(ids.size).toBe(0);
+    for (let i = 0; i < 1_000; i++) {
+      expect(ids.seen(`m${i}`)).toBe(false);
+      expect(ids.size).toBeLessThanOrEqual(200);
+    }
+    for (let i = 900; i < 1_000; i++) expect(ids.seen(`m${i}`)).toBe(true);
+    expect(ids.seen("m0")).toBe(false);
+    expect(() => new RecentIds(0)).toThrow(RangeError);
   });
 });

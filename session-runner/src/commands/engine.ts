@@ -1,9 +1,7 @@
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { BotSettings } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
-import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import { lazyMax } from "../runner/lazy-lru.ts";
 import { isPlatformMessageId } from "../transport/platform-message-id.ts";
 import { type MessageKey, type Translate, translator } from "./catalog.ts";
 import type { Command, CommandContext, CommandRegistry, CommandServices, Person, ReplyOptions } from "./command.ts";
@@ -11,6 +9,7 @@ import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message
 import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
 import { type Identity, isAdminIn, isOwner, personOf, personOfIdentity } from "./permissions.ts";
+import { RecentIds } from "./recent-ids.ts";
 import { SenderCaps } from "./sender-caps.ts";
 
 export type CommandOutcome =
@@ -78,7 +77,8 @@ const DEFAULT_LIMITS: Record<"user" | "chat" | "bot", BucketSpec> = {
 
 /** How often one person is told about the same refusal: one explanation, not one per message. */
 const REFUSAL_REPEAT_MS = 30_000;
-const SEEN_IDS = 2_000;
+/** Redeliveries are recognised among the last 1,000 to 2,000 messages (RecentIds keeps two generations). */
+const SEEN_IDS = 1_000;
 /** The one label every unregistered command name is counted under. */
 export const UNKNOWN_COMMAND = "unknown";
 
@@ -92,7 +92,7 @@ export class CommandEngine {
   readonly #options: CommandEngineOptions;
   readonly #now: () => number;
   readonly #startedAt: number;
-  readonly #seen = new LRUCache<string, true>(lazyMax(SEEN_IDS));
+  readonly #seen = new RecentIds(SEEN_IDS);
   readonly #outcomes: Record<string, number> = {};
   readonly #cooldowns: Cooldowns;
   readonly #refusals: Cooldowns;
@@ -133,9 +133,7 @@ export class CommandEngine {
       return "ignored";
     }
     const message = normalized.message;
-    const seenKey = `${message.chat}|${message.id}`;
-    if (this.#seen.has(seenKey)) return "ignored";
-    this.#seen.set(seenKey, true);
+    if (this.#seen.seen(`${message.chat}|${message.id}`)) return "ignored";
 
     const settings = this.#options.settings();
     const sender = personOf(message.sender, message.senderAlt, this.#options.identify(message.sender));

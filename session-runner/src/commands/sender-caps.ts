@@ -1,4 +1,4 @@
-import { type BotLimits, usageDay } from "@whatsdex/core";
+import type { BotLimits } from "@whatsdex/core";
 
 /** Which daily cap refused a command. */
 export type CapHit = { cap: "commands" | "ai"; limit: number; tell: boolean };
@@ -13,6 +13,9 @@ interface Counts {
 /** One bit per cap, so an entry stays three small numbers (up to maxSenders of them per bot). */
 const TOLD: Record<CapHit["cap"], number> = { commands: 1, ai: 2 };
 
+/** UTC days, like `usageDay`: the plan's counters and these caps turn over together. */
+const DAY_MS = 86_400_000;
+
 /** Senders remembered per bot and day; beyond it the longest-known one is forgotten (and starts over). */
 const DEFAULT_MAX_SENDERS = 10_000;
 
@@ -26,7 +29,8 @@ export class SenderCaps {
   readonly #now: () => number;
   readonly #maxSenders: number;
   readonly #counts = new Map<string, Counts>();
-  #day = "";
+  /** When today's counts end (the next UTC midnight): checked per command instead of formatting a date. */
+  #dayEndsAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: { now?: () => number; maxSenders?: number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -35,17 +39,14 @@ export class SenderCaps {
 
   /** Counts one command for `sender`, or says which cap it would exceed (counting nothing). */
   take(sender: string, ai: boolean, limits: BotLimits): CapHit | undefined {
-    const day = usageDay(this.#now());
-    if (day !== this.#day) {
-      this.#day = day;
+    const now = this.#now();
+    if (now >= this.#dayEndsAt) {
+      this.#dayEndsAt = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
       this.#counts.clear();
     }
     let counts = this.#counts.get(sender);
     if (!counts) {
-      if (this.#counts.size >= this.#maxSenders) {
-        const oldest = this.#counts.keys().next();
-        if (!oldest.done) this.#counts.delete(oldest.value);
-      }
+      if (this.#counts.size >= this.#maxSenders) this.#forgetOldest();
       counts = { commands: 0, ai: 0, told: 0 };
       this.#counts.set(sender, counts);
     }
@@ -59,6 +60,15 @@ export class SenderCaps {
     counts.commands += 1;
     if (ai) counts.ai += 1;
     return undefined;
+  }
+
+  /** A sixteenth of the senders at once, longest known first: one walk of the Map per many new senders. */
+  #forgetOldest(): void {
+    let left = Math.max(1, Math.floor(this.#maxSenders / 16));
+    for (const sender of this.#counts.keys()) {
+      this.#counts.delete(sender);
+      if (--left === 0) break;
+    }
   }
 
   /** Senders counted today (for tests and metrics). */

@@ -48,7 +48,8 @@ export class BanList {
   }
 
   has(person: Pick<Person, "lid" | "pn" | "id">): boolean {
-    return idsOf(person).some((id) => this.#banned.has(id));
+    // Asked on every command; most bots ban nobody.
+    return this.#banned.size > 0 && idsOf(person).some((id) => this.#banned.has(id));
   }
 
   get size(): number {
