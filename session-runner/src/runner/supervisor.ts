@@ -83,6 +83,8 @@ interface Running {
   runtime: BotRuntime;
   /** Fires just before the lease runs out; every successful renewal pushes it back. */
   watchdog: NodeJS.Timeout | undefined;
+  /** Set while the bot is being given up: it stays listed (its lease is still ours) until that is done. */
+  releasing?: Promise<void>;
 }
 
 const botConverter = zodConverter(botDocSchema);
@@ -451,6 +453,7 @@ export class Supervisor {
     if (this.#stopping) return;
     await Promise.all(
       [...this.#running].map(async ([name, running]) => {
+        if (running.releasing) return;
         try {
           running.lease = await this.#options.leases.renew(running.lease);
           if (this.#running.get(name) === running) this.#arm(name, running);
@@ -476,16 +479,29 @@ export class Supervisor {
 
   /** Ends the bot's socket without touching the lease (it is, or is about to be, someone else's). */
   async #drop(name: string, running: Running, reason: string): Promise<void> {
+    // Being released already: that ends the socket too, and gives the lease back properly.
+    if (running.releasing) return;
     clearTimeout(running.watchdog);
     if (this.#running.get(name) === running) this.#running.delete(name);
     await running.runtime.stop(reason, { wanted: true });
   }
 
-  async #release(name: string, running: Running, reason: string, options: { wanted: boolean }): Promise<void> {
-    clearTimeout(running.watchdog);
-    this.#running.delete(name);
-    await running.runtime.stop(reason, options);
-    await this.#options.leases.release(running.lease, (tx) => this.#touch(tx, running.lease));
+  /**
+   * Ends the bot's work here and gives its lease back, once however often it is asked. The bot is
+   * listed in `running` until the lease is released: whoever sees it gone can rely on the lease
+   * being free, its socket ended and its outbox settled.
+   */
+  #release(name: string, running: Running, reason: string, options: { wanted: boolean }): Promise<void> {
+    running.releasing ??= (async () => {
+      clearTimeout(running.watchdog);
+      try {
+        await running.runtime.stop(reason, options);
+        await this.#options.leases.release(running.lease, (tx) => this.#touch(tx, running.lease));
+      } finally {
+        if (this.#running.get(name) === running) this.#running.delete(name);
+      }
+    })();
+    return running.releasing;
   }
 
   /**
