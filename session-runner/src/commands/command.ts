@@ -1,13 +1,12 @@
 import type { BotRef, BotSettings, BotSettingsPatch, MediaStore } from "@whatsdex/core";
 import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
 import type { GroupMetadata, ParticipantAction, WAMessage, WAMessageKey } from "baileys";
-import type { ChatMemory } from "../ai/chat-memory.ts";
+import type { Person } from "../identity/person.ts";
 import type { WikiProvider } from "../search/wiki-provider.ts";
 import type { MediaLimits } from "../transport/media-download.ts";
 import type { ParticipantResult } from "../transport/transport.ts";
-import type { BanList } from "./bans/ban-list.ts";
 import type { Language, Translate } from "./catalog.ts";
-import type { GroupSettingsStore } from "./group/group-settings.ts";
+import type { GroupSettings } from "./group/group-settings.ts";
 import type { InboundMessage } from "./inbound/inbound-message.ts";
 
 export type Category = "info" | "maker" | "ai" | "search" | "group" | "owner";
@@ -26,15 +25,38 @@ export interface GroupActions {
   deleteMessage(jid: string, key: WAMessageKey): Promise<void>;
 }
 
-/** What commands reach beyond the chat: the bot, media handed to jobs, the job queues. */
+/** Who is banned from this bot (persisted by `BanList`); `by` is the owner's person id. */
+export interface Bans {
+  has(person: Pick<Person, "lid" | "pn" | "id">): boolean;
+  /** False when they were banned already. */
+  ban(person: Person, by: string): Promise<boolean>;
+  /** False when they were not banned. */
+  unban(person: Person, by: string): Promise<boolean>;
+}
+
+/** This bot's settings per group (welcome, antilink, warnings; persisted by `GroupSettingsStore`). */
+export interface GroupSettingsStorePort {
+  get(groupJid: string): Promise<GroupSettings>;
+  update(groupJid: string, change: (current: GroupSettings) => GroupSettings): Promise<GroupSettings>;
+}
+
+/** What the AI remembers of each chat (persisted by `ChatMemory`): `clear` forgets, true if there was anything. */
+export interface ChatMemoryPort {
+  clear(bot: BotRef, chat: string): Promise<boolean>;
+}
+
+/**
+ * What commands reach beyond the chat: the bot, media handed to jobs, the job queues. The stores
+ * are ports (the Firestore classes implement them), so the engine runs against any implementation.
+ */
 export interface CommandServices {
   bot: BotRef;
   group: GroupActions;
   /** This bot's per-group settings (welcome, antilink) and its banned users. */
-  groupSettings: GroupSettingsStore;
-  bans: BanList;
+  groupSettings: GroupSettingsStorePort;
+  bans: Bans;
   /** What the AI remembers of each chat (`clear` forgets). */
-  aiMemory: ChatMemory;
+  aiMemory: ChatMemoryPort;
   /** Encyclopedia lookups (`wiki`). */
   wiki: WikiProvider;
   media: MediaStore;
@@ -83,14 +105,6 @@ export interface ReplyOptions {
   /** People to notify: each `@digits` in the text, or everyone silently (hidetag). */
   mentions?: string[];
   quote?: boolean;
-}
-
-/** Who someone is: their LID and phone-number JIDs where known, and the id bans and warnings use. */
-export interface Person {
-  lid: string | null;
-  pn: string | null;
-  /** `lid:<digits>` or `pn:<digits>` (the person store's id). */
-  id: string;
 }
 
 /**

@@ -2,13 +2,14 @@ import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { BotSettings } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
+import { type Identity, type Person, personOf, personOfIdentity } from "../identity/person.ts";
 import { isPlatformMessageId } from "../transport/platform-message-id.ts";
 import { type MessageKey, type Translate, translator } from "./catalog.ts";
-import type { Command, CommandContext, CommandRegistry, CommandServices, Person, ReplyOptions } from "./command.ts";
+import type { Command, CommandContext, CommandRegistry, CommandServices, ReplyOptions } from "./command.ts";
 import { type InboundMessage, normalizeInbound } from "./inbound/inbound-message.ts";
 import { type BucketSpec, Cooldowns, TokenBuckets } from "./limits.ts";
 import { parseCommand } from "./parser.ts";
-import { type Identity, isAdminIn, isOwner, personOf, personOfIdentity } from "./permissions.ts";
+import { isAdminIn, isOwner } from "./permissions.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { SenderCaps } from "./sender-caps.ts";
 

@@ -2,20 +2,10 @@ import { contactPath, contactsCollectionPath, timestampSchema, type WriteFence, 
 import { isLidUser, isPnUser, jidDecode, type LIDMapping, type WAMessageKey } from "baileys";
 import { type DocumentData, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
+import { type Identity, type Person, personIdOf } from "./person.ts";
 
-/**
- * A WhatsApp user as one bot knows them, LID first: WhatsApp addresses people by LID (a per-user
- * privacy id) and, when it chooses to, by phone number (PN). The two forms of one person never
- * compare equal as strings, so everything that identifies a person (bans, owners, cooldowns,
- * campaign opt-outs) goes through this store.
- */
-export interface Person {
-  /** `lid:<digits>` once the LID is known, else `pn:<digits>`. */
-  id: string;
-  /** `<digits>@lid` */
-  lid: string | null;
-  /** `<digits>@s.whatsapp.net` */
-  pn: string | null;
+/** A person as one bot knows them (see person.ts for why LID first), with the name they go by. */
+export interface Contact extends Person {
   pushName: string | null;
 }
 
@@ -42,10 +32,10 @@ function normalise(jid: string | null | undefined, kind: "lid" | "pn"): string |
   return `${decoded.user}@${kind === "lid" ? "lid" : "s.whatsapp.net"}`;
 }
 
-function personIdOf(person: { lid: string | null; pn: string | null }): string {
-  if (person.lid) return `lid:${person.lid.split("@")[0]}`;
-  if (person.pn) return `pn:${person.pn.split("@")[0]}`;
-  throw new Error("a person needs a LID or a phone number");
+function contactIdOf(contact: Identity): string {
+  const id = personIdOf(contact);
+  if (!id) throw new Error("a person needs a LID or a phone number");
+  return id;
 }
 
 export interface PersonStoreOptions {
@@ -62,10 +52,10 @@ export interface PersonStoreOptions {
  */
 export class PersonStore {
   readonly #options: PersonStoreOptions;
-  readonly #byLid = new Map<string, Person>();
-  readonly #byPn = new Map<string, Person>();
+  readonly #byLid = new Map<string, Contact>();
+  readonly #byPn = new Map<string, Contact>();
   /** Changed people by id; a merged-away `pn:` person is recorded here as null (to delete). */
-  readonly #dirty = new Map<string, Person | null>();
+  readonly #dirty = new Map<string, Contact | null>();
 
   constructor(options: PersonStoreOptions) {
     this.#options = options;
@@ -83,7 +73,7 @@ export class PersonStore {
     return store;
   }
 
-  resolve(jid: string): Person | undefined {
+  resolve(jid: string): Contact | undefined {
     const lid = normalise(jid, "lid");
     if (lid) return this.#byLid.get(lid);
     const pn = normalise(jid, "pn");
@@ -91,7 +81,7 @@ export class PersonStore {
   }
 
   /** Records what a source says; returns the person, or undefined if it named no user. */
-  observe(sighting: Sighting): Person | undefined {
+  observe(sighting: Sighting): Contact | undefined {
     const lid = normalise(sighting.lid, "lid");
     const pn = normalise(sighting.pn, "pn");
     if (!lid && !pn) return undefined;
@@ -99,20 +89,20 @@ export class PersonStore {
     let byPn = pn ? this.#byPn.get(pn) : undefined;
     if (byPn?.lid && lid && byPn.lid !== lid) {
       // The number now belongs to another account: the old one keeps its LID and loses the number.
-      const detached: Person = { ...byPn, pn: null };
+      const detached: Contact = { ...byPn, pn: null };
       this.#unindex(byPn);
       this.#index(detached);
       this.#dirty.set(detached.id, detached);
       byPn = undefined;
     }
     const existing = byLid ?? byPn;
-    const merged: Person = {
+    const merged: Contact = {
       id: "",
       lid: lid ?? existing?.lid ?? null,
       pn: pn ?? existing?.pn ?? byPn?.pn ?? null,
       pushName: sighting.pushName || existing?.pushName || byPn?.pushName || null,
     };
-    merged.id = personIdOf(merged);
+    merged.id = contactIdOf(merged);
     const unchanged =
       existing &&
       (!byLid || !byPn || byLid === byPn) &&
@@ -132,7 +122,7 @@ export class PersonStore {
   }
 
   /** A message's sender: in groups the participant, in private chats the chat, with their `*Alt` forms. */
-  observeMessageKey(key: WAMessageKey, pushName?: string | null): Person | undefined {
+  observeMessageKey(key: WAMessageKey, pushName?: string | null): Contact | undefined {
     const group = key.remoteJid?.endsWith("@g.us") ?? false;
     const primary = group ? key.participant : key.remoteJid;
     const alternate = group ? key.participantAlt : key.remoteJidAlt;
@@ -195,12 +185,12 @@ export class PersonStore {
     return changes.length;
   }
 
-  #index(person: Person): void {
+  #index(person: Contact): void {
     if (person.lid) this.#byLid.set(person.lid, person);
     if (person.pn) this.#byPn.set(person.pn, person);
   }
 
-  #unindex(person: Person): void {
+  #unindex(person: Contact): void {
     if (person.lid && this.#byLid.get(person.lid) === person) this.#byLid.delete(person.lid);
     if (person.pn && this.#byPn.get(person.pn) === person) this.#byPn.delete(person.pn);
   }

@@ -1,25 +1,16 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { MediaStore, type WriteFence } from "@whatsdex/core";
-import { ChatMemory } from "../../src/ai/chat-memory.ts";
-import { BanList } from "../../src/commands/bans/ban-list.ts";
+import { MediaStore } from "@whatsdex/core";
 import type { CommandServices } from "../../src/commands/command.ts";
-import { GroupSettingsStore } from "../../src/commands/group/group-settings.ts";
 import { WikiUnavailableError } from "../../src/search/wiki-provider.ts";
-
-/** A fence no write passes: engines built on these services never write. */
-const readOnly: WriteFence = {
-  assertHeld: async () => {
-    throw new Error("this engine writes nothing");
-  },
-};
+import { MemoryBans, MemoryChatMemory, MemoryGroupSettings } from "./memory-stores.ts";
 
 const offline = (what: string) => async (): Promise<never> => {
   throw new Error(`no ${what} here`);
 };
 
 /**
- * Services for a command engine with no socket behind it (unit tests, benchmarks): reads work
- * against `db`, anything that would reach WhatsApp or write fails loudly.
+ * Services for a command engine with no socket behind it (unit tests, benchmarks): the bot's stores
+ * in memory, media against `db`, and anything that would reach WhatsApp fails loudly.
  */
 export function offlineServices(db: Firestore): Omit<CommandServices, "stats"> {
   const bot = { tenantId: "offline", botId: "offline" };
@@ -36,9 +27,9 @@ export function offlineServices(db: Firestore): Omit<CommandServices, "stats"> {
       setDescription: offline("group changes"),
       deleteMessage: offline("deletes"),
     },
-    groupSettings: new GroupSettingsStore({ db, bot, fence: readOnly }),
-    bans: new BanList(db, bot, readOnly),
-    aiMemory: new ChatMemory(db),
+    groupSettings: new MemoryGroupSettings(),
+    bans: new MemoryBans(),
+    aiMemory: new MemoryChatMemory(),
     wiki: {
       lookup: async () => {
         throw new WikiUnavailableError("no encyclopedia here");

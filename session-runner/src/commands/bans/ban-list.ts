@@ -1,8 +1,8 @@
 import { AuditLog, type BotRef, banPath, bansCollectionPath, type WriteFence } from "@whatsdex/core";
 import { type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
-import type { Person } from "../command.ts";
-import { userOf } from "../permissions.ts";
+import { idsOf, type Person } from "../../identity/person.ts";
+import type { Bans } from "../command.ts";
 
 const banDocSchema = z.object({
   lid: z.string().nullable(),
@@ -11,18 +11,12 @@ const banDocSchema = z.object({
   createdAt: z.instanceof(Timestamp),
 });
 
-/** Every id a person may be known by: a ban on their number still holds once their LID is known. */
-const idsOf = (person: Pick<Person, "lid" | "pn" | "id">) =>
-  [person.id, person.lid ? `lid:${userOf(person.lid)}` : null, person.pn ? `pn:${userOf(person.pn)}` : null].filter(
-    (id): id is string => Boolean(id),
-  );
-
 /**
  * The WhatsApp users one bot ignores (`bots/{b}/bans/{personId}`), loaded when its owner instance
  * claims the bot and checked in memory on every message; bans and unbans are fenced writes, each
  * audited in its own transaction with the owner who made it (by person id) as the actor.
  */
-export class BanList {
+export class BanList implements Bans {
   readonly #db: Firestore;
   readonly #bot: BotRef;
   readonly #fence: WriteFence;

@@ -1,6 +1,7 @@
 import type { ParticipantAction } from "baileys";
+import type { Person } from "../../identity/person.ts";
 import type { MessageKey } from "../catalog.ts";
-import { type Command, defineCommand, type Person } from "../command.ts";
+import { type Command, defineCommand } from "../command.ts";
 import { participantOf } from "../permissions.ts";
 import { mentionText, targetsOf } from "./targets.ts";
 

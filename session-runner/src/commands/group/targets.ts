@@ -1,5 +1,6 @@
 import { jidNormalizedUser } from "baileys";
-import type { CommandContext, Person } from "../command.ts";
+import type { Person } from "../../identity/person.ts";
+import type { CommandContext } from "../command.ts";
 
 /**
  * Phone numbers as people type them: `6281234567890`, `+62 812-3456-7890`, `@6281234567890`. Pieces

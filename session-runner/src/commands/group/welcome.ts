@@ -1,6 +1,7 @@
 import type { GroupMetadata } from "baileys";
+import type { Person } from "../../identity/person.ts";
 import type { Translate } from "../catalog.ts";
-import { defineCommand, type Person } from "../command.ts";
+import { defineCommand } from "../command.ts";
 import { participantOf } from "../permissions.ts";
 import { type GroupSettingsStore, WELCOME_TEMPLATE_MAX } from "./group-settings.ts";
 import { mentionText } from "./targets.ts";
