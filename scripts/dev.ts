@@ -13,14 +13,22 @@
 import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  DEFAULT_DEV_HOME,
+  DEMO_BOT_NUMBER,
+  DEMO_EMAIL,
+  DEMO_PLAN,
+  type DemoSeed,
+  readableEmulatorLine,
+  readableLogLine,
+  readDocument,
+  seedDemo,
+  watchLinking,
+  writeDevEndpoints,
+} from "@whatsdex/devtools/dev";
+import { PhoneClient } from "@whatsdex/devtools/phone-client";
 import { z } from "zod";
-import { PhoneClient } from "../session-runner/src/transport/phone-client.ts";
-import { DEFAULT_DEV_HOME, writeDevEndpoints } from "../session-runner/src/tui/dev-endpoints.ts";
-import { DEMO_BOT_NUMBER, DEMO_EMAIL, DEMO_PLAN, type DemoSeed, seedDemo } from "./lib/demo-seed.ts";
 import { type Emulators, PROJECT_ID, startEmulators } from "./lib/emulators.ts";
-import { readDocument } from "./lib/firestore-rest.ts";
-import { watchLinking } from "./lib/linking-watcher.ts";
-import { readableEmulatorLine, readableLogLine } from "./lib/log-lines.ts";
 import { freePorts } from "./lib/ports.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { type Managed, pipeWithPrefix, run, startGroup, stopGroup } from "./lib/processes.ts";

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   PhoneApiError,
   type PhoneEvent,
@@ -6,7 +5,8 @@ import {
   phoneBotsSchema,
   phoneEventSchema,
   phoneProblemSchema,
-} from "./phone-api-schema.ts";
+} from "@whatsdex/session-runner/phone-api";
+import { z } from "zod";
 
 export { PhoneApiError, type PhoneEvent, type PhoneMessage };
 

@@ -7,19 +7,22 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, type Firebase, LeaseStore, leaseFence, startTracing, type Tracing } from "@whatsdex/core";
 import { requireEnv, testFirebase, testRedis, uniqueId } from "@whatsdex/core/testing";
+import {
+  CommandRegistry,
+  infoCommands,
+  linkedBot,
+  type Runner,
+  StatusWriter,
+  sessionMetrics,
+  startRunner,
+  startSimulatorPhones,
+  tenantWithBots,
+} from "@whatsdex/session-runner/testing";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import jsqr from "jsqr";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CommandRegistry } from "../src/commands/command.ts";
-import { infoCommands } from "../src/commands/info/info-commands.ts";
-import { sessionMetrics } from "../src/metrics/session-metrics.ts";
-import { type Runner, startRunner } from "../src/server.ts";
-import { StatusWriter } from "../src/sessions/status-writer.ts";
-import { startSimulatorPhones } from "../src/transport/simulator-phones.ts";
-import { tenantWithBots } from "./support/fleet.ts";
-import { linkedBot } from "./support/linked-bot.ts";
 import { Terminal } from "./support/terminal.ts";
 
 /**

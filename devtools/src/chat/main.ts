@@ -15,8 +15,8 @@ import { extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { PhoneApiError, PhoneClient, type PhoneEvent } from "../session-runner/src/transport/phone-client.ts";
-import { DEFAULT_DEV_HOME, readDevEndpoints } from "../session-runner/src/tui/dev-endpoints.ts";
+import { DEFAULT_DEV_HOME, readDevEndpoints } from "../dev/dev-endpoints.ts";
+import { PhoneApiError, PhoneClient, type PhoneEvent } from "../phone-client.ts";
 
 const { values: flags } = parseArgs({
   options: {

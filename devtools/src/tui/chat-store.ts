@@ -1,4 +1,4 @@
-import { PhoneApiError, type PhoneClient, type PhoneEvent } from "../transport/phone-client.ts";
+import { PhoneApiError, type PhoneClient, type PhoneEvent } from "../phone-client.ts";
 
 export interface ChatLine {
   from: "you" | "bot" | "note";

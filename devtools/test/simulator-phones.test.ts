@@ -1,17 +1,20 @@
 import { MediaStore, OutboxWriter } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import {
+  allCommands,
+  CommandRegistry,
+  mediaProcessors,
+  SimulatedWhatsApp,
+  startSimulatorPhones,
+  tenantWithBots,
+  testJobQueue,
+  testSupervisor,
+} from "@whatsdex/session-runner/testing";
 import pino from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { allCommands } from "../src/commands/all-commands.ts";
-import { CommandRegistry } from "../src/commands/command.ts";
-import { mediaProcessors } from "../src/jobs/media-processor.ts";
-import { PhoneApiError, PhoneClient, type PhoneEvent } from "../src/transport/phone-client.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { startSimulatorPhones } from "../src/transport/simulator-phones.ts";
-import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
-import { testJobQueue } from "./support/jobs.ts";
+import { PhoneApiError, PhoneClient, type PhoneEvent } from "../src/phone-client.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;

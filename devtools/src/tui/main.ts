@@ -18,7 +18,7 @@ import { ConfigError, createFirebase } from "@whatsdex/core";
 import { queueNames } from "@whatsdex/core/jobs";
 import { render } from "ink";
 import { Redis } from "ioredis";
-import { PhoneClient } from "../transport/phone-client.ts";
+import { PhoneClient } from "../phone-client.ts";
 import { App } from "./app.ts";
 import { chatPane } from "./chat-pane.ts";
 import { ChatStore } from "./chat-store.ts";

@@ -3,9 +3,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseEnv } from "@whatsdex/core";
+import { tenantIdsSchema } from "@whatsdex/session-runner/config";
 import { z } from "zod";
-import { tenantIdsSchema } from "../config.ts";
-import { runningDevEndpoints } from "./dev-endpoints.ts";
+import { runningDevEndpoints } from "../dev/dev-endpoints.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
