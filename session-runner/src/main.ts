@@ -20,6 +20,7 @@ import { CommandRegistry } from "./commands/command.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
+import { botRuntimeFactory } from "./runner/bot-factory.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { wikipedia } from "./search/wiki-provider.ts";
 import { startRunner } from "./server.ts";
@@ -62,22 +63,11 @@ const phones =
     : undefined;
 
 const { keys, activeKeyId } = authStateKeys(env);
-const supervisor = new Supervisor({
+const createBotRuntime = botRuntimeFactory({
   db: firebase.firestore,
-  leases: new LeaseStore(firebase.firestore, { ttlMs: env.LEASE_TTL_MS, takeoverGraceMs: env.LEASE_TAKEOVER_GRACE_MS }),
-  instanceId,
-  capacity: env.RUNNER_CAPACITY,
-  ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
-  transports: {
-    baileys: baileysTransport(),
-    ...(simulator ? { simulator: simulator.transport() } : {}),
-  },
   keyring: createKeyring(keys, activeKeyId),
   logger,
   backoff: { initialMs: 2_000, maxMs: 300_000, stableMs: 60_000, loopCloses: 5, loopWindowMs: 120_000 },
-  renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
-  expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
-  scanEveryMs: env.RUNNER_SCAN_MS,
   events: sessionMetrics(runner.metrics.registry).events,
   // Commands whose backend this runner lacks are answered as unavailable and left out of the menu.
   commands: new CommandRegistry(allCommands, { unavailable: env.GEMINI_API_KEY ? [] : ["gemini"] }),
@@ -88,6 +78,22 @@ const supervisor = new Supervisor({
   }),
   queues: { media: jobs.queues.media, ai: jobs.queues.ai },
   version,
+});
+const supervisor = new Supervisor({
+  db: firebase.firestore,
+  leases: new LeaseStore(firebase.firestore, { ttlMs: env.LEASE_TTL_MS, takeoverGraceMs: env.LEASE_TAKEOVER_GRACE_MS }),
+  instanceId,
+  capacity: env.RUNNER_CAPACITY,
+  ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
+  transports: {
+    baileys: baileysTransport(),
+    ...(simulator ? { simulator: simulator.transport() } : {}),
+  },
+  createBotRuntime,
+  logger,
+  renewEveryMs: Math.round(env.LEASE_TTL_MS / 3),
+  expirySafetyMs: Math.round(env.LEASE_TTL_MS / 6),
+  scanEveryMs: env.RUNNER_SCAN_MS,
 });
 supervisorGauges(runner.metrics.registry, supervisor);
 runner.health.reportBots(() => supervisor.health());

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { Supervisor, SupervisorOptions } from "../runner/supervisor.ts";
+import type { BotRuntimeFactoryOptions } from "../runner/bot-factory.ts";
+import type { Supervisor } from "../runner/supervisor.ts";
 
-/** What the supervisor's bots report, counted in `registry`; pass `events` to the supervisor. */
-export function sessionMetrics(registry: Registry): { events: NonNullable<SupervisorOptions["events"]> } {
+/** What the bots report, counted in `registry`; pass `events` to the bot runtime factory. */
+export function sessionMetrics(registry: Registry): { events: NonNullable<BotRuntimeFactoryOptions["events"]> } {
   const reconnects = new Counter({
     name: "session_runner_reconnects_total",
     help: "Times a bot's connection went into reconnecting.",

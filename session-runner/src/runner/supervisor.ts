@@ -1,42 +1,22 @@
 import {
-  authStateCollectionPath,
   type BotDoc,
   type BotRef,
   botDocSchema,
   botPath,
   collections,
-  type HeldLease,
-  type Keyring,
   type LeaseStore,
   leaseFence,
-  OutboxService,
   tenantStatusSchema,
   zodConverter,
 } from "@whatsdex/core";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import { clearFirestoreAuthState, loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import { CommandRegistry, type CommandServices } from "../commands/command.ts";
-import { PersonStore } from "../identity/person-store.ts";
 import type { BotHealth } from "../lifecycle/health.ts";
-import { CommandExecutor } from "../outbox/command-executor.ts";
-import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
-import { SendExecutor } from "../outbox/send-executor.ts";
-import { type WikiProvider, WikiUnavailableError } from "../search/wiki-provider.ts";
-import type { BackoffOptions } from "../sessions/backoff.ts";
-import type { LinkMethod } from "../sessions/bot-session.ts";
-import { StatusWriter } from "../sessions/status-writer.ts";
 import type { Transport } from "../transport/transport.ts";
-
-/** A runner not given an encyclopedia: every lookup is answered as unavailable, honestly. */
-const noWiki: WikiProvider = {
-  lookup: async () => {
-    throw new WikiUnavailableError("no encyclopedia is configured on this runner");
-  },
-};
-
-import { platformMessageId } from "../transport/platform-message-id.ts";
-import { BotRuntime, type RuntimeEvents } from "./bot-runtime.ts";
+import type { CreateBotRuntime } from "./bot-factory.ts";
+import type { BotRuntime } from "./bot-runtime.ts";
+import { LeaseKeeper } from "./lease-keeper.ts";
+import { settleStoppedBot } from "./orphan-settler.ts";
 
 export interface SupervisorOptions {
   db: Firestore;
@@ -46,9 +26,9 @@ export interface SupervisorOptions {
   capacity: number;
   /** Per the bot's `transport` field; a bot whose transport is absent here is left alone. */
   transports: Partial<Record<"baileys" | "simulator", Transport>>;
-  keyring: Keyring;
+  /** Puts a claimed bot's runtime together (the composition root's `botRuntimeFactory`). */
+  createBotRuntime: CreateBotRuntime;
   logger: Logger;
-  backoff: BackoffOptions;
   /** How often leases are renewed; well under the lease TTL (a third of it is the usual choice). */
   renewEveryMs: number;
   /**
@@ -59,30 +39,15 @@ export interface SupervisorOptions {
   expirySafetyMs: number;
   /** How often claims are retried (bots held elsewhere, capacity freed); changes are seen at once. */
   scanEveryMs: number;
-  /** The commands the bots answer; none when absent (a runner that only keeps sessions). */
-  commands?: CommandRegistry;
-  /** Job queues the commands hand work to (stickers to MediaProcessor). */
-  queues?: CommandServices["queues"];
-  /** Encyclopedia lookups for `wiki`; without one, `wiki` says it is unavailable. */
-  wiki?: WikiProvider;
-  /** Reported by `about`. */
-  version?: string;
   /** Run only these tenants' bots: instances dedicated to large tenants, or isolation in a shared emulator. */
   onlyTenants?: readonly string[];
-  /** A send with no answer for this long is recorded as indeterminate. */
-  sendTimeoutMs?: number;
-  /** How long a queued message waits for a disconnected bot before it fails. */
-  sendMaxWaitMs?: number;
-  /** Every state change of every session this instance runs, and what its bots report (metrics). */
-  events?: RuntimeEvents & { sessionState?: (bot: BotRef, state: string) => void };
   random?: () => number;
 }
 
 interface Running {
-  lease: HeldLease;
   runtime: BotRuntime;
-  /** Fires just before the lease runs out; every successful renewal pushes it back. */
-  watchdog: NodeJS.Timeout | undefined;
+  /** Its lease, renewed on the supervisor's schedule, with the watchdog that ends the bot before it expires. */
+  keeper: LeaseKeeper;
   /** Set while the bot is being given up: it stays listed (its lease is still ours) until that is done. */
   releasing?: Promise<void>;
 }
@@ -91,13 +56,6 @@ const botConverter = zodConverter(botDocSchema);
 const key = (bot: BotRef) => `${bot.tenantId}/${bot.botId}`;
 /** Changes to the wanted set are acted on after a short random delay, so instances do not claim in lockstep. */
 const CHANGE_JITTER_MS = 250;
-const NO_COMMANDS = new CommandRegistry([]);
-
-function linkOf(bot: BotDoc): LinkMethod {
-  return bot.connectMethod === "pairing_code" && bot.phoneNumber
-    ? { method: "pairing_code", phoneNumber: bot.phoneNumber }
-    : { method: "qr" };
-}
 
 /**
  * Keeps this instance's share of the bots connected: follows (by snapshot listener) the bots whose
@@ -149,10 +107,10 @@ export class Supervisor {
 
   /** Every held bot, for `/status`. */
   health(): BotHealth[] {
-    return [...this.#running.values()].map(({ lease, runtime }) => ({
+    return [...this.#running.values()].map(({ keeper, runtime }) => ({
       ...runtime.bot,
       state: runtime.session.state,
-      generation: lease.generation,
+      generation: keeper.lease.generation,
       msSinceServerFrame: runtime.msSinceServerFrame ?? null,
     }));
   }
@@ -303,7 +261,7 @@ export class Supervisor {
   }
 
   async #claim(transport: Transport, bot: BotRef, doc: BotDoc): Promise<void> {
-    const { db, leases, instanceId, keyring, logger, backoff, events } = this.#options;
+    const { leases, instanceId, logger } = this.#options;
     const name = key(bot);
     this.#starting.add(name);
     try {
@@ -315,44 +273,26 @@ export class Supervisor {
       this.#heldElsewhere.delete(name);
       const lease = attempt.lease;
       const fence = leaseFence(leases, lease);
-      const [auth, people] = await Promise.all([
-        loadFirestoreAuthState({
-          db,
-          collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
-          keyring,
-          fence,
-        }),
-        PersonStore.load({ db, tenantId: bot.tenantId, botId: bot.botId, fence }),
-      ]);
+      const runtime = await this.#options.createBotRuntime({ bot, doc, lease, fence, transport });
       // Stopping began while the bot was being taken: give it straight back, start nothing.
       if (this.#stopping) {
         await leases.release(lease);
         return;
       }
-      const sessionState = events?.sessionState;
-      const runtime = new BotRuntime({
-        db,
-        bot,
-        lease,
-        fence,
-        auth,
-        people,
-        transport,
-        link: linkOf(doc),
-        commands: this.#options.commands ?? NO_COMMANDS,
-        settings: doc.settings,
-        queues: this.#options.queues ?? {},
-        wiki: this.#options.wiki ?? noWiki,
-        version: this.#options.version ?? "dev",
-        logger: logger.child({ tenantId: bot.tenantId, botId: bot.botId }),
-        backoff,
-        sendTimeoutMs: this.#options.sendTimeoutMs ?? 30_000,
-        sendMaxWaitMs: this.#options.sendMaxWaitMs ?? 5 * 60_000,
-        events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
-      });
-      const running: Running = { lease, runtime, watchdog: undefined };
+      const running: Running = {
+        runtime,
+        keeper: new LeaseKeeper({
+          leases,
+          lease,
+          expirySafetyMs: this.#options.expirySafetyMs,
+          onExpiring: () => {
+            logger.warn({ bot: name }, "lease about to expire unrenewed; ending the bot's socket");
+            void this.#drop(name, running, "lease expiring");
+          },
+        }),
+      };
       this.#running.set(name, running);
-      this.#arm(name, running);
+      running.keeper.arm();
       logger.info({ ...bot, generation: lease.generation }, "bot claimed");
       await runtime.start();
     } catch (error) {
@@ -398,47 +338,8 @@ export class Supervisor {
       const lease = attempt.lease;
       const fence = leaseFence(leases, lease);
       try {
-        const outbox = new OutboxService(db, { newMessageId: platformMessageId, deadlineMs: 60_000 });
-        const status = new StatusWriter(db, bot, fence);
         const botLogger = logger.child({ tenantId: bot.tenantId, botId: bot.botId });
-        const commands = new CommandExecutor({
-          outbox,
-          lease,
-          fence,
-          logger: botLogger,
-          handlers: {
-            connect: async () => undefined,
-            disconnect: () => status.write("stopped", { reason: "disconnected from the dashboard" }),
-            logout: async () => {
-              // Nothing to tell WhatsApp without a socket: the credentials go, so the device is useless.
-              await clearFirestoreAuthState({
-                db,
-                collectionPath: authStateCollectionPath(bot.tenantId, bot.botId),
-                fence,
-              });
-              await status.write("logged_out", { reason: "logged out from the dashboard" });
-            },
-          },
-        });
-        const consumer = new OutboxConsumer({
-          db,
-          outbox,
-          lease,
-          fence,
-          commands,
-          sends: new SendExecutor({
-            outbox,
-            lease,
-            fence,
-            session: { state: "stopped", socket: undefined },
-            logger: botLogger,
-            sendTimeoutMs: 1,
-          }),
-          logger: botLogger,
-          isOpen: () => false,
-          maxWaitMs: 0,
-        });
-        await consumer.drainStopped();
+        await settleStoppedBot({ db, bot, lease, fence, logger: botLogger });
         botLogger.info("settled the outbox of a stopped bot");
       } catch (error) {
         logger.warn({ err: error, bot: name }, "could not settle a stopped bot's outbox");
@@ -455,8 +356,7 @@ export class Supervisor {
       [...this.#running].map(async ([name, running]) => {
         if (running.releasing) return;
         try {
-          running.lease = await this.#options.leases.renew(running.lease);
-          if (this.#running.get(name) === running) this.#arm(name, running);
+          await running.keeper.renew();
         } catch (error) {
           this.#options.logger.warn({ err: error, bot: name }, "lease renewal failed; ending the bot's socket");
           await this.#drop(name, running, "lease lost");
@@ -465,23 +365,11 @@ export class Supervisor {
     );
   }
 
-  #arm(name: string, running: Running): void {
-    clearTimeout(running.watchdog);
-    const delay = running.lease.expiresAt.getTime() - Date.now() - this.#options.expirySafetyMs;
-    running.watchdog = setTimeout(
-      () => {
-        this.#options.logger.warn({ bot: name }, "lease about to expire unrenewed; ending the bot's socket");
-        void this.#drop(name, running, "lease expiring");
-      },
-      Math.max(0, delay),
-    );
-  }
-
   /** Ends the bot's socket without touching the lease (it is, or is about to be, someone else's). */
   async #drop(name: string, running: Running, reason: string): Promise<void> {
     // Being released already: that ends the socket too, and gives the lease back properly.
     if (running.releasing) return;
-    clearTimeout(running.watchdog);
+    running.keeper.disarm();
     if (this.#running.get(name) === running) this.#running.delete(name);
     await running.runtime.stop(reason, { wanted: true });
   }
@@ -493,10 +381,11 @@ export class Supervisor {
    */
   #release(name: string, running: Running, reason: string, options: { wanted: boolean }): Promise<void> {
     running.releasing ??= (async () => {
-      clearTimeout(running.watchdog);
+      running.keeper.disarm();
       try {
         await running.runtime.stop(reason, options);
-        await this.#options.leases.release(running.lease, (tx) => this.#touch(tx, running.lease));
+        const { lease } = running.keeper;
+        await this.#options.leases.release(lease, (tx) => this.#touch(tx, lease));
       } finally {
         if (this.#running.get(name) === running) this.#running.delete(name);
       }
@@ -539,7 +428,7 @@ export class Supervisor {
     this.#stopping = true;
     this.#quiet();
     for (const running of this.#running.values()) {
-      clearTimeout(running.watchdog);
+      running.keeper.disarm();
       running.runtime.abandon();
     }
     this.#running.clear();

@@ -13,6 +13,7 @@ import {
 import { requireEnv, uniqueId } from "@whatsdex/core/testing";
 import type { Firestore } from "firebase-admin/firestore";
 import { pino } from "pino";
+import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runner/bot-factory.ts";
 import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
 import type { SimulatedWhatsApp } from "../../src/transport/simulator.ts";
 
@@ -62,7 +63,9 @@ export async function tenantWithBots(db: Firestore, count: number, plan: PlanId 
 /** One keyring for every test supervisor, as every instance of a deployment shares AUTH_STATE_KEYS. */
 const fleetKeyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 
-export interface TestSupervisorOptions extends Partial<Omit<SupervisorOptions, "db" | "transports" | "onlyTenants">> {
+export interface TestSupervisorOptions
+  extends Partial<Omit<SupervisorOptions, "db" | "transports" | "onlyTenants" | "createBotRuntime">>,
+    Partial<Omit<BotRuntimeFactoryOptions, "db">> {
   whatsapp: SimulatedWhatsApp;
   tenantIds: readonly string[];
   /** The lease TTL; renewals, the expiry watchdog and takeover grace follow from it. */
@@ -70,11 +73,40 @@ export interface TestSupervisorOptions extends Partial<Omit<SupervisorOptions, "
 }
 
 /**
- * An in-process supervisor for tests: only the given tenants (the emulator is shared by every test
- * file), the simulator transport, fast backoff and scans, leases renewed at a third of the TTL.
+ * An in-process supervisor for tests, built as main.ts builds it (a bot runtime factory handed to
+ * the supervisor): only the given tenants (the emulator is shared by every test file), the
+ * simulator transport, fast backoff and scans, leases renewed at a third of the TTL.
  */
 export function testSupervisor(db: Firestore, options: TestSupervisorOptions): Supervisor {
-  const { whatsapp, tenantIds, ttlMs = 3_000, ...overrides } = options;
+  const {
+    whatsapp,
+    tenantIds,
+    ttlMs = 3_000,
+    keyring = fleetKeyring,
+    logger = pino({ level: process.env.DEBUG_FLEET ? "debug" : "silent" }),
+    backoff = { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
+    commands,
+    queues,
+    wiki,
+    version,
+    sendTimeoutMs,
+    sendMaxWaitMs,
+    events,
+    ...overrides
+  } = options;
+  const createBotRuntime = botRuntimeFactory({
+    db,
+    keyring,
+    logger,
+    backoff,
+    ...(commands ? { commands } : {}),
+    ...(queues ? { queues } : {}),
+    ...(wiki ? { wiki } : {}),
+    ...(version ? { version } : {}),
+    ...(sendTimeoutMs ? { sendTimeoutMs } : {}),
+    ...(sendMaxWaitMs ? { sendMaxWaitMs } : {}),
+    ...(events ? { events } : {}),
+  });
   return new Supervisor({
     db,
     onlyTenants: tenantIds,
@@ -82,9 +114,8 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     instanceId: uniqueId("runner"),
     capacity: 10,
     transports: { simulator: whatsapp.transport() },
-    keyring: fleetKeyring,
-    logger: pino({ level: process.env.DEBUG_FLEET ? "debug" : "silent" }),
-    backoff: { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
+    createBotRuntime,
+    logger,
     renewEveryMs: Math.round(ttlMs / 3),
     expirySafetyMs: Math.round(ttlMs / 5),
     scanEveryMs: 200,
