@@ -161,7 +161,7 @@ export {
   type PlanId,
   planIdSchema,
   planIds,
-} from "./plans/catalog.ts";
+} from "./plans/plan-catalog.ts";
 export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
 export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";

@@ -10,8 +10,8 @@ import {
 import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
 import { pino } from "pino";
 import type { BenchSuite } from "../../scripts/lib/bench-suite.ts";
-import type { FirestoreAuthState } from "../src/auth-state/firestore-auth-state.ts";
-import { decodeValue, encodeValue } from "../src/auth-state/values.ts";
+import type { FirestoreAuthState } from "../src/bot/auth-state/firestore-auth-state.ts";
+import { decodeValue, encodeValue } from "../src/bot/auth-state/values.ts";
 import { authStateFixture } from "../test/support/auth-state-fixture.ts";
 
 const logger = pino({ level: "silent" });

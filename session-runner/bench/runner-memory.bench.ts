@@ -3,7 +3,7 @@ import { runInNewContext } from "node:vm";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { BenchSuite } from "../../scripts/lib/bench-suite.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "../test/support/fleet.ts";
 
 /** Bots per tenant: the largest plan's limit, so a fleet is several tenants, as in production. */

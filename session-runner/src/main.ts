@@ -18,15 +18,15 @@ import {
 import { allCommands } from "./commands/all-commands.ts";
 import { CommandRegistry } from "./commands/command.ts";
 import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
+import { startRunner } from "./http/server.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
 import { botRuntimeFactory } from "./runner/bot-factory.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { wikipedia } from "./search/wiki-provider.ts";
-import { startRunner } from "./server.ts";
-import { baileysTransport } from "./transport/baileys-transport.ts";
-import { SimulatedWhatsApp } from "./transport/simulator.ts";
-import { startSimulatorPhones } from "./transport/simulator-phones.ts";
+import { baileysTransport } from "./transport/baileys/baileys-transport.ts";
+import { SimulatedWhatsApp } from "./transport/simulator/simulator.ts";
+import { startSimulatorPhones } from "./transport/simulator/simulator-phones.ts";
 
 const env = loadEnvOrExit(runnerEnvSchema, process.env);
 const version = env.SERVICE_VERSION ?? packageVersion(import.meta.url);

@@ -4,7 +4,7 @@ import { aiJobs } from "@whatsdex/core/jobs";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { ChatMemory } from "../src/ai/chat-memory.ts";
+import { ChatMemory } from "../src/bot/chat-memory.ts";
 import { aiProcessors } from "../src/jobs/ai-processor.ts";
 import { tenantWithBots } from "./support/fleet.ts";
 import { geminiText, startGeminiServer } from "./support/gemini-server.ts";

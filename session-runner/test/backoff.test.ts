@@ -1,6 +1,6 @@
 import { manualClock } from "@whatsdex/core/testing";
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../src/sessions/backoff.ts";
+import { Backoff } from "../src/bot/session/backoff.ts";
 
 describe("reconnect backoff", () => {
   const options = { initialMs: 10, maxMs: 100, stableMs: 1_000, loopCloses: 4, loopWindowMs: 500 };

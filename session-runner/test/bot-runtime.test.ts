@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { statusCodeOf } from "../src/transport/disconnect.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();

@@ -4,9 +4,9 @@ import { DisconnectReason } from "baileys";
 import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { BotSession } from "../src/sessions/bot-session.ts";
-import { StatusWriter } from "../src/sessions/status-writer.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { BotSession } from "../src/bot/session/bot-session.ts";
+import { StatusWriter } from "../src/bot/session/status-writer.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
 
 const logger = pino({ level: "silent" });

@@ -1,12 +1,12 @@
 import type { GroupMetadata, WAMessage } from "baileys";
 import { LRUCache } from "lru-cache";
 import { describe, expect, it } from "vitest";
+import { GroupCache } from "../src/bot/group-cache.ts";
+import { lazyMax } from "../src/bot/lazy-lru.ts";
+import { lruCacheStore } from "../src/bot/session/cache-store.ts";
+import { RecentMessages } from "../src/bot/session/recent-messages.ts";
 import { Cooldowns, ExpiringMap, TokenBuckets } from "../src/commands/limits.ts";
 import { RecentIds } from "../src/commands/recent-ids.ts";
-import { GroupCache } from "../src/groups/group-cache.ts";
-import { lazyMax } from "../src/runner/lazy-lru.ts";
-import { lruCacheStore } from "../src/sessions/cache-store.ts";
-import { RecentMessages } from "../src/sessions/recent-messages.ts";
 
 const group = (participants: GroupMetadata["participants"]): GroupMetadata => ({
   id: "120363000000000009@g.us",

@@ -1,11 +1,11 @@
 import { defaultBotSettings } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { banCommands } from "../src/commands/bans/ban-commands.ts";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
+import { banCommands } from "../src/commands/owner/ban-commands.ts";
 import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();

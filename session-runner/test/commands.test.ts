@@ -7,7 +7,7 @@ import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { offlineEngine } from "./support/offline-engine.ts";
 

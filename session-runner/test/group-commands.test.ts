@@ -2,13 +2,13 @@ import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { GroupMetadata } from "baileys";
 import { Timestamp } from "firebase-admin/firestore";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { banCommands } from "../src/commands/bans/ban-commands.ts";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { antilink } from "../src/commands/group/antilink.ts";
 import { groupCommands } from "../src/commands/group/group-commands.ts";
 import { participantCommands } from "../src/commands/group/participant-commands.ts";
 import { welcome } from "../src/commands/group/welcome.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
+import { banCommands } from "../src/commands/owner/ban-commands.ts";
 import { BOT_LID, BOT_PN, linkedBot, type Speaker } from "./support/linked-bot.ts";
 
 const firebase = testFirebase();

@@ -1,6 +1,6 @@
 import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Runner, startRunner } from "../src/server.ts";
+import { type Runner, startRunner } from "../src/http/server.ts";
 
 let tracing: Tracing;
 let runner: Runner;

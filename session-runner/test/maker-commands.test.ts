@@ -14,7 +14,7 @@ import { sticker } from "../src/commands/maker/sticker.ts";
 import { toimg } from "../src/commands/maker/toimg.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
 import { makeSticker } from "../src/media/sticker.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { testJobQueue } from "./support/jobs.ts";
 

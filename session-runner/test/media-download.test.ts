@@ -8,7 +8,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { sticker } from "../src/commands/maker/sticker.ts";
-import { downloadWhatsAppMedia, MediaDownloadError } from "../src/transport/media-download.ts";
+import { downloadWhatsAppMedia, MediaDownloadError } from "../src/transport/baileys/media-download.ts";
 import { testJobQueue } from "./support/jobs.ts";
 import { offlineEngine } from "./support/offline-engine.ts";
 

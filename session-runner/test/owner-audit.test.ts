@@ -1,9 +1,9 @@
 import { auditEntryDocSchema } from "@whatsdex/core";
 import { testFirebase } from "@whatsdex/core/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { banCommands } from "../src/commands/bans/ban-commands.ts";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
+import { banCommands } from "../src/commands/owner/ban-commands.ts";
 import { ownerCommands } from "../src/commands/owner/owner-commands.ts";
 import { linkedBot, type Speaker } from "./support/linked-bot.ts";
 

@@ -1,7 +1,7 @@
 import { contactsCollectionPath, LeaseStore, leaseFence } from "@whatsdex/core";
 import { testFirebase, uniqueId } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { PersonStore } from "../src/identity/person-store.ts";
+import { PersonStore } from "../src/bot/person-store.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;

@@ -1,9 +1,9 @@
 import { UsageService, usageDay, usagePath } from "@whatsdex/core";
 import { testFirebase } from "@whatsdex/core/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { MessageAllowance } from "../src/bot/message-allowance.ts";
 import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
-import { MessageAllowance } from "../src/commands/quota.ts";
 import { tenantWithBots } from "./support/fleet.ts";
 import { linkedBot } from "./support/linked-bot.ts";
 

@@ -4,8 +4,8 @@ import { generateMessageIDV2 } from "baileys";
 import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { SendExecutor } from "../src/outbox/send-executor.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SendExecutor } from "../src/bot/outbox/send-executor.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
 
 const logger = pino({ level: "silent" });

@@ -6,7 +6,7 @@ import { addTransactionCapability, Curve, generateSignalPubKey } from "baileys";
 import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
 import { pino } from "pino";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import type { FirestoreAuthState } from "../src/auth-state/firestore-auth-state.ts";
+import type { FirestoreAuthState } from "../src/bot/auth-state/firestore-auth-state.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { request } from "node:http";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
-import { type SimulatorPhones, startSimulatorPhones } from "../src/transport/simulator-phones.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import { type SimulatorPhones, startSimulatorPhones } from "../src/transport/simulator/simulator-phones.ts";
 
 const logger = pino({ level: "silent" });
 const started: SimulatorPhones[] = [];

@@ -8,7 +8,7 @@ import { CommandRegistry } from "../src/commands/command.ts";
 import { infoCommands } from "../src/commands/info/info-commands.ts";
 import { sticker } from "../src/commands/maker/sticker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 import { testJobQueue } from "./support/jobs.ts";
 

@@ -1,7 +1,7 @@
 import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Supervisor } from "../src/runner/supervisor.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();

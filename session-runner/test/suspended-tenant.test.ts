@@ -1,7 +1,7 @@
 import { createRefs } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();

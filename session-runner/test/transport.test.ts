@@ -3,9 +3,9 @@ import { createServer, type Server } from "node:net";
 import { DisconnectReason, type GroupMetadata } from "baileys";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { baileysTransport } from "../src/transport/baileys-transport.ts";
+import { baileysTransport } from "../src/transport/baileys/baileys-transport.ts";
 import { classifyDisconnect, statusCodeOf } from "../src/transport/disconnect.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import type { ConnectOptions, Transport, TransportEvents, TransportSocket } from "../src/transport/transport.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
 

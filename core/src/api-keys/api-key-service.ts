@@ -8,7 +8,7 @@ import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
 import { ForbiddenError, NotFoundError, PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
-import { PlanCatalog } from "../plans/catalog.ts";
+import { PlanCatalog } from "../plans/plan-catalog.ts";
 import { roleMayGrant } from "./grants.ts";
 import type { ApiKeyDoc } from "./schema.ts";
 import { hashesEqual, hashSecret, mintKey, parseKey } from "./secret.ts";

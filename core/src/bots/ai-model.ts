@@ -1,5 +1,5 @@
 import { ValidationError } from "../errors/domain-error.ts";
-import type { Plan } from "../plans/catalog.ts";
+import type { Plan } from "../plans/plan-catalog.ts";
 
 /** A bot's `settings.ai.model` must be one of its tenant's plan's models; the error lists them. */
 export function assertAiModelAllowed(plan: Plan, model: string): void {

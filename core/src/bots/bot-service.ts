@@ -9,7 +9,7 @@ import { parseOrThrow } from "../errors/zod-issues.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
 import { type MessageContent, type OutboxItem, type OutboxItemBase, pendingOutboxItem } from "../outbox/schema.ts";
-import { PlanCatalog } from "../plans/catalog.ts";
+import { PlanCatalog } from "../plans/plan-catalog.ts";
 import { UsageService } from "../usage/usage-service.ts";
 import { assertAiModelAllowed } from "./ai-model.ts";
 import {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { timestampSchema } from "../firestore/timestamps.ts";
-import { aiModels } from "../plans/catalog.ts";
+import { aiModels } from "../plans/plan-catalog.ts";
 
 export const botNameSchema = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 

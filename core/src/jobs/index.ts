@@ -4,7 +4,6 @@
  * loads only the client library of the driver it uses.
  */
 
-export { aiJobs, campaignJobs, mediaJobs, type QueueKind, queueNames } from "./catalog.ts";
 export { type DeadLetter, DeadLetterStore, deadLetterId, deadLetterSchema } from "./dead-letters.ts";
 export { defineJobs, type JobData, type JobDefinitions, type JobInput, type JobName, jobScope } from "./definitions.ts";
 export { type Envelope, envelopeSchema, transportId } from "./envelope.ts";
@@ -17,6 +16,7 @@ export {
   jobsOptionsSchema,
   type Processor,
 } from "./job.ts";
+export { aiJobs, campaignJobs, mediaJobs, type QueueKind, queueNames } from "./job-catalog.ts";
 export {
   type Delivery,
   type FailedJob,

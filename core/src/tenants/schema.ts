@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { timestampSchema } from "../firestore/timestamps.ts";
-import { planIdSchema } from "../plans/catalog.ts";
+import { planIdSchema } from "../plans/plan-catalog.ts";
 
 export const tenantNameSchema = z
   .string()

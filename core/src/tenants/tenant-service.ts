@@ -7,7 +7,7 @@ import { PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts"
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import { userPath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
-import { MAX_FREE_TENANTS_PER_USER, PlanCatalog } from "../plans/catalog.ts";
+import { MAX_FREE_TENANTS_PER_USER, PlanCatalog } from "../plans/plan-catalog.ts";
 import type { TenantDoc } from "./schema.ts";
 
 export interface TenantWithRole {

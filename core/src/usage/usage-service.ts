@@ -2,7 +2,7 @@ import { FieldValue, type Firestore, Timestamp, type Transaction } from "firebas
 import { PlanLimitError } from "../errors/domain-error.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { tenantPath, usagePath } from "../firestore/paths.ts";
-import { type Plan, PlanCatalog } from "../plans/catalog.ts";
+import { type Plan, PlanCatalog } from "../plans/plan-catalog.ts";
 import { tenantDocSchema } from "../tenants/schema.ts";
 
 /** The UTC day a usage counter belongs to. */

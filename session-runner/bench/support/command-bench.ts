@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { allCommands } from "../../src/commands/all-commands.ts";
 import { CommandRegistry } from "../../src/commands/command.ts";
 import { CommandEngine } from "../../src/commands/engine.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
 import { offlineServices } from "../../test/support/offline-services.ts";
 
 /** Limits far above what one benchmark loop sends: the pipeline's checks run, they just never refuse. */

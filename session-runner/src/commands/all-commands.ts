@@ -1,5 +1,4 @@
 import { aiCommands } from "./ai/ai-commands.ts";
-import { banCommands } from "./bans/ban-commands.ts";
 import type { Command } from "./command.ts";
 import { antilink } from "./group/antilink.ts";
 import { groupCommands } from "./group/group-commands.ts";
@@ -10,6 +9,7 @@ import { meme } from "./maker/meme.ts";
 import { qr } from "./maker/qr.ts";
 import { sticker } from "./maker/sticker.ts";
 import { toimg } from "./maker/toimg.ts";
+import { banCommands } from "./owner/ban-commands.ts";
 import { ownerCommands } from "./owner/owner-commands.ts";
 import { searchCommands } from "./search/search-commands.ts";
 

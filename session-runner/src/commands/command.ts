@@ -1,13 +1,13 @@
 import type { BotRef, BotSettings, BotSettingsPatch, MediaStore } from "@whatsdex/core";
 import type { aiJobs, JobQueue, mediaJobs } from "@whatsdex/core/jobs";
 import type { GroupMetadata, ParticipantAction, WAMessage, WAMessageKey } from "baileys";
+import type { GroupSettings } from "../bot/group-settings.ts";
+import type { Language, Translate } from "../i18n/messages.ts";
 import type { Person } from "../identity/person.ts";
 import type { WikiProvider } from "../search/wiki-provider.ts";
-import type { MediaLimits } from "../transport/media-download.ts";
+import type { MediaLimits } from "../transport/baileys/media-download.ts";
 import type { ParticipantResult } from "../transport/transport.ts";
-import type { Language, Translate } from "./catalog.ts";
-import type { GroupSettings } from "./group/group-settings.ts";
-import type { InboundMessage } from "./inbound/inbound-message.ts";
+import type { InboundMessage } from "./inbound-message.ts";
 
 export type Category = "info" | "maker" | "ai" | "search" | "group" | "owner";
 export const categories: readonly Category[] = ["info", "maker", "ai", "search", "group", "owner"];

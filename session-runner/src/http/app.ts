@@ -1,7 +1,7 @@
 import type { Logger } from "@whatsdex/core";
 import express, { type Express, type Router } from "express";
-import type { Health } from "../lifecycle/health.ts";
 import type { RunnerMetrics } from "../metrics/registry.ts";
+import type { Health } from "./health.ts";
 
 export interface RunnerHttpDeps {
   health: Health;

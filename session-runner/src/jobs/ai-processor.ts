@@ -2,8 +2,8 @@ import { ApiError, type Content, type GenerateContentResponse, type GoogleGenAI,
 import { derivedId, type MediaStore, type OutboxWriter, type UsageService } from "@whatsdex/core";
 import { type aiJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 import type { Logger } from "pino";
-import type { ChatMemory, Memory } from "../ai/chat-memory.ts";
-import { translator } from "../commands/catalog.ts";
+import type { ChatMemory, Memory } from "../bot/chat-memory.ts";
+import { translator } from "../i18n/messages.ts";
 
 export interface AiProcessorDeps {
   genai: GoogleGenAI;

@@ -1,7 +1,7 @@
 import { derivedId, type OutboxWriter, resourceIdSchema } from "@whatsdex/core";
 import { type FailedJob, jobScope } from "@whatsdex/core/jobs";
 import { z } from "zod";
-import { translator } from "../commands/catalog.ts";
+import { translator } from "../i18n/messages.ts";
 
 /** What a job done for a WhatsApp user carries about them: the bot, the chat to answer, the language. */
 const requesterSchema = z.object({

@@ -1,6 +1,6 @@
 import { type BotRef, derivedId, MAX_MEDIA_BYTES, type MediaStore, type OutboxWriter } from "@whatsdex/core";
 import { type Job, type mediaJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
-import { type Language, type MessageKey, translator } from "../commands/catalog.ts";
+import { type Language, type MessageKey, translator } from "../i18n/messages.ts";
 import { MediaError, type MediaErrorCode } from "../media/media-error.ts";
 import { makeMeme } from "../media/meme.ts";
 import { makeQr } from "../media/qr.ts";

@@ -21,7 +21,7 @@ import { cloudTasksReceiver, cloudTasksTransport, oidcVerifier } from "@whatsdex
 import type { Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import { ChatMemory } from "../ai/chat-memory.ts";
+import { ChatMemory } from "../bot/chat-memory.ts";
 import { jobsDriver, type RunnerEnv } from "../config.ts";
 import { aiProcessors } from "./ai-processor.ts";
 import { apologizeForFailedJobs } from "./apology.ts";

@@ -8,14 +8,14 @@ import {
 } from "@whatsdex/core";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import { loadFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
+import { loadFirestoreAuthState } from "../bot/auth-state/firestore-auth-state.ts";
+import { BotRuntime, type RuntimeEvents } from "../bot/bot-runtime.ts";
+import { PersonStore } from "../bot/person-store.ts";
+import type { BackoffOptions } from "../bot/session/backoff.ts";
+import type { LinkMethod } from "../bot/session/bot-session.ts";
 import { CommandRegistry, type CommandServices } from "../commands/command.ts";
-import { PersonStore } from "../identity/person-store.ts";
 import { type WikiProvider, WikiUnavailableError } from "../search/wiki-provider.ts";
-import type { BackoffOptions } from "../sessions/backoff.ts";
-import type { LinkMethod } from "../sessions/bot-session.ts";
 import type { Transport } from "../transport/transport.ts";
-import { BotRuntime, type RuntimeEvents } from "./bot-runtime.ts";
 
 /** What the supervisor hands over once it holds a bot's lease: everything else the factory knows. */
 export interface BotClaim {

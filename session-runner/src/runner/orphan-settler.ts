@@ -1,11 +1,11 @@
 import { authStateCollectionPath, type BotRef, type HeldLease, OutboxService, type WriteFence } from "@whatsdex/core";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import { clearFirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import { CommandExecutor } from "../outbox/command-executor.ts";
-import { OutboxConsumer } from "../outbox/outbox-consumer.ts";
-import { SendExecutor } from "../outbox/send-executor.ts";
-import { StatusWriter } from "../sessions/status-writer.ts";
+import { clearFirestoreAuthState } from "../bot/auth-state/firestore-auth-state.ts";
+import { CommandExecutor } from "../bot/outbox/command-executor.ts";
+import { OutboxConsumer } from "../bot/outbox/outbox-consumer.ts";
+import { SendExecutor } from "../bot/outbox/send-executor.ts";
+import { StatusWriter } from "../bot/session/status-writer.ts";
 import { platformMessageId } from "../transport/platform-message-id.ts";
 
 export interface StoppedBot {

@@ -11,10 +11,10 @@ import {
 } from "@whatsdex/core";
 import { type Firestore, type Query, Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { Logger } from "pino";
-import type { BotHealth } from "../lifecycle/health.ts";
+import type { BotRuntime } from "../bot/bot-runtime.ts";
+import type { BotHealth } from "../http/health.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { CreateBotRuntime } from "./bot-factory.ts";
-import type { BotRuntime } from "./bot-runtime.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { settleStoppedBot } from "./orphan-settler.ts";
 

@@ -10,7 +10,7 @@ import type {
   WAMessageKey,
 } from "baileys";
 import type { Logger } from "pino";
-import type { MediaLimits } from "./media-download.ts";
+import type { MediaLimits } from "./baileys/media-download.ts";
 
 /**
  * The one way the runner talks to WhatsApp. Two implementations: Baileys (production) and the

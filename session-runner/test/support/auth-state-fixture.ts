@@ -8,7 +8,7 @@ import {
   leaseFence,
 } from "@whatsdex/core";
 import { testFirebase, uniqueId } from "@whatsdex/core/testing";
-import { type FirestoreAuthState, loadFirestoreAuthState } from "../../src/auth-state/firestore-auth-state.ts";
+import { type FirestoreAuthState, loadFirestoreAuthState } from "../../src/bot/auth-state/firestore-auth-state.ts";
 
 /** A bot's auth state in the Firestore emulator, owned through a real lease. */
 export async function authStateFixture() {

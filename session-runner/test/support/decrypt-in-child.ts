@@ -9,7 +9,7 @@ import { addTransactionCapability } from "baileys";
 import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
 import { pino } from "pino";
 import { z } from "zod";
-import { loadFirestoreAuthState } from "../../src/auth-state/firestore-auth-state.ts";
+import { loadFirestoreAuthState } from "../../src/bot/auth-state/firestore-auth-state.ts";
 
 const input = z
   .object({

@@ -15,7 +15,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runner/bot-factory.ts";
 import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
-import type { SimulatedWhatsApp } from "../../src/transport/simulator.ts";
+import type { SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
 
 /** The runner's entry point, run from source as Cloud Run would start the built one. */
 export const runnerMain = fileURLToPath(new URL("../../src/main.ts", import.meta.url));

@@ -3,7 +3,7 @@ import { waitFor } from "@whatsdex/core/testing";
 import type { GroupMetadata, proto, WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { CommandRegistry } from "../../src/commands/command.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./fleet.ts";
 
 /** The number the bot's phone links, and the JIDs WhatsApp gives it (see SimulatedSocket.link). */

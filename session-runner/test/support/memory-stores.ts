@@ -1,6 +1,6 @@
 import type { BotRef } from "@whatsdex/core";
+import { defaultGroupSettings, type GroupSettings } from "../../src/bot/group-settings.ts";
 import type { Bans, ChatMemoryPort, GroupSettingsStorePort } from "../../src/commands/command.ts";
-import { defaultGroupSettings, type GroupSettings } from "../../src/commands/group/group-settings.ts";
 import { idsOf, type Person } from "../../src/identity/person.ts";
 
 /**

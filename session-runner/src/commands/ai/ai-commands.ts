@@ -2,7 +2,7 @@ import { derivedId } from "@whatsdex/core";
 import type { aiJobs } from "@whatsdex/core/jobs";
 import type { z } from "zod";
 import { type CommandContext, defineCommand } from "../command.ts";
-import { quotedRaw } from "../inbound/inbound-message.ts";
+import { quotedRaw } from "../inbound-message.ts";
 import { downloadOrTell } from "../maker/media-input.ts";
 
 type AnswerJob = z.input<(typeof aiJobs)["ai.answer"]>;

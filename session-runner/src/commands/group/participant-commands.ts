@@ -1,6 +1,6 @@
 import type { ParticipantAction } from "baileys";
+import type { MessageKey } from "../../i18n/messages.ts";
 import type { Person } from "../../identity/person.ts";
-import type { MessageKey } from "../catalog.ts";
 import { type Command, defineCommand } from "../command.ts";
 import { participantOf } from "../permissions.ts";
 import { mentionText, targetsOf } from "./targets.ts";

@@ -1,15 +1,6 @@
-import type { GroupMetadata } from "baileys";
-import type { Person } from "../../identity/person.ts";
-import type { Translate } from "../catalog.ts";
+import { WELCOME_TEMPLATE_MAX } from "../../bot/group-settings.ts";
+import { renderWelcome } from "../../group-rules/welcome-members.ts";
 import { defineCommand } from "../command.ts";
-import { participantOf } from "../permissions.ts";
-import { type GroupSettingsStore, WELCOME_TEMPLATE_MAX } from "./group-settings.ts";
-import { mentionText } from "./targets.ts";
-
-/** `{user}` → the new members (mentioned), `{group}` → the group's name. Nothing else is interpreted. */
-export function renderWelcome(template: string, users: string[], group: string): string {
-  return template.replaceAll("{user}", users.map(mentionText).join(" ")).replaceAll("{group}", group);
-}
 
 export const welcome = defineCommand({
   name: "welcome",
@@ -45,30 +36,3 @@ export const welcome = defineCommand({
     await reply(t("group.welcome_on", { preview }));
   },
 });
-
-export interface WelcomeDeps {
-  groupSettings: GroupSettingsStore;
-  metadata(jid: string): Promise<GroupMetadata>;
-  t(): Translate;
-  self(): Person;
-  send(chat: string, text: string, mentions: string[]): Promise<void>;
-}
-
-/** People joined a group: greet them if the group's admins switched welcome on (never the bot itself). */
-export async function welcomeNewMembers(
-  deps: WelcomeDeps,
-  update: { id: string; action: string; participants: ReadonlyArray<{ id: string }> },
-): Promise<void> {
-  if (update.action !== "add") return;
-  const settings = await deps.groupSettings.get(update.id);
-  if (!settings.welcome.enabled) return;
-  const self = deps.self();
-  const group = await deps.metadata(update.id);
-  const selfEntry = participantOf(group, self);
-  const users = update.participants
-    .map((p) => p.id)
-    .filter((id) => id !== selfEntry?.id && id !== self.lid && id !== self.pn);
-  if (users.length === 0) return;
-  const template = settings.welcome.template ?? deps.t()("group.welcome_default");
-  await deps.send(update.id, renderWelcome(template, users, group.subject), users);
-}

@@ -1,8 +1,8 @@
 import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
-import { MediaDownloadError } from "../../transport/media-download.ts";
+import { MediaDownloadError } from "../../transport/baileys/media-download.ts";
 import type { CommandContext } from "../command.ts";
-import { type MediaKind, quotedRaw } from "../inbound/inbound-message.ts";
+import { type MediaKind, quotedRaw } from "../inbound-message.ts";
 
 export interface MediaSource {
   raw: WAMessage;

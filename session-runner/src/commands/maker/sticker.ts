@@ -1,6 +1,6 @@
 import { derivedId } from "@whatsdex/core";
 import { defineCommand } from "../command.ts";
-import { quotedRaw } from "../inbound/inbound-message.ts";
+import { quotedRaw } from "../inbound-message.ts";
 import { downloadOrTell } from "./media-input.ts";
 
 /**

@@ -2,7 +2,7 @@ import { type BotRef, groupSettingsPath, type WriteFence, zodConverter } from "@
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { lazyMax } from "../../runner/lazy-lru.ts";
+import { lazyMax } from "./lazy-lru.ts";
 
 export const WELCOME_TEMPLATE_MAX = 1_000;
 

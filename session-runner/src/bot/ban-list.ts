@@ -1,8 +1,8 @@
 import { AuditLog, type BotRef, banPath, bansCollectionPath, type WriteFence } from "@whatsdex/core";
 import { type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
-import { idsOf, type Person } from "../../identity/person.ts";
-import type { Bans } from "../command.ts";
+import type { Bans } from "../commands/command.ts";
+import { idsOf, type Person } from "../identity/person.ts";
 
 const banDocSchema = z.object({
   lid: z.string().nullable(),

@@ -2,9 +2,9 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 import type { Logger, Tracing } from "@whatsdex/core";
 import type { Router } from "express";
-import { createRunnerApp } from "./http/app.ts";
-import { Health } from "./lifecycle/health.ts";
-import { createMetrics, type RunnerMetrics } from "./metrics/registry.ts";
+import { createMetrics, type RunnerMetrics } from "../metrics/registry.ts";
+import { createRunnerApp } from "./app.ts";
+import { Health } from "./health.ts";
 
 export interface RunnerDeps {
   logger: Logger;

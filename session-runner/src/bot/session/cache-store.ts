@@ -1,6 +1,6 @@
 import type { CacheStore } from "baileys";
 import { LRUCache } from "lru-cache";
-import { lazyMax } from "../runner/lazy-lru.ts";
+import { lazyMax } from "../lazy-lru.ts";
 
 /**
  * Baileys' CacheStore over a bounded LRU. Used for the message-retry counters, which must outlive

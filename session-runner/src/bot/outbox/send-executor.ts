@@ -1,8 +1,8 @@
 import type { HeldLease, MediaStore, OutboxContent, OutboxItem, OutboxService, WriteFence } from "@whatsdex/core";
 import { type AnyMessageContent, DisconnectReason, type WAMessage } from "baileys";
 import type { Logger } from "pino";
-import { statusCodeOf } from "../transport/disconnect.ts";
-import type { TransportSocket } from "../transport/transport.ts";
+import { statusCodeOf } from "../../transport/disconnect.ts";
+import type { TransportSocket } from "../../transport/transport.ts";
 
 /** What the executor needs of the bot's session: whether it is open, and its socket. */
 export interface SendingSession {

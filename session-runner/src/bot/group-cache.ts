@@ -1,6 +1,6 @@
 import { areJidsSameUser, type GroupMetadata, type GroupParticipant, type ParticipantAction } from "baileys";
 import { LRUCache } from "lru-cache";
-import { lazyMax } from "../runner/lazy-lru.ts";
+import { lazyMax } from "./lazy-lru.ts";
 
 export interface GroupCacheOptions {
   /** Asks WhatsApp (the bot's current socket). */

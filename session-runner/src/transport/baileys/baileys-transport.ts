@@ -1,6 +1,6 @@
 import { makeWASocket, type UserFacingSocketConfig } from "baileys";
+import type { ConnectOptions, Transport, TransportSocket } from "../transport.ts";
 import { downloadWhatsAppMedia } from "./media-download.ts";
-import type { ConnectOptions, Transport, TransportSocket } from "./transport.ts";
 
 export interface BaileysMediaOptions {
   /** Media hosts (origins) files may be downloaded from: WhatsApp's unless a test says otherwise. */

@@ -13,7 +13,7 @@ import {
   type WAMessage,
   type WAMessageKey,
 } from "baileys";
-import { MediaDownloadError, type MediaLimits } from "./media-download.ts";
+import { MediaDownloadError, type MediaLimits } from "../baileys/media-download.ts";
 import type {
   ConnectOptions,
   ParticipantResult,
@@ -22,7 +22,7 @@ import type {
   TransportEvent,
   TransportEvents,
   TransportSocket,
-} from "./transport.ts";
+} from "../transport.ts";
 
 /** What a simulated bot sent, as WhatsApp's servers would have received it. */
 export interface SentMessage {

@@ -2,7 +2,7 @@ import { contactPath, contactsCollectionPath, timestampSchema, type WriteFence, 
 import { isLidUser, isPnUser, jidDecode, type LIDMapping, type WAMessageKey } from "baileys";
 import { type DocumentData, type Firestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
-import { type Identity, type Person, personIdOf } from "./person.ts";
+import { type Identity, type Person, personIdOf } from "../identity/person.ts";
 
 /** A person as one bot knows them (see person.ts for why LID first), with the name they go by. */
 export interface Contact extends Person {

@@ -1,8 +1,8 @@
 import { jidDecode } from "baileys";
 import type { Logger } from "pino";
+import { classifyDisconnect, type DisconnectClass } from "../../transport/disconnect.ts";
+import type { ConnectOptions, Transport, TransportSocket } from "../../transport/transport.ts";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
-import { classifyDisconnect, type DisconnectClass } from "../transport/disconnect.ts";
-import type { ConnectOptions, Transport, TransportSocket } from "../transport/transport.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import type { BotState, StatusWriter } from "./status-writer.ts";
 
