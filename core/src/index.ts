@@ -43,6 +43,13 @@ export {
 } from "./bots/bot-service.ts";
 export { deleteBotData } from "./bots/delete-bot-data.ts";
 export {
+  type LinkingDoc,
+  linkingCodeSchema,
+  linkingCodesSchema,
+  linkingDocSchema,
+  linkingPath,
+} from "./bots/linking.ts";
+export {
   type BotDoc,
   type BotLimits,
   type BotSettings,
@@ -125,6 +132,7 @@ export {
   leaseFence,
   type WriteFence,
 } from "./leases/lease-store.ts";
+export { COMMAND_HANDLED, type CommandHandledFields, commandHandledFieldsSchema } from "./logging/command-handled.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { MAX_MEDIA_BYTES, type MediaDoc, MediaStore } from "./media/media-store.ts";
@@ -150,7 +158,9 @@ export {
   outboxItemSchema,
   outboxStatusSchema,
   pendingOutboxItem,
+  pendingSendItem,
   recipientSchema,
+  type SendItem,
 } from "./outbox/schema.ts";
 export {
   type AiModel,
@@ -166,5 +176,6 @@ export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
 export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";
 export { TenantService, type TenantWithRole } from "./tenants/tenant-service.ts";
+export { type UsageDoc, usageDocSchema } from "./usage/schema.ts";
 export { UsageService, usageDay } from "./usage/usage-service.ts";
 export { packageVersion } from "./version.ts";

@@ -5,7 +5,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, type Firebase, LeaseStore, leaseFence, startTracing, type Tracing } from "@whatsdex/core";
+import {
+  COMMAND_HANDLED,
+  createLogger,
+  type Firebase,
+  LeaseStore,
+  leaseFence,
+  startTracing,
+  type Tracing,
+} from "@whatsdex/core";
 import { requireEnv, testFirebase, testRedis, uniqueId } from "@whatsdex/core/testing";
 import {
   CommandRegistry,
@@ -115,8 +123,8 @@ beforeAll(async () => {
   events.command?.("sticker", "error", 0.25);
 
   writeFileSync(logFile, "(node:123) Warning: a line that is not JSON\n");
-  logLine(0, { command: "ping", outcome: "ok", ms: 12.3 }, "command handled");
-  logLine(1, { command: "sticker", outcome: "error", ms: 250 }, "command handled");
+  logLine(0, { command: "ping", outcome: "ok", ms: 12.3 }, COMMAND_HANDLED);
+  logLine(1, { command: "sticker", outcome: "error", ms: 250 }, COMMAND_HANDLED);
   logLine(0, {}, "session open");
 
   terminal = new Terminal(
@@ -178,7 +186,7 @@ describe("npm run tui", { timeout: 45_000 }, () => {
 
   it("follows Firestore and the log file live", async () => {
     await writers[1]?.write("open");
-    logLine(0, { command: "menu", outcome: "ok", ms: 3.4 }, "command handled");
+    logLine(0, { command: "menu", outcome: "ok", ms: 3.4 }, COMMAND_HANDLED);
     await terminal.screenWhere(
       "bot 1 open and the new command",
       (s) => /bot 1 .*open/.test(s) && /menu\s+ok\s+3\.4 ms/.test(s),
@@ -225,7 +233,7 @@ describe("npm run tui", { timeout: 45_000 }, () => {
       s.includes('Log  all bots · "session"'),
     );
     expect(filtered).toMatch(/bot 0 session open/);
-    expect(filtered).not.toContain("command handled");
+    expect(filtered).not.toContain(COMMAND_HANDLED);
     expect(filtered).toContain("No command matches the filter.");
   });
 

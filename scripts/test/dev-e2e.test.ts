@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { linkingCodesSchema, linkingPath } from "@whatsdex/core";
 import { devEndpointsSchema, readDocument } from "@whatsdex/devtools/dev";
 import { PhoneClient, type PhoneEvent } from "@whatsdex/devtools/phone-client";
 import { afterAll, describe, expect, it } from "vitest";
@@ -79,13 +80,13 @@ describe("npm run dev", () => {
     expect((await api("POST", `/tenants/${tenantId}/bots/${botId}/connect`, { method: "qr" })).status).toBe(202);
 
     // The phone scans the QR code the dashboard shows (the owner-readable linking document).
-    const linkingPath = `tenants/${tenantId}/bots/${botId}/linking/current`;
+    const linkingDoc = linkingPath(tenantId, botId);
     let qr = "";
     await pollUntil(
       "the new bot's QR code",
       async () => {
-        const linking = await readDocument(endpoints.firestoreHost, endpoints.projectId, linkingPath);
-        qr = z.object({ qr: z.object({ code: z.string() }) }).safeParse(linking).data?.qr.code ?? "";
+        const linking = await readDocument(endpoints.firestoreHost, endpoints.projectId, linkingDoc);
+        qr = linkingCodesSchema.safeParse(linking).data?.qr?.code ?? "";
         return qr !== "";
       },
       { timeoutMs: 30_000 },

@@ -75,7 +75,7 @@ describe("messages between bots on the platform", () => {
     // One hex digit changed in the random part or the tag: not ours.
     const flipped = `${ours.slice(0, 10)}${ours[10] === "A" ? "B" : "A"}${ours.slice(11)}`;
     expect(isPlatformMessageId(flipped)).toBe(false);
-    for (const other of [generateMessageIDV2(), "3EB0" + "0".repeat(36), "ABCDEF", "", null, undefined]) {
+    for (const other of [generateMessageIDV2(), `3EB0${"0".repeat(36)}`, "ABCDEF", "", null, undefined]) {
       expect(isPlatformMessageId(other)).toBe(false);
     }
   });

@@ -8,7 +8,13 @@ import { ConflictError, NotFoundError, PlanLimitError, ValidationError } from ".
 import { parseOrThrow } from "../errors/zod-issues.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
-import { type MessageContent, type OutboxItem, type OutboxItemBase, pendingOutboxItem } from "../outbox/schema.ts";
+import {
+  type MessageContent,
+  type OutboxItem,
+  type OutboxItemBase,
+  pendingOutboxItem,
+  pendingSendItem,
+} from "../outbox/schema.ts";
 import { PlanCatalog } from "../plans/plan-catalog.ts";
 import { UsageService } from "../usage/usage-service.ts";
 import { assertAiModelAllowed } from "./ai-model.ts";
@@ -260,16 +266,11 @@ export class BotService {
       }
       // Metered like command replies, in this transaction: a replayed key (above) is not counted again.
       await this.#usage.takeMessageIn(tx, access.tenantId);
-      const item: OutboxItem = {
-        ...pendingOutboxItem(principalId(access.principal), Timestamp.now(), {
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-        }),
-        kind: "send",
-        to: input.to,
-        content: input.content,
-        messageId: null,
-      };
+      const item = pendingSendItem(
+        { to: input.to, content: input.content, requestedBy: principalId(access.principal) },
+        Timestamp.now(),
+        { idempotencyKey: idempotencyKey ?? null, requestHash },
+      );
       tx.create(itemRef, item);
       return { outboxId, item, replayed: false };
     });

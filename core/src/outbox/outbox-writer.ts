@@ -3,7 +3,7 @@ import { botDocSchema } from "../bots/schema.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { botPath, outboxItemPath } from "../firestore/paths.ts";
 import type { BotRef } from "../leases/lease-store.ts";
-import { type OutboxContent, type OutboxItem, outboxItemSchema, pendingOutboxItem } from "./schema.ts";
+import { type OutboxContent, outboxItemSchema, pendingSendItem } from "./schema.ts";
 
 export type QueueSendResult =
   | { queued: true; itemId: string }
@@ -45,14 +45,7 @@ export class OutboxWriter {
       const data = botDoc.data();
       if (!data) return { queued: false, itemId, reason: "bot_missing" };
       if (data.desiredState !== "running") return { queued: false, itemId, reason: "bot_stopped" };
-      const item: OutboxItem = {
-        ...pendingOutboxItem(send.requestedBy, Timestamp.now()),
-        kind: "send",
-        to: send.to,
-        content: send.content,
-        messageId: null,
-      };
-      tx.create(itemRef, item);
+      tx.create(itemRef, pendingSendItem(send, Timestamp.now()));
       return { queued: true, itemId };
     });
   }

@@ -95,3 +95,24 @@ export function pendingOutboxItem(
     updatedAt: now,
   };
 }
+
+export type SendItem = Extract<OutboxItem, { kind: "send" }>;
+
+/**
+ * A new message for the bot's runner to send: the one way a send item is made, whether the tenant
+ * API queued it (with its Idempotency-Key) or the platform did (a job's result, a campaign message).
+ * Its WhatsApp message id is reserved by the runner when it claims the item.
+ */
+export function pendingSendItem(
+  send: { to: string; content: OutboxContent; requestedBy: string },
+  now: Timestamp,
+  request?: { idempotencyKey: string | null; requestHash: string | null },
+): SendItem {
+  return {
+    ...pendingOutboxItem(send.requestedBy, now, request),
+    kind: "send",
+    to: send.to,
+    content: send.content,
+    messageId: null,
+  };
+}

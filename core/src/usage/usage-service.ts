@@ -4,6 +4,7 @@ import { zodConverter } from "../firestore/converter.ts";
 import { tenantPath, usagePath } from "../firestore/paths.ts";
 import { type Plan, PlanCatalog } from "../plans/plan-catalog.ts";
 import { tenantDocSchema } from "../tenants/schema.ts";
+import { type UsageCounter, usageDocSchema } from "./schema.ts";
 
 /** The UTC day a usage counter belongs to. */
 export function usageDay(at: number = Date.now()): string {
@@ -11,6 +12,7 @@ export function usageDay(at: number = Date.now()): string {
 }
 
 const tenantConverter = zodConverter(tenantDocSchema);
+const usageConverter = zodConverter(usageDocSchema);
 
 /**
  * Per-tenant daily counters (`tenants/{t}/usage/{YYYY-MM-DD}`) checked against the plan. A call is
@@ -74,7 +76,7 @@ export class UsageService {
    */
   #reserve(
     tenantId: string,
-    counter: "aiCalls" | "messages",
+    counter: UsageCounter,
     limitOf: (plan: Plan) => number,
     wanted: number,
     shareOfLeft = 1,
@@ -85,20 +87,21 @@ export class UsageService {
   async #reserveIn(
     tx: Transaction,
     tenantId: string,
-    counter: "aiCalls" | "messages",
+    counter: UsageCounter,
     limitOf: (plan: Plan) => number,
     wanted: number,
     shareOfLeft = 1,
   ): Promise<{ granted: number; used: number; limit: number; plan: Plan | undefined }> {
     const day = usageDay(this.#now());
+    // Read through the schema; written with increments (which a converter would refuse to parse).
     const usageRef = this.#db.doc(usagePath(tenantId, day));
     const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
-    const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef)]);
+    const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef.withConverter(usageConverter))]);
     const planId = tenant.data()?.plan;
     if (!planId) return { granted: 0, used: 0, limit: 0, plan: undefined };
     const plan = PlanCatalog.get(planId);
     const limit = limitOf(plan);
-    const used = Number(usage.get(counter) ?? 0);
+    const used = usage.data()?.[counter] ?? 0;
     const left = limit - used;
     const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
     if (granted > 0) {

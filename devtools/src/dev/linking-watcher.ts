@@ -1,11 +1,6 @@
+import { linkingCodesSchema } from "@whatsdex/core";
 import QRCode from "qrcode";
-import { z } from "zod";
 import { collectionGroup, readDocument } from "./firestore-rest.ts";
-
-const linkingSchema = z.object({
-  qr: z.object({ code: z.string() }).nullable().catch(null),
-  pairingCode: z.object({ code: z.string() }).nullable().catch(null),
-});
 
 /**
  * Shows, on `npm run dev`'s terminal, every QR code and pairing code a bot is waiting to be linked
@@ -27,7 +22,7 @@ export function watchLinking(options: {
     for (const { path, data } of documents) {
       const botPath = path.replace(/\/linking\/current$/, "");
       if (options.skip(botPath)) continue;
-      const linking = linkingSchema.safeParse(data);
+      const linking = linkingCodesSchema.safeParse(data);
       const code = linking.success ? (linking.data.qr?.code ?? linking.data.pairingCode?.code) : undefined;
       if (!code || shown.get(botPath) === code) continue;
       shown.set(botPath, code);

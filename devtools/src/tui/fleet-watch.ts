@@ -4,12 +4,11 @@ import {
   collections,
   leaseDocSchema,
   leasePath,
+  linkingDocSchema,
   outboxCollectionPath,
   tenantPath,
-  timestampSchema,
 } from "@whatsdex/core";
 import type { DocumentSnapshot, Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
-import { z } from "zod";
 
 export interface LeaseView {
   owner: string | null;
@@ -57,10 +56,6 @@ const botViewSchema = botDocSchema.pick({
   desiredState: true,
   status: true,
 });
-
-/** `bots/{b}/linking/current`, as the runner's StatusWriter writes it. */
-const codeSchema = z.object({ code: z.string().min(1), expiresAt: timestampSchema }).nullable();
-const linkingDocSchema = z.object({ qr: codeSchema, pairingCode: codeSchema });
 
 const activeOutboxStatuses = ["pending", "processing"] as const;
 

@@ -1,3 +1,4 @@
+import { COMMAND_HANDLED, commandHandledFieldsSchema } from "@whatsdex/core";
 import { z } from "zod";
 
 /** One line of a service's log as the TUI shows it. Lines that are not pino JSON are kept as `raw`. */
@@ -41,13 +42,9 @@ const lineSchema = z.object({
   message: z.string().optional(),
   tenantId: z.string().optional(),
   botId: z.string().optional(),
-  command: z.string().optional(),
-  outcome: z.string().optional(),
-  ms: z.number().optional(),
+  ...commandHandledFieldsSchema.partial().shape,
   err: z.object({ message: z.string().optional() }).optional(),
 });
-
-export const COMMAND_HANDLED = "command handled";
 
 export function parseLogLine(line: string, seq: number): LogEntry {
   const parsed = lineSchema.safeParse(parseJson(line));

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import type { BotSettings } from "@whatsdex/core";
+import { type BotSettings, COMMAND_HANDLED, type CommandHandledFields } from "@whatsdex/core";
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import { type MessageKey, type Translate, translator } from "../i18n/messages.ts";
@@ -294,7 +294,8 @@ export class CommandEngine {
     const seconds = (this.#now() - receivedAt) / 1000;
     this.#options.onOutcome?.(command, outcome, seconds);
     // One line per command: what an operator (and the TUI's recent-commands pane) reads.
-    this.#options.logger.info({ command, outcome, ms: Math.round(seconds * 10_000) / 10 }, "command handled");
+    const fields: CommandHandledFields = { command, outcome, ms: Math.round(seconds * 10_000) / 10 };
+    this.#options.logger.info(fields, COMMAND_HANDLED);
   }
 
   async #isGroupAdmin(chat: string, person: Identity): Promise<boolean> {

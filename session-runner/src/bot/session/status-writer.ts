@@ -1,16 +1,19 @@
-import { type BotRef, botPath, collections, type WriteFence } from "@whatsdex/core";
+import {
+  type BotRef,
+  botPath,
+  type botStateSchema,
+  type LinkingDoc,
+  linkingDocSchema,
+  linkingPath,
+  type WriteFence,
+  zodConverter,
+} from "@whatsdex/core";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import type { z } from "zod";
 
-export type BotState =
-  | "stopped"
-  | "connecting"
-  | "qr"
-  | "pairing"
-  | "open"
-  | "reconnecting"
-  | "logged_out"
-  | "forbidden"
-  | "replaced";
+const linkingConverter = zodConverter(linkingDocSchema);
+
+export type BotState = z.output<typeof botStateSchema>;
 
 export interface Linking {
   qr: { code: string; expiresAt: Date } | null;
@@ -38,7 +41,7 @@ export class StatusWriter {
     options: { reason?: string | null; linking?: Linking; stop?: boolean; phoneNumber?: string } = {},
   ): Promise<void> {
     const botRef = this.#db.doc(botPath(this.#bot.tenantId, this.#bot.botId));
-    const linkingRef = botRef.collection(collections.linking).doc("current");
+    const linkingRef = this.#db.doc(linkingPath(this.#bot.tenantId, this.#bot.botId)).withConverter(linkingConverter);
     const now = Timestamp.now();
     await this.#db.runTransaction(async (tx) => {
       await this.#fence.assertHeld(tx);
@@ -51,13 +54,14 @@ export class StatusWriter {
         updatedAt: now,
       });
       const linking = options.linking ?? { qr: null, pairingCode: null };
-      tx.set(linkingRef, {
+      const doc: LinkingDoc = {
         qr: linking.qr ? { code: linking.qr.code, expiresAt: Timestamp.fromDate(linking.qr.expiresAt) } : null,
         pairingCode: linking.pairingCode
           ? { code: linking.pairingCode.code, expiresAt: Timestamp.fromDate(linking.pairingCode.expiresAt) }
           : null,
         updatedAt: now,
-      });
+      };
+      tx.set(linkingRef, doc);
     });
   }
 }
