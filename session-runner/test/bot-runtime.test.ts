@@ -23,7 +23,11 @@ interface Recorded {
   pickups: Array<{ kind: string; lagSeconds: number }>;
 }
 
-function supervisor(tenantId: string, whatsapp: SimulatedWhatsApp, options: { sendMaxWaitMs?: number } = {}) {
+function supervisor(
+  tenantId: string,
+  whatsapp: SimulatedWhatsApp,
+  options: { sendMaxWaitMs?: number; ttlMs?: number } = {},
+) {
   const recorded: Recorded = { decryptFailures: 0, pickups: [] };
   const s = testSupervisor(db, {
     whatsapp,
@@ -31,6 +35,7 @@ function supervisor(tenantId: string, whatsapp: SimulatedWhatsApp, options: { se
     logger,
     sendTimeoutMs: 2_000,
     sendMaxWaitMs: options.sendMaxWaitMs ?? 60_000,
+    ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
     events: {
       decryptFailure: () => {
         recorded.decryptFailures += 1;
@@ -43,7 +48,7 @@ function supervisor(tenantId: string, whatsapp: SimulatedWhatsApp, options: { se
 }
 
 /** One bot that wants to run, its supervisor, and ways to reach its socket and documents. */
-async function runningBot(options: { sendMaxWaitMs?: number } = {}) {
+async function runningBot(options: { sendMaxWaitMs?: number; ttlMs?: number } = {}) {
   const fleet = await tenantWithBots(db, 1);
   const botId = fleet.botIds[0] ?? "";
   const whatsapp = new SimulatedWhatsApp();
@@ -262,7 +267,8 @@ describe("a bot's outbox, consumed by its owner", () => {
   });
 
   it("settles a logout queued while no runner holds the bot", async () => {
-    const bot = await runningBot();
+    // A short lease: the crashed runner's must expire before another instance may settle the bot.
+    const bot = await runningBot({ ttlMs: 3_000 });
     await bot.link();
     // The runner goes away (as a crash would, leases kept) …
     bot.s.abandon();

@@ -68,7 +68,11 @@ export interface TestSupervisorOptions
     Partial<Omit<BotRuntimeFactoryOptions, "db">> {
   whatsapp: SimulatedWhatsApp;
   tenantIds: readonly string[];
-  /** The lease TTL; renewals, the expiry watchdog and takeover grace follow from it. */
+  /**
+   * The lease TTL; renewals and the expiry watchdog follow from it. Long by default: on a loaded
+   * machine (the full suite on two cores) a 3 s lease's renewal can stall past its watchdog and end
+   * a test's socket mid-conversation. Tests about expiry and takeover set their own.
+   */
   ttlMs?: number;
 }
 
@@ -81,7 +85,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
   const {
     whatsapp,
     tenantIds,
-    ttlMs = 3_000,
+    ttlMs = 15_000,
     keyring = fleetKeyring,
     logger = pino({ level: process.env.DEBUG_FLEET ? "debug" : "silent" }),
     backoff = { initialMs: 20, maxMs: 200, stableMs: 1_000, loopCloses: 5, loopWindowMs: 5_000 },
