@@ -3,19 +3,22 @@ import type { ApiKeyDoc } from "../api-keys/schema.ts";
 import type { TenantDoc } from "../tenants/schema.ts";
 import type { Role } from "./roles.ts";
 
+/** What every request in a tenant needs of its document: may anything be done in it, and its plan's budgets. */
+export type TenantFacts = Pick<TenantDoc, "status" | "plan">;
+
 /**
  * Short-lived copies of what every authenticated request would otherwise read from Firestore: the
- * caller's role in a tenant, the API key's record and the tenant's status. Only positive answers
+ * caller's role in a tenant, the API key's record and the tenant's status and plan. Only positive answers
  * are kept (but for API key ids that do not exist, so garbage keys cannot drive reads), so a new
  * member or key works at once; a removed member, a changed role or a revoked key
  * is dropped from this instance's cache at once, and other instances' copies expire within `ttlMs`
- * (a suspension, made outside the API, reaches every instance within it).
+ * (a suspension or plan change, made outside the API, reaches every instance within it).
  * `ttlMs: 0` turns caching off.
  */
 export class AccessCache {
   readonly #roles: LRUCache<string, Role> | undefined;
   readonly #keys: LRUCache<string, ApiKeyDoc> | undefined;
-  readonly #tenantStatus: LRUCache<string, TenantDoc["status"]> | undefined;
+  readonly #tenants: LRUCache<string, TenantFacts> | undefined;
   readonly #missingKeys: LRUCache<string, true> | undefined;
 
   /**
@@ -27,16 +30,16 @@ export class AccessCache {
     if (ttlMs <= 0) return;
     this.#roles = new LRUCache({ max, ttl: ttlMs });
     this.#keys = new LRUCache({ max, ttl: ttlMs });
-    this.#tenantStatus = new LRUCache({ max, ttl: ttlMs });
+    this.#tenants = new LRUCache({ max, ttl: ttlMs });
     this.#missingKeys = new LRUCache({ max: missingMax, ttl: ttlMs });
   }
 
-  tenantStatus(tenantId: string): TenantDoc["status"] | undefined {
-    return this.#tenantStatus?.get(tenantId);
+  tenant(tenantId: string): TenantFacts | undefined {
+    return this.#tenants?.get(tenantId);
   }
 
-  rememberTenantStatus(tenantId: string, status: TenantDoc["status"]): void {
-    this.#tenantStatus?.set(tenantId, status);
+  rememberTenant(tenantId: string, facts: TenantFacts): void {
+    this.#tenants?.set(tenantId, facts);
   }
 
   role(tenantId: string, uid: string): Role | undefined {

@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError, TenantSuspendedError } from "../errors/domain-error.ts";
 import type { Refs } from "../firestore/refs.ts";
-import type { TenantDoc } from "../tenants/schema.ts";
-import type { AccessCache } from "./access-cache.ts";
+import type { PlanId } from "../plans/plan-catalog.ts";
+import type { AccessCache, TenantFacts } from "./access-cache.ts";
 import type { Principal } from "./principal.ts";
 import { type Permission, type Role, roleAllows, scopesAllow } from "./roles.ts";
 
@@ -10,6 +10,8 @@ export interface TenantAccess {
   principal: Principal;
   /** The member's role; undefined for API keys. */
   role: Role | undefined;
+  /** The tenant's plan, as read for this check (its budgets size the caller's rate limit). */
+  plan: PlanId;
 }
 
 /**
@@ -31,32 +33,34 @@ export class AccessService {
     if (principal.kind === "apiKey") {
       // The key was looked up under this tenant, but check anyway: it is the isolation boundary.
       if (principal.tenantId !== tenantId) throw tenantNotFound();
-      assertActive(await this.#tenantStatus(tenantId));
+      const tenant = assertActive(await this.#tenant(tenantId));
       if (!scopesAllow(principal.scopes, permission)) {
         throw new ForbiddenError(`This API key's scopes do not allow ${permission}.`, { details: { permission } });
       }
-      return { tenantId, principal, role: undefined };
+      return { tenantId, principal, role: undefined, plan: tenant.plan };
     }
     // Both are usually cached; when not, read them together.
-    const [role, status] = await Promise.all([
+    const [role, facts] = await Promise.all([
       this.#cache.role(tenantId, principal.uid) ?? this.#readRole(tenantId, principal.uid),
-      this.#tenantStatus(tenantId),
+      this.#tenant(tenantId),
     ]);
     if (!role) throw tenantNotFound();
     // Only now: a stranger learns nothing about the tenant, its suspension included.
-    assertActive(status);
+    const tenant = assertActive(facts);
     if (!roleAllows(role, permission)) {
       throw new ForbiddenError(`Your role (${role}) does not allow ${permission}.`, { details: { permission, role } });
     }
-    return { tenantId, principal, role };
+    return { tenantId, principal, role, plan: tenant.plan };
   }
 
-  async #tenantStatus(tenantId: string): Promise<TenantDoc["status"] | undefined> {
-    const cached = this.#cache.tenantStatus(tenantId);
+  async #tenant(tenantId: string): Promise<TenantFacts | undefined> {
+    const cached = this.#cache.tenant(tenantId);
     if (cached) return cached;
-    const status = (await this.#refs.tenant(tenantId).get()).data()?.status;
-    if (status) this.#cache.rememberTenantStatus(tenantId, status);
-    return status;
+    const doc = (await this.#refs.tenant(tenantId).get()).data();
+    if (!doc) return undefined;
+    const facts = { status: doc.status, plan: doc.plan };
+    this.#cache.rememberTenant(tenantId, facts);
+    return facts;
   }
 
   async #readRole(tenantId: string, uid: string): Promise<Role | undefined> {
@@ -67,11 +71,12 @@ export class AccessService {
 }
 
 /** A member of a tenant whose document is gone (being deleted) finds nothing, like anyone else. */
-function assertActive(status: TenantDoc["status"] | undefined): void {
-  if (status === undefined) throw tenantNotFound();
-  if (status === "suspended") {
+function assertActive(tenant: TenantFacts | undefined): TenantFacts {
+  if (tenant === undefined) throw tenantNotFound();
+  if (tenant.status === "suspended") {
     throw new TenantSuspendedError("This tenant is suspended: nothing can be done in it until it is reinstated.");
   }
+  return tenant;
 }
 
 export function tenantNotFound(): NotFoundError {

@@ -7,5 +7,10 @@ export type Principal =
 
 /** How a principal is recorded in `createdBy`/`requestedBy` fields and audit entries. */
 export function principalId(principal: Principal): string {
-  return principal.kind === "user" ? `user:${principal.uid}` : `apiKey:${principal.keyId}`;
+  return principal.kind === "user" ? userPrincipalId(principal.uid) : `apiKey:${principal.keyId}`;
+}
+
+/** A member's principal id, by uid (what their keys' `createdBy` holds). */
+export function userPrincipalId(uid: string): string {
+  return `user:${uid}`;
 }

@@ -1,7 +1,7 @@
 import { Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { AccessCache } from "../access/access-cache.ts";
 import type { TenantAccess } from "../access/access-service.ts";
-import { principalId } from "../access/principal.ts";
+import { principalId, userPrincipalId } from "../access/principal.ts";
 import type { Role } from "../access/roles.ts";
 import { keysBeyondRole, revokeInTransaction } from "../api-keys/grants.ts";
 import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
@@ -93,7 +93,7 @@ export class MemberService {
       if (!current) throw memberNotFound();
       requireOwnerFor(access, current.role === "owner" || role === "owner");
       if (current.role === "owner" && role !== "owner") await this.#requireAnotherOwner(tx, access.tenantId);
-      const lapsed = await keysBeyondRole(tx, this.#refs, access.tenantId, `user:${uid}`, role);
+      const lapsed = await keysBeyondRole(tx, this.#refs, access.tenantId, userPrincipalId(uid), role);
       const next: MemberDoc = { ...current, role, updatedAt: Timestamp.now() };
       tx.set(ref, next);
       this.#audit.record(tx, access.tenantId, context, {
@@ -118,7 +118,7 @@ export class MemberService {
       if (!current) throw memberNotFound();
       requireOwnerFor(access, current.role === "owner");
       if (current.role === "owner") await this.#requireAnotherOwner(tx, access.tenantId);
-      const lapsed = await keysBeyondRole(tx, this.#refs, access.tenantId, `user:${uid}`, undefined);
+      const lapsed = await keysBeyondRole(tx, this.#refs, access.tenantId, userPrincipalId(uid), undefined);
       tx.delete(ref);
       this.#audit.record(tx, access.tenantId, context, {
         action: "member.removed",

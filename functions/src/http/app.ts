@@ -1,12 +1,11 @@
 import type { Tracer } from "@opentelemetry/api";
-import { createRefs, type Logger, PayloadTooLargeError } from "@whatsdex/core";
+import { type Logger, PayloadTooLargeError } from "@whatsdex/core";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from "express";
 import type { Firestore } from "firebase-admin/firestore";
 import { healthRouter } from "../health/routes.ts";
 import { openApiRouter } from "../openapi/routes.ts";
 import { planPolicy, type RateLimitPolicy } from "../rate-limit/policy.ts";
 import { ApiRateLimiter } from "../rate-limit/rate-limiter.ts";
-import { cachedTenantPlans } from "../rate-limit/tenant-plans.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { requestContext } from "./request-context.ts";
 import { mountRoute } from "./route.ts";
@@ -30,15 +29,12 @@ export interface RateLimitOptions {
   now(): number;
   /** Callers whose buckets one instance keeps (lru-cache allocates for all of them up front). */
   maxCallers: number;
-  /** How long an instance reuses a tenant's plan. */
-  planCacheTtlMs: number;
 }
 
 const defaultRateLimits: RateLimitOptions = {
   policy: planPolicy,
   now: Date.now,
   maxCallers: 5_000,
-  planCacheTtlMs: 60_000,
 };
 
 /** The tenant API as a plain Express app: the `api` function serves it, and tests serve it on a port. */
@@ -52,11 +48,6 @@ export function createApiApp(deps: ApiDeps): Express {
     policy: limits.policy,
     now: limits.now,
     maxCallers: limits.maxCallers,
-    planOf: cachedTenantPlans(createRefs(deps.firestore), {
-      ttlMs: limits.planCacheTtlMs,
-      maxTenants: 1_000,
-      now: limits.now,
-    }),
   });
   const routePaths = apiRoutes.map((route) => new RegExp(`^/v1${route.path.replace(/\{\w+\}/g, "[^/]+")}/?$`, "i"));
 

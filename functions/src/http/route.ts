@@ -130,7 +130,7 @@ export function mountRoute(
       throw error;
     }
     // Only now is the tenant known to be real and the caller's: its plan sizes the budget.
-    await limiter.chargePrincipal(principal, route.permission ? tenantId : undefined, res);
+    limiter.chargePrincipal(principal, access, res);
 
     const query = parsePart(route.query ?? noParams, req.query, "query");
     const headers = parsePart(route.headers ?? z.object({}), declaredHeaders(req, route.headers), "header");

@@ -1,12 +1,10 @@
-import { PlanCatalog, type PlanId, type Principal, RateLimitedError } from "@whatsdex/core";
+import { PlanCatalog, type Principal, RateLimitedError, type TenantAccess } from "@whatsdex/core";
 import type { Request, RequestHandler, Response } from "express";
 import type { RateLimitPolicy } from "./policy.ts";
 import { type BucketState, type RequestBudget, TokenBuckets } from "./token-buckets.ts";
 
 export interface RateLimiterOptions {
   policy: RateLimitPolicy;
-  /** The plan of a tenant the caller was just allowed into. */
-  planOf(tenantId: string): Promise<PlanId>;
   /** Milliseconds; injected so tests move time instead of waiting. */
   now(): number;
   /** Buckets kept at once (per instance); the least recently used are forgotten first. */
@@ -57,10 +55,17 @@ export class ApiRateLimiter {
     describe(res, "address", budget, this.#buckets.take(addressKey(req), budget));
   }
 
-  /** Charges an authenticated caller's budget; throws RateLimitedError when it is spent. */
-  async chargePrincipal(principal: Principal, tenantId: string | undefined, res: Response): Promise<void> {
-    const plan = tenantId ? await this.#options.planOf(tenantId) : PlanCatalog.defaultPlan;
-    const budgets = this.#options.policy.forPlan(plan);
+  /**
+   * Charges an authenticated caller's budget; throws RateLimitedError when it is spent. `access`,
+   * on a tenant's routes, carries the plan the access check read (no second read of the tenant).
+   */
+  chargePrincipal(
+    principal: Principal,
+    access: Pick<TenantAccess, "tenantId" | "plan"> | undefined,
+    res: Response,
+  ): void {
+    const tenantId = access?.tenantId;
+    const budgets = this.#options.policy.forPlan(access?.plan ?? PlanCatalog.defaultPlan);
     const [name, key, budget]: [PolicyName, string, RequestBudget] =
       principal.kind === "apiKey"
         ? ["key", `key:${principal.tenantId}/${principal.keyId}`, budgets.apiKey]
