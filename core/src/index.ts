@@ -89,6 +89,33 @@ export {
   ValidationError,
 } from "./errors/domain-error.ts";
 export { fieldIssues, formatPath, parseOrThrow } from "./errors/zod-issues.ts";
+export {
+  botQrEventSchema,
+  botStatusEventSchema,
+  type EventContent,
+  type EventData,
+  type EventDoc,
+  type EventSink,
+  type EventType,
+  eventContentSchema,
+  eventDataSchemas,
+  eventDocSchema,
+  eventTypeSchema,
+  eventTypes,
+  explicitOnlyEventTypes,
+  groupParticipantsEventSchema,
+  type MessageStatus,
+  messageReceivedSchema,
+  messageSentSchema,
+  messageStatusEventSchema,
+  messageStatusSchema,
+  type NewEvent,
+  type PersonRef,
+  personRefSchema,
+  type WebhookBody,
+  webhookBodySchema,
+  webhookTestEventSchema,
+} from "./events/schema.ts";
 export { createFirebase, type Firebase } from "./firebase/app.ts";
 export { zodConverter } from "./firestore/converter.ts";
 export { isAlreadyExists } from "./firestore/errors.ts";
