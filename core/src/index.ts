@@ -134,6 +134,8 @@ export {
   contactsCollectionPath,
   deadLetterPath,
   deadLettersCollectionPath,
+  eventPath,
+  eventsCollectionPath,
   groupSettingsPath,
   leasePath,
   mediaPath,
@@ -143,6 +145,11 @@ export {
   tenantPath,
   usagePath,
   userPath,
+  webhookDeliveriesCollectionPath,
+  webhookDeliveryPath,
+  webhookPath,
+  webhookSecretPath,
+  webhooksCollectionPath,
 } from "./firestore/paths.ts";
 export { createRefs, type Refs } from "./firestore/refs.ts";
 export { timestampSchema, toIso, toIsoOrNull } from "./firestore/timestamps.ts";
@@ -206,3 +213,15 @@ export { TenantService, type TenantWithRole } from "./tenants/tenant-service.ts"
 export { type UsageDoc, usageDocSchema } from "./usage/schema.ts";
 export { UsageService, usageDay } from "./usage/usage-service.ts";
 export { packageVersion } from "./version.ts";
+export {
+  type DeliveryAttempt,
+  deliveryAttemptSchema,
+  deliveryStatusSchema,
+  type WebhookDeliveryDoc,
+  type WebhookEndpointDoc,
+  type WebhookSecretDoc,
+  webhookDeliveryDocSchema,
+  webhookEndpointDocSchema,
+  webhookEventFilterSchema,
+  webhookSecretDocSchema,
+} from "./webhooks/schema.ts";

@@ -23,6 +23,10 @@ export const collections = {
   bans: "bans",
   aiMemory: "aiMemory",
   users: "users",
+  events: "events",
+  webhooks: "webhooks",
+  deliveries: "deliveries",
+  secret: "secret",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -117,4 +121,34 @@ export function mediaPath(tenantId: string, botId: string, mediaId: string): str
 export function usagePath(tenantId: string, day: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`);
   return `${tenantPath(tenantId)}/${collections.usage}/${day}`;
+}
+
+/** An event kept for delivery and replay to the tenant's webhooks (TTL on `expiresAt`). */
+export function eventPath(tenantId: string, eventId: string): string {
+  return `${tenantPath(tenantId)}/${collections.events}/${id(eventId, "event id")}`;
+}
+
+export function eventsCollectionPath(tenantId: string): string {
+  return `${tenantPath(tenantId)}/${collections.events}`;
+}
+
+export function webhooksCollectionPath(tenantId: string): string {
+  return `${tenantPath(tenantId)}/${collections.webhooks}`;
+}
+
+export function webhookPath(tenantId: string, webhookId: string): string {
+  return `${webhooksCollectionPath(tenantId)}/${id(webhookId, "webhook id")}`;
+}
+
+/** The endpoint's signing secrets: server-only, apart from the endpoint the dashboard reads. */
+export function webhookSecretPath(tenantId: string, webhookId: string): string {
+  return `${webhookPath(tenantId, webhookId)}/${collections.secret}/current`;
+}
+
+export function webhookDeliveryPath(tenantId: string, webhookId: string, eventId: string): string {
+  return `${webhookPath(tenantId, webhookId)}/${collections.deliveries}/${id(eventId, "event id")}`;
+}
+
+export function webhookDeliveriesCollectionPath(tenantId: string, webhookId: string): string {
+  return `${webhookPath(tenantId, webhookId)}/${collections.deliveries}`;
 }
