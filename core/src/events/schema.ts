@@ -206,5 +206,8 @@ export type EventDoc = z.output<typeof eventDocSchema>;
  * the webhook publisher; producers never know whether anyone listens.
  */
 export interface EventSink {
+  /** Stores each event some enabled endpoint subscribes to and queues its deliveries; the rest are dropped. */
   publish(tenantId: string, events: readonly NewEvent[]): Promise<void>;
+  /** Whether any enabled endpoint of the tenant would receive `type` (so costly payload parts, like inbound media, are made only then). */
+  subscribed(tenantId: string, type: EventType): Promise<boolean>;
 }
