@@ -76,5 +76,20 @@ export const campaignJobs = defineJobs({
   }),
 });
 
-export const queueNames = { media: "media", ai: "ai", campaign: "campaign" } as const;
+export const webhookJobs = defineJobs({
+  /**
+   * One attempt to deliver one stored event to one endpoint. Each attempt is its own job (the next
+   * one queued with a delay by the deliverer), so the schedule lives in the queue, never in memory.
+   */
+  "webhook.deliver": z.strictObject({
+    tenantId: resourceIdSchema,
+    eventId: resourceIdSchema,
+    webhookId: resourceIdSchema,
+    attempt: z.number().int().min(1),
+    /** Asked for through the API: delivered again even if it already was. */
+    replay: z.boolean().default(false),
+  }),
+});
+
+export const queueNames = { media: "media", ai: "ai", campaign: "campaign", webhooks: "webhooks" } as const;
 export type QueueKind = keyof typeof queueNames;
