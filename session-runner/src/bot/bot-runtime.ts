@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import type { BotRef, BotSettings, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
+import type { BotRef, BotSettings, EventSink, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
 import { MediaStore, OutboxService, UsageService } from "@whatsdex/core";
 import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
@@ -9,13 +9,15 @@ import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
 import { antilinkGuard } from "../group-rules/antilink-guard.ts";
 import { type WelcomeDeps, welcomeNewMembers } from "../group-rules/welcome-members.ts";
 import { translator } from "../i18n/messages.ts";
-import { personOfIdentity } from "../identity/person.ts";
+import { personOfIdentity, userOf } from "../identity/person.ts";
 import type { WikiProvider } from "../search/wiki-provider.ts";
 import { platformMessageId } from "../transport/platform-message-id.ts";
 import type { Transport, TransportSocket } from "../transport/transport.ts";
 import type { FirestoreAuthState } from "./auth-state/firestore-auth-state.ts";
 import { BanList } from "./ban-list.ts";
 import { ChatMemory } from "./chat-memory.ts";
+import { BotEvents } from "./events/bot-events.ts";
+import type { InboundMedia } from "./events/message-events.ts";
 import { GroupCache } from "./group-cache.ts";
 import { GroupSettingsStore } from "./group-settings.ts";
 import { MessageAllowance } from "./message-allowance.ts";
@@ -62,8 +64,15 @@ export interface BotRuntimeOptions {
   /** How long a message waits for a disconnected bot before it fails. */
   sendMaxWaitMs: number;
   events?: RuntimeEvents;
+  /** Where the bot's happenings go as events for the tenant's webhooks. */
+  eventSink: EventSink;
+  /** Keeps a received message's media bytes for `GET …/bots/{b}/media/{id}` (when someone listens). */
+  keepInboundMedia?: (mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
   now?: () => number;
 }
+
+/** Received media kept for events: larger files are named in the event without bytes. */
+const INBOUND_MEDIA_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Kept small on purpose: one runner holds hundreds of bots (see docs/benchmarks). */
 const RECENT_MESSAGES = { max: 256, maxBytes: 256 * 1024, ttlMs: 60 * 60_000 };
@@ -98,6 +107,7 @@ export class BotRuntime {
   readonly bans: BanList;
   readonly #groupSettings: GroupSettingsStore;
   readonly #welcome: WelcomeDeps;
+  readonly #events: BotEvents;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -111,6 +121,13 @@ export class BotRuntime {
     this.people = options.people;
     this.#settings = options.settings;
     this.recent = new RecentMessages(RECENT_MESSAGES);
+    this.#events = new BotEvents({
+      sink: options.eventSink,
+      bot,
+      logger,
+      resolve: (jid) => this.people.resolve(jid),
+      keepMedia: (mediaId, raw, media) => this.#keepInboundMedia(mediaId, raw, media),
+    });
     this.groups = new GroupCache({
       ...GROUPS,
       fetch: (jid) => {
@@ -125,7 +142,10 @@ export class BotRuntime {
     this.session = new BotSession({
       transport: options.transport,
       auth,
-      status: new StatusWriter(db, bot, fence),
+      status: new StatusWriter(db, bot, fence, (state, written) => {
+        this.#events.status(state, written.reason ?? null, userOf(this.#self().pn));
+        if (written.linking?.qr) this.#events.qr(written.linking.qr.code);
+      }),
       logger,
       link: options.link,
       backoff: options.backoff,
@@ -268,6 +288,19 @@ export class BotRuntime {
     };
   }
 
+  async #keepInboundMedia(mediaId: string, raw: WAMessage, media: InboundMedia): Promise<boolean> {
+    const keep = this.#options.keepInboundMedia;
+    if (!keep || (media.bytes !== null && media.bytes > INBOUND_MEDIA_MAX_BYTES)) return false;
+    const data = await this.#connected().downloadMedia(raw, { maxBytes: INBOUND_MEDIA_MAX_BYTES });
+    await keep(mediaId, { mimetype: media.mimetype ?? "application/octet-stream", data });
+    return true;
+  }
+
+  /** Resolves once the events handed on so far were published (or given up). */
+  eventsIdle(): Promise<void> {
+    return this.#events.idle();
+  }
+
   /** The bot document changed: commands see the new settings from the next message on. */
   updateSettings(settings: BotSettings): void {
     this.#settings = settings;
@@ -309,6 +342,8 @@ export class BotRuntime {
     // Writes the socket started (a ratchet step, a creds update) land before the lease is given up.
     await this.#options.auth.idle();
     await this.flushPeople();
+    // Events already seen (the last messages, the final state) are published before the bot moves on.
+    await this.#events.idle();
   }
 
   /** Its bot document changed: a command may be waiting. */
@@ -335,8 +370,10 @@ export class BotRuntime {
       for (const message of messages) {
         if (isDecryptFailure(message)) events?.decryptFailure?.();
         this.people.observeMessageKey(message.key, message.pushName);
-        // "append" is history and our own sends echoed back: only new messages are commands.
-        if (type === "notify") void this.#engine.handle(message);
+        // "append" is history and our own sends echoed back: only new messages are commands and events.
+        if (type !== "notify") continue;
+        this.#events.received(message);
+        void this.#engine.handle(message);
       }
     });
     socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));
@@ -349,6 +386,7 @@ export class BotRuntime {
     socket.on("group-participants.update", (update) => {
       this.groups.participants(update);
       this.people.observeContacts(update.participants);
+      this.#events.participants(update);
       welcomeNewMembers(this.#welcome, update).catch((error: unknown) => {
         this.#options.logger.warn({ err: error, group: update.id }, "could not welcome new group members");
       });

@@ -2,6 +2,7 @@ import {
   authStateCollectionPath,
   type BotDoc,
   type BotRef,
+  type EventSink,
   type HeldLease,
   type Keyring,
   type WriteFence,
@@ -46,6 +47,10 @@ export interface BotRuntimeFactoryOptions {
   sendTimeoutMs?: number;
   /** How long a queued message waits for a disconnected bot before it fails. */
   sendMaxWaitMs?: number;
+  /** Where every bot's happenings go as events for the tenants' webhooks. */
+  eventSink: EventSink;
+  /** Keeps received media for events (`GET …/bots/{b}/media/{id}`); absent, events name media without bytes. */
+  keepInboundMedia?: (bot: BotRef, mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
   /** What every bot reports (metrics), and each session's state changes. */
   events?: RuntimeEvents & { sessionState?: (bot: BotRef, state: string) => void };
 }
@@ -70,7 +75,7 @@ function linkOf(bot: BotDoc): LinkMethod {
  * builds this factory once; the supervisor calls it per claimed bot.
  */
 export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotRuntime {
-  const { db, keyring, logger, backoff, events } = options;
+  const { db, keyring, logger, backoff, events, keepInboundMedia } = options;
   return async ({ bot, doc, lease, fence, transport }) => {
     const [auth, people] = await Promise.all([
       loadFirestoreAuthState({ db, collectionPath: authStateCollectionPath(bot.tenantId, bot.botId), keyring, fence }),
@@ -96,6 +101,8 @@ export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotR
       sendTimeoutMs: options.sendTimeoutMs ?? 30_000,
       sendMaxWaitMs: options.sendMaxWaitMs ?? 5 * 60_000,
       events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
+      eventSink: options.eventSink,
+      ...(keepInboundMedia ? { keepInboundMedia: (mediaId, media) => keepInboundMedia(bot, mediaId, media) } : {}),
     });
   };
 }

@@ -16,6 +16,7 @@ import { pino } from "pino";
 import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runner/bot-factory.ts";
 import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
 import type { SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
+import { EventRecorder } from "./event-recorder.ts";
 
 /** The runner's entry point, run from source as Cloud Run would start the built one. */
 export const runnerMain = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -96,6 +97,8 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     sendTimeoutMs,
     sendMaxWaitMs,
     events,
+    eventSink = new EventRecorder(),
+    keepInboundMedia,
     ...overrides
   } = options;
   const createBotRuntime = botRuntimeFactory({
@@ -110,6 +113,8 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     ...(sendTimeoutMs ? { sendTimeoutMs } : {}),
     ...(sendMaxWaitMs ? { sendMaxWaitMs } : {}),
     ...(events ? { events } : {}),
+    eventSink,
+    ...(keepInboundMedia ? { keepInboundMedia } : {}),
   });
   return new Supervisor({
     db,

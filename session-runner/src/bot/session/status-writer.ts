@@ -25,28 +25,35 @@ export interface Linking {
  * QR / pairing codes on `bots/{b}/linking/current` (owners and admins only, by the rules). Every
  * write is fenced: a deposed runner cannot overwrite the new owner's view.
  */
+export type StatusWrite = { reason?: string | null; linking?: Linking; stop?: boolean; phoneNumber?: string };
+
 export class StatusWriter {
   readonly #db: Firestore;
   readonly #bot: BotRef;
   readonly #fence: WriteFence;
+  readonly #onWritten: ((state: BotState, write: StatusWrite) => void) | undefined;
 
-  constructor(db: Firestore, bot: BotRef, fence: WriteFence) {
+  /** `onWritten` hears each state once it is stored (events follow what the dashboard sees, fenced alike). */
+  constructor(
+    db: Firestore,
+    bot: BotRef,
+    fence: WriteFence,
+    onWritten?: (state: BotState, write: StatusWrite) => void,
+  ) {
     this.#db = db;
     this.#bot = bot;
     this.#fence = fence;
+    this.#onWritten = onWritten;
   }
 
-  async write(
-    state: BotState,
-    options: { reason?: string | null; linking?: Linking; stop?: boolean; phoneNumber?: string } = {},
-  ): Promise<void> {
+  async write(state: BotState, options: StatusWrite = {}): Promise<void> {
     const botRef = this.#db.doc(botPath(this.#bot.tenantId, this.#bot.botId));
     const linkingRef = this.#db.doc(linkingPath(this.#bot.tenantId, this.#bot.botId)).withConverter(linkingConverter);
     const now = Timestamp.now();
-    await this.#db.runTransaction(async (tx) => {
+    const written = await this.#db.runTransaction(async (tx) => {
       await this.#fence.assertHeld(tx);
       const bot = await tx.get(botRef);
-      if (!bot.exists) return; // deleted meanwhile: its trigger removes what lies under it
+      if (!bot.exists) return false; // deleted meanwhile: its trigger removes what lies under it
       tx.update(botRef, {
         status: { state, reason: options.reason ?? null, updatedAt: now },
         ...(options.stop ? { desiredState: "stopped" } : {}),
@@ -62,6 +69,8 @@ export class StatusWriter {
         updatedAt: now,
       };
       tx.set(linkingRef, doc);
+      return true;
     });
+    if (written) this.#onWritten?.(state, options);
   }
 }
