@@ -63,7 +63,9 @@ export {
   connectMethodSchema,
   defaultBotLimits,
   defaultBotSettings,
+  defaultMessageStore,
   desiredStateSchema,
+  type MessageStoreSettings,
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
@@ -120,7 +122,7 @@ export { createFirebase, type Firebase } from "./firebase/app.ts";
 export { zodConverter } from "./firestore/converter.ts";
 export { isAlreadyExists } from "./firestore/errors.ts";
 export { derivedId, type ResourceId, resourceIdSchema } from "./firestore/ids.ts";
-export { type Page, type PageRequest, pageLimitSchema, paginate } from "./firestore/pagination.ts";
+export { type Page, type PageRequest, pageLimitSchema, paginate, paginateBy } from "./firestore/pagination.ts";
 export {
   aiMemoryPath,
   apiKeyPath,
@@ -129,6 +131,9 @@ export {
   bansCollectionPath,
   botDocumentPattern,
   botPath,
+  chatMessagePath,
+  chatPath,
+  chatsCollectionPath,
   collections,
   contactPath,
   contactsCollectionPath,
@@ -180,6 +185,15 @@ export {
 export { MemberService } from "./members/member-service.ts";
 export { type MemberDoc, memberDocSchema } from "./members/schema.ts";
 export type { DirectoryUser, UserDirectory } from "./members/user-directory.ts";
+export { MessageStore, type MessageToStore } from "./messages/message-store.ts";
+export {
+  chatJidOf,
+  chatKeyOf,
+  type StoredChatDoc,
+  type StoredMessageDoc,
+  storedChatDocSchema,
+  storedMessageDocSchema,
+} from "./messages/schema.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
 export {

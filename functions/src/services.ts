@@ -8,6 +8,7 @@ import {
   InvitationService,
   type Logger,
   MemberService,
+  MessageStore,
   TenantService,
 } from "@whatsdex/core";
 import { DeadLetterStore } from "@whatsdex/core/jobs";
@@ -48,5 +49,6 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       onBackgroundError: (error) => options.logger.warn({ err: error }, "could not record an API key's last use"),
     }),
     deadLetters: new DeadLetterStore(options.firestore),
+    messageStore: new MessageStore(options.firestore),
   };
 }

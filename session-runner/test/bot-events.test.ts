@@ -1,6 +1,6 @@
 import { eventDataSchemas } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
-import type { WAMessage } from "baileys";
+import type { proto } from "baileys";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { EventRecorder } from "./support/event-recorder.ts";
@@ -44,7 +44,7 @@ async function botWithEvents(keep?: Array<{ mediaId: string; data: Buffer }>) {
   return { tenantId, botId: botIds[0] ?? "", whatsapp, sink, socket };
 }
 
-function fromAlice(id: string, message: WAMessage["message"]): Parameters<SimulatedSocket["deliver"]>[0] {
+function fromAlice(id: string, message: proto.IMessage): Parameters<SimulatedSocket["deliver"]>[0] {
   return {
     key: { remoteJid: ALICE.lid, remoteJidAlt: ALICE.pn, id, fromMe: false },
     pushName: "Alice",

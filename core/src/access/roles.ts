@@ -21,6 +21,8 @@ export const permissions = [
   "bots:read",
   "bots:write",
   "messages:send",
+  /** What the bots' chats said (the optional message store): people's words, so not viewers. */
+  "messages:read",
   "apiKeys:manage",
   /** Failed jobs, with their payloads (prompts, recipients): administrators only. */
   "jobs:read",
@@ -42,7 +44,7 @@ const byRole: Record<Role, ReadonlySet<Permission>> = {
 const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
   read: new Set<Permission>(["tenant:read", "members:read", "bots:read"]),
   bots: new Set<Permission>(["bots:read", "bots:write"]),
-  messages: new Set<Permission>(["bots:read", "messages:send"]),
+  messages: new Set<Permission>(["bots:read", "messages:send", "messages:read"]),
   admin: new Set<Permission>([
     "tenant:read",
     "tenant:write",
@@ -50,6 +52,7 @@ const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
     "bots:read",
     "bots:write",
     "messages:send",
+    "messages:read",
     "jobs:read",
   ]),
 };

@@ -45,6 +45,17 @@ export type BotLimits = z.output<typeof botLimitsSchema>;
 
 export const defaultBotLimits: BotLimits = { commandsPerSenderPerDay: 50, aiPerSenderPerDay: 10 };
 
+/**
+ * Whether the bot keeps the messages it receives and sends, readable through `GET …/chats`, and
+ * for how long (a Firestore TTL policy deletes them after). Off by default: nothing is kept unasked.
+ */
+export const messageStoreSettingsSchema = z.strictObject({
+  enabled: z.boolean(),
+  retentionDays: z.number().int().min(1).max(90),
+});
+export type MessageStoreSettings = z.output<typeof messageStoreSettingsSchema>;
+export const defaultMessageStore: MessageStoreSettings = { enabled: false, retentionDays: 30 };
+
 const settingsShape = {
   prefixes: z.array(prefixSchema).min(1).max(5),
   language: z.enum(["en", "id"]),
@@ -68,6 +79,7 @@ export const botSettingsSchema = z.strictObject({
   ...settingsShape,
   // Defaulted, so bot documents written before per-sender limits existed still parse.
   limits: botLimitsSchema.default(defaultBotLimits),
+  messageStore: messageStoreSettingsSchema.default(defaultMessageStore),
 });
 export type BotSettings = z.output<typeof botSettingsSchema>;
 
@@ -75,7 +87,9 @@ export type BotSettings = z.output<typeof botSettingsSchema>;
  * A settings change: top-level keys replace the current value, absent keys keep it. Built without
  * the defaults, so a patch that leaves `limits` out does not reset them.
  */
-export const botSettingsPatchSchema = z.strictObject({ ...settingsShape, limits: botLimitsSchema }).partial();
+export const botSettingsPatchSchema = z
+  .strictObject({ ...settingsShape, limits: botLimitsSchema, messageStore: messageStoreSettingsSchema })
+  .partial();
 export type BotSettingsPatch = z.output<typeof botSettingsPatchSchema>;
 
 export const defaultBotSettings: BotSettings = {
@@ -87,6 +101,7 @@ export const defaultBotSettings: BotSettings = {
   sticker: { pack: "WhatsDeX", author: "" },
   ai: { persona: "", model: "gemini-2.5-flash" },
   limits: defaultBotLimits,
+  messageStore: defaultMessageStore,
 };
 
 /**

@@ -61,12 +61,23 @@ export interface PageRequest {
  * next page exists without a second query. Collection-group queries order by the full path (ids
  * repeat across parents), so the cursor keeps the path there.
  */
-export async function paginate<T extends { createdAt: Timestamp }>(
+export function paginate<T extends { createdAt: Timestamp }>(
   query: Query<T>,
+  page: PageRequest,
+  options: { collectionGroup?: boolean } = {},
+): Promise<Page<{ id: string; path: string; data: T }>> {
+  return paginateBy(query, "createdAt", (data) => data.createdAt, page, options);
+}
+
+/** As `paginate`, newest first by another timestamp field (a chat by its last message). */
+export async function paginateBy<T>(
+  query: Query<T>,
+  field: string,
+  timeOf: (data: T) => Timestamp,
   { limit, cursor }: PageRequest,
   { collectionGroup = false }: { collectionGroup?: boolean } = {},
 ): Promise<Page<{ id: string; path: string; data: T }>> {
-  let ordered = query.orderBy("createdAt", "desc").orderBy(FieldPath.documentId(), "desc");
+  let ordered = query.orderBy(field, "desc").orderBy(FieldPath.documentId(), "desc");
   if (cursor) {
     const after = decodeCursor(cursor, collectionGroup);
     try {
@@ -82,7 +93,7 @@ export async function paginate<T extends { createdAt: Timestamp }>(
     items: docs.map((doc) => ({ id: doc.id, path: doc.ref.path, data: doc.data() })),
     nextCursor:
       snapshot.docs.length > limit && last
-        ? encodeCursor(last.data().createdAt, collectionGroup ? last.ref.path : last.id)
+        ? encodeCursor(timeOf(last.data()), collectionGroup ? last.ref.path : last.id)
         : null,
   };
 }

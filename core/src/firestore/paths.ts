@@ -27,6 +27,8 @@ export const collections = {
   webhooks: "webhooks",
   deliveries: "deliveries",
   secret: "secret",
+  chats: "chats",
+  messages: "messages",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -151,4 +153,18 @@ export function webhookDeliveryPath(tenantId: string, webhookId: string, eventId
 
 export function webhookDeliveriesCollectionPath(tenantId: string, webhookId: string): string {
   return `${webhookPath(tenantId, webhookId)}/${collections.deliveries}`;
+}
+
+export function chatsCollectionPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.chats}`;
+}
+
+/** One chat of a bot's message store; `chatKey` from `chatKeyOf` (`g-…`, `lid-…`, `pn-…`). */
+export function chatPath(tenantId: string, botId: string, chatKey: string): string {
+  if (!/^(g|lid|pn)-[\d-]{5,64}$/.test(chatKey)) throw new Error(`not a chat key: ${chatKey}`);
+  return `${chatsCollectionPath(tenantId, botId)}/${chatKey}`;
+}
+
+export function chatMessagePath(tenantId: string, botId: string, chatKey: string, messageId: string): string {
+  return `${chatPath(tenantId, botId, chatKey)}/${collections.messages}/${id(messageId, "message id")}`;
 }

@@ -1,6 +1,7 @@
 import { apiKeyRoutes } from "../api-keys/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
+import { chatRoutes } from "../chats/routes.ts";
 import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
@@ -13,6 +14,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...memberRoutes,
   ...invitationRoutes,
   ...botRoutes,
+  ...chatRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,
   ...auditRoutes,

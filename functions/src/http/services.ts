@@ -5,6 +5,7 @@ import type {
   BotService,
   InvitationService,
   MemberService,
+  MessageStore,
   TenantService,
 } from "@whatsdex/core";
 import type { DeadLetterStore } from "@whatsdex/core/jobs";
@@ -21,4 +22,5 @@ export interface ApiServices {
   bots: BotService;
   apiKeys: ApiKeyService;
   deadLetters: DeadLetterStore;
+  messageStore: MessageStore;
 }

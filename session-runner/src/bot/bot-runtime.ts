@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, EventSink, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { MediaStore, OutboxService, UsageService } from "@whatsdex/core";
+import { MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
 import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -21,6 +21,7 @@ import type { InboundMedia } from "./events/message-events.ts";
 import { GroupCache } from "./group-cache.ts";
 import { GroupSettingsStore } from "./group-settings.ts";
 import { MessageAllowance } from "./message-allowance.ts";
+import { MessageLog } from "./message-log.ts";
 import { CommandExecutor } from "./outbox/command-executor.ts";
 import { OutboxConsumer } from "./outbox/outbox-consumer.ts";
 import { SendExecutor } from "./outbox/send-executor.ts";
@@ -108,6 +109,7 @@ export class BotRuntime {
   readonly #groupSettings: GroupSettingsStore;
   readonly #welcome: WelcomeDeps;
   readonly #events: BotEvents;
+  readonly #messageLog: MessageLog;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -127,6 +129,13 @@ export class BotRuntime {
       logger,
       resolve: (jid) => this.people.resolve(jid),
       keepMedia: (mediaId, raw, media) => this.#keepInboundMedia(mediaId, raw, media),
+    });
+    this.#messageLog = new MessageLog({
+      store: new MessageStore(db),
+      bot,
+      settings: () => this.#settings,
+      resolve: (jid) => this.people.resolve(jid),
+      logger,
     });
     this.groups = new GroupCache({
       ...GROUPS,
@@ -175,7 +184,7 @@ export class BotRuntime {
       logger,
       sendTimeoutMs: options.sendTimeoutMs,
       media: new MediaStore(db),
-      onSent: (message) => this.recent.remember(message),
+      onSent: (message) => this.#sent(message),
     });
     const commands = new CommandExecutor({
       outbox,
@@ -200,7 +209,7 @@ export class BotRuntime {
     const send = async (chat: string, text: string, extra: { quoted?: WAMessage; mentions?: string[] }) => {
       const socket = this.#connected();
       const content = extra.mentions ? { text, mentions: extra.mentions } : { text };
-      this.recent.remember(
+      this.#sent(
         await socket.sendMessage(chat, content, {
           messageId: platformMessageId(),
           ...(extra.quoted ? { quoted: extra.quoted } : {}),
@@ -288,6 +297,12 @@ export class BotRuntime {
     };
   }
 
+  /** What the bot sent: kept for Baileys' retries, and in the message store when it is on. */
+  #sent(message: WAMessage | undefined): void {
+    this.recent.remember(message);
+    this.#messageLog.sent(message);
+  }
+
   async #keepInboundMedia(mediaId: string, raw: WAMessage, media: InboundMedia): Promise<boolean> {
     const keep = this.#options.keepInboundMedia;
     if (!keep || (media.bytes !== null && media.bytes > INBOUND_MEDIA_MAX_BYTES)) return false;
@@ -343,7 +358,7 @@ export class BotRuntime {
     await this.#options.auth.idle();
     await this.flushPeople();
     // Events already seen (the last messages, the final state) are published before the bot moves on.
-    await this.#events.idle();
+    await Promise.all([this.#events.idle(), this.#messageLog.idle()]);
   }
 
   /** Its bot document changed: a command may be waiting. */
@@ -373,6 +388,7 @@ export class BotRuntime {
         // "append" is history and our own sends echoed back: only new messages are commands and events.
         if (type !== "notify") continue;
         this.#events.received(message);
+        this.#messageLog.received(message);
         void this.#engine.handle(message);
       }
     });

@@ -135,6 +135,19 @@ function contextOf(content: proto.IMessage, type: string): proto.IContextInfo | 
     : undefined;
 }
 
+/**
+ * A message's content as events and the message store name it, its media and its context (reply,
+ * mentions); undefined for what is not a message (protocol messages, key shares, empty).
+ */
+export function describeMessage(
+  message: proto.IMessage | null | undefined,
+): { content: EventContent; media?: InboundMedia; context: proto.IContextInfo | null | undefined } | undefined {
+  const content = normalizeMessageContent(message);
+  const type = content ? getContentType(content) : undefined;
+  if (!content || !type || NOT_MESSAGES.has(type)) return undefined;
+  return { ...contentOf(content, type), context: contextOf(content, type) };
+}
+
 /** LID first, the phone number when known (from the person store, else the alternate form WhatsApp sent). */
 export function personRef(
   jid: string,
@@ -168,15 +181,13 @@ export function receivedMessageOf(
   if (!chat || !key.id || key.fromMe) return undefined;
   if (chat === "status@broadcast" || chat.endsWith("@newsletter") || chat.endsWith("@broadcast")) return undefined;
   if (raw.messageStubType) return undefined;
-  const content = normalizeMessageContent(raw.message);
-  const type = content ? getContentType(content) : undefined;
-  if (!content || !type || NOT_MESSAGES.has(type)) return undefined;
+  const described = describeMessage(raw.message);
+  if (!described) return undefined;
   const isGroup = chat.endsWith("@g.us");
   const sender = isGroup ? key.participant : chat;
   if (!sender) return undefined;
   const senderAlt = isGroup ? key.participantAlt : key.remoteJidAlt;
-  const context = contextOf(content, type);
-  const mapped = contentOf(content, type);
+  const { context, ...mapped } = described;
   const seconds = Number(raw.messageTimestamp ?? 0);
   return {
     key: `${chat}/${sender}/${key.id}`,
