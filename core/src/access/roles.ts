@@ -28,6 +28,20 @@ export const permissions = [
   "jobs:read",
   /** Who changed what: owners and admins; no API key (a leaked key must not read who holds access). */
   "audit:read",
+  /**
+   * The tenant's webhook endpoints and their delivery log: owners, admins and `admin`-scoped keys
+   * (so a tenant's server can register its own endpoint). Not viewers nor other scopes: endpoint
+   * URLs often carry a capability token (Slack- or Zapier-style hooks) and the log keeps receivers'
+   * responses.
+   */
+  "webhooks:read",
+  "webhooks:write",
+  /**
+   * Showing an endpoint's signing secret again: signed-in owners and admins only. A key that could
+   * read it could forge our requests to the tenant's receivers without anyone noticing; a key
+   * rotating it at least breaks the receiver, which someone sees.
+   */
+  "webhooks:secret",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -54,6 +68,8 @@ const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
     "messages:send",
     "messages:read",
     "jobs:read",
+    "webhooks:read",
+    "webhooks:write",
   ]),
 };
 
