@@ -25,6 +25,12 @@ export const auditActions = [
   "bot.settings_changed",
   "person.banned",
   "person.unbanned",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
+  /** Who saw a signing secret again after its creation (not a change, but the secret signs as us). */
+  "webhook.secret_revealed",
 ] as const;
 export const auditActionSchema = z.enum(auditActions);
 export type AuditAction = z.output<typeof auditActionSchema>;
@@ -41,10 +47,10 @@ export const auditActorSchema = z.object({
 });
 export type AuditActor = z.output<typeof auditActorSchema>;
 
-/** `type:id`, e.g. `member:<uid>`, `apiKey:<keyId>`, `bot:<botId>`, `person:lid:123`. */
+/** `type:id`, e.g. `member:<uid>`, `apiKey:<keyId>`, `bot:<botId>`, `person:lid:123`, `webhook:<id>`. */
 export const auditTargetSchema = z
   .string()
-  .regex(/^(tenant|member|invitation|apiKey|bot|person):[\w:.-]{1,200}$/, "must be <type>:<id>");
+  .regex(/^(tenant|member|invitation|apiKey|bot|person|webhook):[\w:.-]{1,200}$/, "must be <type>:<id>");
 
 /** Only the fields that changed, as JSON (timestamps as ISO strings); secrets never appear. */
 export const auditFieldsSchema = z.record(z.string(), z.json()).nullable();
