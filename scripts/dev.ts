@@ -19,10 +19,14 @@ import {
   DEMO_EMAIL,
   DEMO_PLAN,
   type DemoSeed,
+  describeWebhook,
   readableEmulatorLine,
   readableLogLine,
   readDocument,
   seedDemo,
+  seedDemoWebhook,
+  startWebhookReceiver,
+  type WebhookReceiver,
   watchLinking,
   writeDevEndpoints,
 } from "@whatsdex/devtools/dev";
@@ -55,13 +59,14 @@ let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
 let stopping = false;
 let stopWatching = () => {};
+let receiver: WebhookReceiver | undefined;
 
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   stopWatching();
   print("stopping…");
-  await Promise.allSettled(children.map((child) => stopGroup(child)));
+  await Promise.allSettled([...children.map((child) => stopGroup(child)), receiver?.close()]);
   // Last, so that the runner and watchers are gone before the data is exported.
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
   await Promise.allSettled(logs.map((log) => new Promise((done) => log.end(done))));
@@ -136,7 +141,7 @@ async function main(): Promise<void> {
   const prerequisites = await checkPrerequisites();
   if (flags.fresh) rmSync(home, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
-  const [runnerPort, phonesPort] = flags["free-ports"] ? await freePorts(2) : [8090, 8091];
+  const [runnerPort, phonesPort, webhooksPort] = flags["free-ports"] ? await freePorts(3) : [8090, 8091, 8092];
   // The emulator loads functions/lib at start, so build once before the watcher takes over.
   const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
   if (built !== 0) throw new Error("the functions build failed");
@@ -188,6 +193,20 @@ async function main(): Promise<void> {
     projectId: PROJECT_ID,
     stateFile: join(home, "demo.json"),
   });
+  // A tenant's server, locally: the demo endpoint receives every event, verified, printed here.
+  receiver = await startWebhookReceiver({
+    port: webhooksPort,
+    onEvent: (event) => print(`[webhook] ${describeWebhook(event)}`),
+    onRejected: (reason) => print(`[webhook] refused a request: ${reason}`),
+  });
+  const webhook = await seedDemoWebhook({
+    apiUrl,
+    idToken: seed.idToken,
+    tenantId: seed.tenantId,
+    url: receiver.url,
+    stateFile: join(home, "demo-webhook.json"),
+  });
+  receiver.setSecret(webhook.secret);
   const phones = new PhoneClient(phonesUrl);
   await linkDemoBot(seed, { runner: runnerUrl, firestoreHost: env.FIRESTORE_EMULATOR_HOST }, phones);
 
@@ -223,6 +242,7 @@ async function main(): Promise<void> {
   print(`  owner           ${DEMO_EMAIL} (uid ${seed.uid}); ID token, valid 1 h:`);
   print(`  ID token        ${seed.idToken}`);
   print(`  try             curl -s -H "X-Api-Key: ${seed.apiKey}" ${apiUrl}/tenants/${seed.tenantId}/bots`);
+  print(`  webhooks        ${receiver.url} gets every event of the demo tenant, signed; printed as [webhook] lines`);
   print(`  chat            npm run chat   (you, as a WhatsApp user, with the demo bot; .menu lists commands)`);
   print(`  TUI             npm run tui`);
   print(`  QR codes        a bot waiting to be linked shows its QR code (or pairing code) here, in npm run tui,`);
