@@ -24,11 +24,33 @@ export const functionsEnvSchema = baseEnvSchema
     ACCESS_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     /** Lets tenants create bots on the in-process WhatsApp simulator (development only). */
     ALLOW_SIMULATOR: z.enum(["true", "false"]).optional(),
+    /** Webhook URLs may be http or name this machine or a private network (local development only). */
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false"),
+    /** Where the API queues webhook deliveries (tests, replays): BullMQ on Redis, or Cloud Tasks. */
+    JOBS_DRIVER: z.enum(["bullmq", "cloudtasks"]).optional(),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** BullMQ's key prefix; the same as the session-runner's, so its workers see these jobs. */
+    BULLMQ_PREFIX: z
+      .string()
+      .regex(/^[\w-]{1,64}$/)
+      .default("whatsdex"),
+    CLOUD_TASKS_LOCATION: z.string().min(1).optional(),
+    CLOUD_TASKS_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,60}$/)
+      .default("whatsdex"),
+    /** The identity Cloud Tasks signs delivery requests as (the session-runner accepts no other). */
+    CLOUD_TASKS_SERVICE_ACCOUNT: z.email().optional(),
+    /** The session-runner's URL: webhook jobs are delivered to `<url>/tasks/webhooks`, the OIDC audience. */
+    TASKS_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((env, ctx) => {
     failClosedWhenDeployed(env, ctx, {
       required: { API_KEY_PEPPER: { value: env.API_KEY_PEPPER, what: "keys the hash of API keys" } },
-      refused: { ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true" },
+      refused: {
+        ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
+        WEBHOOKS_ALLOW_PRIVATE_TARGETS: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
+      },
     });
     // Deployed, the check above has said so already.
     if (env.NODE_ENV === "production" && !env.API_KEY_PEPPER && !deployedBy(env)) {
@@ -45,6 +67,27 @@ export function allowSimulator(env: FunctionsEnv): boolean {
 }
 
 export type FunctionsEnv = z.output<typeof functionsEnvSchema>;
+
+/** Cloud Tasks in production, BullMQ everywhere else, unless JOBS_DRIVER says otherwise (as in the runner). */
+export function jobsDriver(env: FunctionsEnv): "bullmq" | "cloudtasks" {
+  return env.JOBS_DRIVER ?? (env.NODE_ENV === "production" ? "cloudtasks" : "bullmq");
+}
+
+/**
+ * The settings the driver needs that are not set. The API starts without them (everything but
+ * webhook tests and replays works), and those answer 503 naming them.
+ */
+export function missingJobsSettings(env: FunctionsEnv): string[] {
+  if (jobsDriver(env) === "bullmq") return env.REDIS_URL ? [] : ["REDIS_URL"];
+  const needed = {
+    CLOUD_TASKS_LOCATION: env.CLOUD_TASKS_LOCATION,
+    CLOUD_TASKS_SERVICE_ACCOUNT: env.CLOUD_TASKS_SERVICE_ACCOUNT,
+    TASKS_BASE_URL: env.TASKS_BASE_URL,
+  };
+  return Object.entries(needed)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+}
 
 export function traceExporterFor(env: FunctionsEnv): TraceExporterKind {
   if (env.TRACE_EXPORTER) return env.TRACE_EXPORTER;
