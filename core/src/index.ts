@@ -196,12 +196,18 @@ export {
 } from "./messages/schema.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
+export { messageStatusOf, type Receipt, withReceipt } from "./outbox/message-status.ts";
+export { type SendMediaSource, sendMediaId, stageSendMedia } from "./outbox/send-media.ts";
 export {
+  type MediaMessageContent,
+  type MediaSource,
   type MessageContent,
   messageContentSchema,
+  mimetypeFits,
   type OutboxContent,
   type OutboxItem,
   type OutboxItemBase,
+  outboxContentOf,
   outboxContentSchema,
   outboxItemSchema,
   outboxStatusSchema,
@@ -209,6 +215,7 @@ export {
   pendingSendItem,
   recipientSchema,
   type SendItem,
+  whatsappMessageIdSchema,
 } from "./outbox/schema.ts";
 export {
   type AiModel,
@@ -228,6 +235,26 @@ export { type UsageDoc, usageDocSchema } from "./usage/schema.ts";
 export { UsageService, usageDay } from "./usage/usage-service.ts";
 export { packageVersion } from "./version.ts";
 export {
+  type DeliveryStatus,
+  MAX_REPLAY_DELIVERIES,
+  MAX_REPLAY_RANGE_MS,
+  type RangeReplayResult,
+  type ReplayRange,
+  WebhookDeliveryService,
+} from "./webhooks/delivery-service.ts";
+export {
+  type CreateWebhookInput,
+  MAX_WEBHOOKS_PER_TENANT,
+  mintWebhookSecret,
+  PREVIOUS_SECRET_VALIDITY_MS,
+  WebhookEndpointService,
+  type WebhookEndpointServiceOptions,
+  type WebhookPatch,
+  type WebhookSecrets,
+  webhookNotFound,
+} from "./webhooks/endpoint-service.ts";
+export { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "./webhooks/endpoint-url.ts";
+export {
   type DeliveryAttempt,
   deliveryAttemptSchema,
   deliveryStatusSchema,
@@ -239,3 +266,5 @@ export {
   webhookEventFilterSchema,
   webhookSecretDocSchema,
 } from "./webhooks/schema.ts";
+export { EVENT_RETENTION_MS, publishTestEvent } from "./webhooks/test-event.ts";
+export { type WebhookRefs, webhookRefs } from "./webhooks/webhook-refs.ts";

@@ -37,6 +37,9 @@ async function setup() {
             to: "6281234567890@s.whatsapp.net",
             content: { type: "text", text: "hi" },
             messageId: null,
+            sentAt: null,
+            deliveredAt: null,
+            readAt: null,
           }
         : { ...common, kind, method: "qr", phoneNumber: null };
     await db.doc(outboxItemPath(bot.tenantId, bot.botId, itemId)).set(item);

@@ -4,7 +4,13 @@ import type { TenantAccess } from "../access/access-service.ts";
 import { tenantNotFound } from "../access/access-service.ts";
 import { principalId } from "../access/principal.ts";
 import { type AuditContext, AuditLog, auditContextOf, systemAuditContext } from "../audit/audit-log.ts";
-import { ConflictError, NotFoundError, PlanLimitError, ValidationError } from "../errors/domain-error.ts";
+import {
+  ConflictError,
+  NotFoundError,
+  PlanLimitError,
+  UnavailableError,
+  ValidationError,
+} from "../errors/domain-error.ts";
 import { parseOrThrow } from "../errors/zod-issues.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import type { Refs } from "../firestore/refs.ts";
@@ -12,9 +18,12 @@ import {
   type MessageContent,
   type OutboxItem,
   type OutboxItemBase,
+  outboxContentOf,
   pendingOutboxItem,
   pendingSendItem,
+  type SendItem,
 } from "../outbox/schema.ts";
+import { type SendMediaSource, stageSendMedia } from "../outbox/send-media.ts";
 import { PlanCatalog } from "../plans/plan-catalog.ts";
 import { UsageService } from "../usage/usage-service.ts";
 import { assertAiModelAllowed } from "./ai-model.ts";
@@ -33,6 +42,8 @@ export interface BotServiceOptions {
   audit?: AuditLog;
   /** Meters API sends against the plan's messages per day (default: one on the same Firestore). */
   usage?: UsageService;
+  /** Where media messages' bytes come from (uploads, URLs); without it only media-less messages are accepted. */
+  media?: SendMediaSource;
 }
 
 export interface CreateBotInput {
@@ -238,7 +249,9 @@ export class BotService {
   /**
    * Queues a message for the bot's runner. With an idempotency key the outbox id is derived from it,
    * so a retried request finds the first one instead of sending twice; the same key with a different
-   * body is refused.
+   * body is refused. Media is copied to the bot (from an upload, or fetched from its URL) before the
+   * transaction, under an id derived from the outbox id, so a retry overwrites rather than adds a
+   * copy; a request refused after the copy deletes it.
    */
   async sendMessage(
     access: TenantAccess,
@@ -246,34 +259,62 @@ export class BotService {
     input: { to: string; content: MessageContent },
     idempotencyKey: string | undefined,
   ): Promise<QueuedCommand> {
+    const { content } = input;
+    assertReactionTarget(input.to, content);
+    const bot = { tenantId: access.tenantId, botId };
     const botRef = this.#refs.bot(access.tenantId, botId);
-    const requestHash = sha256(JSON.stringify({ to: input.to, content: input.content }));
+    const requestHash = sha256(JSON.stringify({ to: input.to, content }));
     const outboxId = idempotencyKey
       ? `idem-${sha256(idempotencyKey).slice(0, 40)}`
       : this.#refs.outbox(access.tenantId, botId).doc().id;
     const itemRef = this.#refs.outboxItem(access.tenantId, botId, outboxId);
-    return this.#refs.db.runTransaction(async (tx) => {
-      const [bot, existing] = [(await tx.get(botRef)).data(), (await tx.get(itemRef)).data()];
-      if (!bot) throw botNotFound();
-      if (existing) {
-        if (existing.requestHash !== requestHash) {
-          throw new ConflictError("This Idempotency-Key was already used for a different message.");
+    let mediaId: string | undefined;
+    if ("media" in content) {
+      const media = this.#options.media;
+      if (!media) throw new UnavailableError("Media messages are not available on this deployment.");
+      // A retry of a request already queued is answered below without copying (or fetching) again.
+      const existing = idempotencyKey ? (await itemRef.get()).exists : false;
+      if (!existing) {
+        if (!(await botRef.get()).exists) throw botNotFound();
+        mediaId = await stageSendMedia(media, bot, outboxId, content);
+      }
+    }
+    try {
+      return await this.#refs.db.runTransaction(async (tx) => {
+        const [botDoc, existing] = [(await tx.get(botRef)).data(), (await tx.get(itemRef)).data()];
+        if (existing) {
+          if (existing.requestHash !== requestHash) {
+            throw new ConflictError("This Idempotency-Key was already used for a different message.");
+          }
+          // The copy made for this retry has the first request's id: it is that message's media now.
+          mediaId = undefined;
+          return { outboxId, item: existing, replayed: true };
         }
-        return { outboxId, item: existing, replayed: true };
-      }
-      if (bot.desiredState !== "running") {
-        throw new ConflictError("The bot is stopped: connect it before sending messages.", { details: { botId } });
-      }
-      // Metered like command replies, in this transaction: a replayed key (above) is not counted again.
-      await this.#usage.takeMessageIn(tx, access.tenantId);
-      const item = pendingSendItem(
-        { to: input.to, content: input.content, requestedBy: principalId(access.principal) },
-        Timestamp.now(),
-        { idempotencyKey: idempotencyKey ?? null, requestHash },
-      );
-      tx.create(itemRef, item);
-      return { outboxId, item, replayed: false };
-    });
+        if (!botDoc) throw botNotFound();
+        if (botDoc.desiredState !== "running") {
+          throw new ConflictError("The bot is stopped: connect it before sending messages.", { details: { botId } });
+        }
+        // Metered like command replies, in this transaction: a replayed key (above) is not counted again.
+        await this.#usage.takeMessageIn(tx, access.tenantId);
+        const item = pendingSendItem(
+          { to: input.to, content: outboxContentOf(content, mediaId), requestedBy: principalId(access.principal) },
+          Timestamp.now(),
+          { idempotencyKey: idempotencyKey ?? null, requestHash },
+        );
+        tx.create(itemRef, item);
+        return { outboxId, item, replayed: false };
+      });
+    } catch (error) {
+      if (mediaId !== undefined) await this.#options.media?.delete(bot, mediaId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A message queued through `sendMessage` (or by the platform); not found for any other outbox id. */
+  async getMessage(tenantId: string, botId: string, messageId: string): Promise<{ id: string; item: SendItem }> {
+    const item = (await this.#refs.outboxItem(tenantId, botId, messageId).get()).data();
+    if (item?.kind !== "send") throw new NotFoundError("Message not found.");
+    return { id: messageId, item };
   }
 
   async #queue(
@@ -311,6 +352,15 @@ function mergeSettings(base: BotSettings, patch: BotSettingsPatch | undefined): 
   if (!patch) return base;
   const present = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
   return parseOrThrow(botSettingsSchema, { ...base, ...present }, "bot settings");
+}
+
+/** WhatsApp needs the sender of a group message to react to it; only the bot's own are known without. */
+function assertReactionTarget(to: string, content: MessageContent): void {
+  if (content.type !== "reaction" || !to.endsWith("@g.us")) return;
+  if (content.target.fromMe || content.target.participant) return;
+  throw new ValidationError("A reaction in a group must name who sent the message.", [
+    { path: "body.content.target.participant", message: "is required in a group unless target.fromMe is true" },
+  ]);
 }
 
 function sha256(text: string): string {

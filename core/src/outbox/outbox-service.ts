@@ -3,7 +3,8 @@ import { ConflictError } from "../errors/domain-error.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { outboxCollectionPath, outboxItemPath } from "../firestore/paths.ts";
 import type { BotRef, HeldLease, WriteFence } from "../leases/lease-store.ts";
-import { type OutboxItem, outboxItemSchema } from "./schema.ts";
+import { type Receipt, withReceipt } from "./message-status.ts";
+import { type OutboxItem, outboxItemSchema, type SendItem } from "./schema.ts";
 
 export type ClaimResult =
   /** Do the work now (for a send: with `item.messageId`, reserved before anything went out). */
@@ -105,14 +106,53 @@ export class OutboxService {
           `Outbox item ${itemId} is not claimed by this owner (status ${item?.status ?? "missing"}).`,
         );
       }
+      const now = Timestamp.fromMillis(this.#now());
       const finished: OutboxItem = {
         ...item,
         status: outcome.status,
         error: outcome.status === "done" ? null : outcome.error,
-        updatedAt: Timestamp.fromMillis(this.#now()),
+        updatedAt: now,
+        ...(item.kind === "send" && outcome.status === "done" ? { sentAt: now } : {}),
       };
       tx.set(ref, finished);
       return finished;
+    });
+  }
+
+  /**
+   * The send whose WhatsApp message id is `whatsappMessageId` (one indexed query), if it is one of
+   * this bot's outbox items; command replies and other sends are not.
+   */
+  async findSend(bot: BotRef, whatsappMessageId: string): Promise<string | undefined> {
+    const found = await this.#db
+      .collection(outboxCollectionPath(bot.tenantId, bot.botId))
+      .where("kind", "==", "send")
+      .where("messageId", "==", whatsappMessageId)
+      .limit(1)
+      .get();
+    return found.docs[0]?.id;
+  }
+
+  /**
+   * A delivery or read receipt for a sent item, fenced by the lease and monotonic: a repeated or
+   * late receipt (delivered after read) changes nothing and returns undefined.
+   */
+  async recordReceipt(
+    lease: HeldLease,
+    fence: WriteFence,
+    itemId: string,
+    receipt: Receipt,
+    atMs: number,
+  ): Promise<SendItem | undefined> {
+    const ref = this.#ref(lease, itemId);
+    return this.#db.runTransaction(async (tx) => {
+      await fence.assertHeld(tx);
+      const item = (await tx.get(ref)).data();
+      if (item?.kind !== "send") return undefined;
+      const next = withReceipt(item, receipt, Timestamp.fromMillis(atMs));
+      if (!next) return undefined;
+      tx.set(ref, { ...next, updatedAt: Timestamp.fromMillis(this.#now()) });
+      return next;
     });
   }
 

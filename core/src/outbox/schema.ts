@@ -2,6 +2,7 @@ import type { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import { connectMethodSchema } from "../bots/schema.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
+import { type OutboxContent, outboxContentSchema } from "./message-content.ts";
 
 /**
  * A WhatsApp address as the API accepts it: a PN JID, a LID, a group, or a bare phone number
@@ -20,22 +21,17 @@ export const recipientSchema = z
       ),
   );
 
-const textContentSchema = z.strictObject({ type: z.literal("text"), text: z.string().min(1).max(4_096) });
-
-/** What the tenant API accepts as a message: text (media needs an upload path the API does not have yet). */
-export const messageContentSchema = z.discriminatedUnion("type", [textContentSchema]);
-export type MessageContent = z.output<typeof messageContentSchema>;
-
-/**
- * What an outbox item may carry: the API's text, or media that a job left in `bots/{b}/media`
- * (a made sticker, an image), referenced by id and deleted once sent.
- */
-export const outboxContentSchema = z.discriminatedUnion("type", [
-  textContentSchema,
-  z.strictObject({ type: z.literal("sticker"), mediaId: z.string().min(1), animated: z.boolean() }),
-  z.strictObject({ type: z.literal("image"), mediaId: z.string().min(1), caption: z.string().max(1_024).nullable() }),
-]);
-export type OutboxContent = z.output<typeof outboxContentSchema>;
+export {
+  type MediaMessageContent,
+  type MediaSource,
+  type MessageContent,
+  messageContentSchema,
+  mimetypeFits,
+  type OutboxContent,
+  outboxContentOf,
+  outboxContentSchema,
+  whatsappMessageIdSchema,
+} from "./message-content.ts";
 
 export const outboxStatusSchema = z.enum(["pending", "processing", "done", "failed", "indeterminate"]);
 
@@ -70,6 +66,13 @@ export const outboxItemSchema = z.discriminatedUnion("kind", [
     content: outboxContentSchema,
     /** The WhatsApp message id, reserved before the send so that a retry cannot send twice. */
     messageId: z.string().nullable(),
+    /**
+     * When WhatsApp's server took it, and when the recipient's device received and read it (from
+     * receipts; for a group, the first member's). Only ever set once each, so a status never moves back.
+     */
+    sentAt: timestampSchema.nullable().default(null),
+    deliveredAt: timestampSchema.nullable().default(null),
+    readAt: timestampSchema.nullable().default(null),
     ...common,
   }),
 ]);
@@ -114,5 +117,8 @@ export function pendingSendItem(
     to: send.to,
     content: send.content,
     messageId: null,
+    sentAt: null,
+    deliveredAt: null,
+    readAt: null,
   };
 }
