@@ -174,7 +174,26 @@ export {
 export { COMMAND_HANDLED, type CommandHandledFields, commandHandledFieldsSchema } from "./logging/command-handled.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
-export { MAX_MEDIA_BYTES, type MediaDoc, MediaStore } from "./media/media-store.ts";
+export { type CheckedMedia, checkMedia, isAnimatedWebp, mediaTooLarge } from "./media/media-check.ts";
+export {
+  formatBytes,
+  kindOfMimetype,
+  MAX_MEDIA_BYTES,
+  type MediaKind,
+  type MediaLimit,
+  mediaKindSchema,
+  mediaKinds,
+  mediaLimits,
+  STATIC_STICKER_MAX_BYTES,
+} from "./media/media-kinds.ts";
+export {
+  type Media,
+  MediaStore,
+  mediaPrefixes,
+  mediaRetention,
+  type StoredMedia,
+  type UploadInfo,
+} from "./media/media-store.ts";
 export { type InvitationDoc, invitationDocSchema, invitationStatusSchema } from "./members/invitation-schema.ts";
 export {
   INVITATION_TTL_MS,
@@ -194,10 +213,9 @@ export {
   storedChatDocSchema,
   storedMessageDocSchema,
 } from "./messages/schema.ts";
+export { messageStatusOf, type Receipt, withReceipt } from "./outbox/message-status.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
-export { messageStatusOf, type Receipt, withReceipt } from "./outbox/message-status.ts";
-export { type SendMediaSource, sendMediaId, stageSendMedia } from "./outbox/send-media.ts";
 export {
   type MediaMessageContent,
   type MediaSource,
@@ -217,6 +235,7 @@ export {
   type SendItem,
   whatsappMessageIdSchema,
 } from "./outbox/schema.ts";
+export { type SendMediaSource, sendMediaId, stageSendMedia } from "./outbox/send-media.ts";
 export {
   type AiModel,
   aiModels,

@@ -1,64 +1,278 @@
-import { type Firestore, Timestamp } from "firebase-admin/firestore";
+import type { Bucket, File } from "@google-cloud/storage";
 import { z } from "zod";
-import { PayloadTooLargeError } from "../errors/domain-error.ts";
-import { zodConverter } from "../firestore/converter.ts";
-import { mediaPath } from "../firestore/paths.ts";
-import { timestampSchema } from "../firestore/timestamps.ts";
+import { ValidationError } from "../errors/domain-error.ts";
+import { resourceIdSchema } from "../firestore/ids.ts";
 import type { BotRef } from "../leases/lease-store.ts";
-
-/** Firestore's document limit is 1 MiB; this leaves room for the other fields. */
-export const MAX_MEDIA_BYTES = 1_000_000;
-/** Media in transit is deleted once sent; anything left behind is stale after this. */
-const MEDIA_TTL_MS = 24 * 3_600_000;
-
-const mediaDocSchema = z.object({
-  mimetype: z.string().min(1),
-  data: z.instanceof(Buffer),
-  bytes: z.number().int(),
-  createdAt: timestampSchema,
-  /** For a Firestore TTL policy on `media`, so nothing lingers if a send never happens. */
-  expiresAt: timestampSchema,
-});
-export type MediaDoc = z.output<typeof mediaDocSchema>;
-const converter = zodConverter(mediaDocSchema);
+import { mediaTooLarge } from "./media-check.ts";
+import { kindOfMimetype, MAX_MEDIA_BYTES, type MediaKind, mediaKindSchema, mediaLimits } from "./media-kinds.ts";
 
 /**
- * Bytes handed between a job and the bot's runner through Firestore (`bots/{b}/media/{id}`): a
- * made sticker waiting for the outbox, an image a command downloaded for a job. Bounded by one
- * document; never readable by clients.
+ * How long each kind of object lives. The bucket's lifecycle rules (docs/deploy.md) delete by these
+ * ages, by prefix; the store also treats an expired upload as gone, since lifecycle deletion runs
+ * up to a day late.
+ */
+export const mediaRetention = {
+  /** A job's input or output, or a send's own copy: deleted once sent; the rule catches leftovers. */
+  transitDays: 1,
+  /** An API upload, sendable (many times) until then. */
+  uploadDays: 1,
+  /** A received message's media, for `GET …/bots/{b}/media/{id}` (events name it). */
+  inboundDays: 7,
+} as const;
+
+/** The top-level prefixes, one per kind of object: lifecycle rules match on a prefix. */
+export const mediaPrefixes = { transit: "transit/", uploads: "uploads/", inbound: "inbound/" } as const;
+
+const DAY_MS = 86_400_000;
+/** Buffers larger than this go up as resumable uploads (what the client recommends past ~10 MB). */
+const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Bytes and their content type: what a job, the runner or an upload hands over. */
+export interface Media {
+  mimetype: string;
+  data: Buffer;
+}
+
+export interface StoredMedia extends Media {
+  bytes: number;
+}
+
+/** An upload as the API describes it (`POST /v1/tenants/{t}/media` answers with this). */
+export interface UploadInfo {
+  id: string;
+  kind: MediaKind;
+  mimetype: string;
+  bytes: number;
+  fileName: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Custom metadata on an upload object (Cloud Storage keeps string values). */
+const uploadMetadataSchema = z.object({
+  kind: mediaKindSchema,
+  fileName: z.string().max(255).optional(),
+  expiresAt: z.iso.datetime(),
+});
+
+const fileNameSchema = z
+  .string()
+  .max(255)
+  // Control characters and path separators would make a misleading or unsafe name when saved.
+  .transform((name) =>
+    [...name]
+      .map((c) => (c.charCodeAt(0) < 0x20 || c === "\u007f" || c === "/" || c === "\\" ? "_" : c))
+      .join("")
+      .trim(),
+  );
+
+function checkedId(value: string, what: string): string {
+  const parsed = resourceIdSchema.safeParse(value);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? "is not a valid id";
+    throw new ValidationError(`Invalid ${what}: ${message}.`, [{ path: what, message }]);
+  }
+  return parsed.data;
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === 404;
+}
+
+/**
+ * Media in Cloud Storage, in one bucket (built by the composition root, passed in):
+ * - transit: `transit/{tenant}/{bot}/{id}`, bytes handed between a job and the bot's runner (a made
+ *   sticker, an image a command downloaded, a send's copy of an upload), deleted once used;
+ * - uploads: `uploads/{tenant}/{id}`, a tenant's API uploads, copied into transit for each send so
+ *   that one upload can be sent many times;
+ * - inbound: `inbound/{tenant}/{bot}/{id}`, received media kept for the events that name it.
+ * Every id is checked (resourceIdSchema) before it becomes part of a name, so no name can leave its
+ * prefix (`..`, `/`). Never readable by clients directly: the API serves what they may see.
  */
 export class MediaStore {
-  readonly #db: Firestore;
+  readonly #bucket: Bucket;
+  readonly #now: () => number;
 
-  constructor(db: Firestore) {
-    this.#db = db;
+  constructor(bucket: Bucket, options: { now?: () => number } = {}) {
+    this.#bucket = bucket;
+    this.#now = options.now ?? Date.now;
   }
 
-  #ref(bot: BotRef, mediaId: string) {
-    return this.#db.doc(mediaPath(bot.tenantId, bot.botId, mediaId)).withConverter(converter);
+  #transit(bot: BotRef, mediaId: string): File {
+    const name = `${mediaPrefixes.transit}${checkedId(bot.tenantId, "tenantId")}/${checkedId(bot.botId, "botId")}/${checkedId(mediaId, "mediaId")}`;
+    return this.#bucket.file(name);
   }
 
-  async put(bot: BotRef, mediaId: string, media: { mimetype: string; data: Buffer }): Promise<void> {
-    if (media.data.length > MAX_MEDIA_BYTES) {
-      throw new PayloadTooLargeError(
-        `Media is ${media.data.length} bytes; at most ${MAX_MEDIA_BYTES} can be handed on.`,
-      );
-    }
-    const now = Date.now();
-    await this.#ref(bot, mediaId).set({
-      mimetype: media.mimetype,
-      data: media.data,
-      bytes: media.data.length,
-      createdAt: Timestamp.fromMillis(now),
-      expiresAt: Timestamp.fromMillis(now + MEDIA_TTL_MS),
+  #upload(tenantId: string, uploadId: string): File {
+    return this.#bucket.file(
+      `${mediaPrefixes.uploads}${checkedId(tenantId, "tenantId")}/${checkedId(uploadId, "uploadId")}`,
+    );
+  }
+
+  #inbound(bot: BotRef, mediaId: string): File {
+    const name = `${mediaPrefixes.inbound}${checkedId(bot.tenantId, "tenantId")}/${checkedId(bot.botId, "botId")}/${checkedId(mediaId, "mediaId")}`;
+    return this.#bucket.file(name);
+  }
+
+  async #save(file: File, media: Media, metadata: Record<string, string> = {}): Promise<void> {
+    await file.save(media.data, {
+      resumable: media.data.length > RESUMABLE_FROM_BYTES,
+      contentType: media.mimetype,
+      metadata: { customTime: new Date(this.#now()).toISOString(), metadata },
     });
   }
 
-  async get(bot: BotRef, mediaId: string): Promise<MediaDoc | undefined> {
-    return (await this.#ref(bot, mediaId).get()).data();
+  async #read(file: File): Promise<{ media: StoredMedia; metadata: Record<string, unknown> } | undefined> {
+    try {
+      const [info] = await file.getMetadata();
+      // The generation read above, so that bytes and type belong to the same write.
+      const [data] = await this.#bucket
+        .file(file.name, info.generation === undefined ? {} : { generation: info.generation })
+        .download();
+      const mimetype = info.contentType ?? "application/octet-stream";
+      return { media: { mimetype, data, bytes: data.length }, metadata: { ...info.metadata } };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
+  async #delete(file: File): Promise<void> {
+    await file.delete({ ignoreNotFound: true });
+  }
+
+  /** Keeps a job's input or output (or anything else in transit) for the bot; replaces one of the same id. */
+  async put(bot: BotRef, mediaId: string, media: Media): Promise<void> {
+    if (media.data.length > MAX_MEDIA_BYTES) {
+      throw mediaTooLarge(kindOfMimetype(media.mimetype), MAX_MEDIA_BYTES, "Media handed to a bot");
+    }
+    await this.#save(this.#transit(bot, mediaId), media);
+  }
+
+  async get(bot: BotRef, mediaId: string): Promise<StoredMedia | undefined> {
+    return (await this.#read(this.#transit(bot, mediaId)))?.media;
+  }
+
+  /** Gone already is fine: deleting after a send may run twice. */
   async delete(bot: BotRef, mediaId: string): Promise<void> {
-    await this.#ref(bot, mediaId).delete();
+    await this.#delete(this.#transit(bot, mediaId));
+  }
+
+  /**
+   * Keeps a tenant's upload for `mediaRetention.uploadDays`. The caller has checked the bytes
+   * (checkMedia); the kind's size limit is checked again here, where media enters storage.
+   */
+  async putUpload(
+    tenantId: string,
+    uploadId: string,
+    upload: Media & { kind?: MediaKind; fileName?: string | null },
+  ): Promise<UploadInfo> {
+    const kind = upload.kind ?? kindOfMimetype(upload.mimetype);
+    if (upload.data.length > mediaLimits[kind].maxBytes) throw mediaTooLarge(kind);
+    const now = this.#now();
+    const fileName = upload.fileName ? fileNameSchema.parse(upload.fileName) || null : null;
+    const expiresAt = new Date(now + mediaRetention.uploadDays * DAY_MS).toISOString();
+    await this.#save(this.#upload(tenantId, uploadId), upload, {
+      kind,
+      expiresAt,
+      ...(fileName ? { fileName } : {}),
+    });
+    return {
+      id: uploadId,
+      kind,
+      mimetype: upload.mimetype,
+      bytes: upload.data.length,
+      fileName,
+      createdAt: new Date(now).toISOString(),
+      expiresAt,
+    };
+  }
+
+  #info(
+    uploadId: string,
+    file: { contentType?: string | undefined; size?: string | number | undefined; timeCreated?: string | undefined },
+    raw: Record<string, unknown>,
+  ): UploadInfo | undefined {
+    const metadata = uploadMetadataSchema.safeParse(raw);
+    // Not one of ours, or past its time (lifecycle deletion may lag by a day): as good as gone.
+    if (!metadata.success || Date.parse(metadata.data.expiresAt) <= this.#now()) return undefined;
+    return {
+      id: uploadId,
+      kind: metadata.data.kind,
+      mimetype: file.contentType ?? "application/octet-stream",
+      bytes: Number(file.size ?? 0),
+      fileName: metadata.data.fileName ?? null,
+      createdAt: file.timeCreated ?? new Date(0).toISOString(),
+      expiresAt: metadata.data.expiresAt,
+    };
+  }
+
+  /** An upload's description, without its bytes; undefined when it is gone or expired. */
+  async uploadInfo(tenantId: string, uploadId: string): Promise<UploadInfo | undefined> {
+    try {
+      const [file] = await this.#upload(tenantId, uploadId).getMetadata();
+      return this.#info(uploadId, file, { ...file.metadata });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getUpload(tenantId: string, uploadId: string): Promise<(UploadInfo & { data: Buffer }) | undefined> {
+    const file = this.#upload(tenantId, uploadId);
+    const read = await this.#read(file);
+    if (!read) return undefined;
+    const info = this.#info(uploadId, { contentType: read.media.mimetype, size: read.media.bytes }, read.metadata);
+    return info ? { ...info, data: read.media.data } : undefined;
+  }
+
+  /**
+   * A send's own copy of an upload, made inside Cloud Storage (no bytes through us): the send
+   * deletes its copy when done, and the upload stays for other sends until it expires. Copying
+   * again to the same id replaces the copy with the same bytes, so a retried send is harmless.
+   * Undefined when the upload is gone or expired (or another tenant's bot asks).
+   */
+  async copyUploadToBot(
+    tenantId: string,
+    uploadId: string,
+    bot: BotRef,
+    mediaId: string,
+  ): Promise<UploadInfo | undefined> {
+    if (bot.tenantId !== tenantId) return undefined;
+    const info = await this.uploadInfo(tenantId, uploadId);
+    if (!info) return undefined;
+    const target = this.#transit(bot, mediaId);
+    try {
+      await this.#upload(tenantId, uploadId).copy(target, {
+        contentType: info.mimetype,
+        metadata: { customTime: new Date(this.#now()).toISOString() },
+      });
+    } catch (error) {
+      // Deleted between the look and the copy.
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    return info;
+  }
+
+  /** Keeps a received message's media for `mediaRetention.inboundDays`. */
+  async putInbound(bot: BotRef, mediaId: string, media: Media): Promise<void> {
+    if (media.data.length > MAX_MEDIA_BYTES) {
+      throw mediaTooLarge(kindOfMimetype(media.mimetype), MAX_MEDIA_BYTES, "Received media");
+    }
+    await this.#save(this.#inbound(bot, mediaId), media);
+  }
+
+  async getInbound(bot: BotRef, mediaId: string): Promise<StoredMedia | undefined> {
+    return (await this.#read(this.#inbound(bot, mediaId)))?.media;
+  }
+
+  /** Everything kept for a deleted bot (transit and inbound); safe to run twice. */
+  async deleteBot(bot: BotRef): Promise<void> {
+    const tenant = checkedId(bot.tenantId, "tenantId");
+    const botId = checkedId(bot.botId, "botId");
+    for (const prefix of [mediaPrefixes.transit, mediaPrefixes.inbound]) {
+      await this.#bucket.deleteFiles({ prefix: `${prefix}${tenant}/${botId}/` });
+    }
   }
 }

@@ -10,5 +10,12 @@ export { manualClock } from "./manual-clock.ts";
 export { testRedis } from "./redis.ts";
 export { requireEnv } from "./require-env.ts";
 export { declaredSettings, documentedSettings } from "./settings-doc.ts";
+export { type TestBucket, testBucket } from "./storage.ts";
+export {
+  type LocalObject,
+  type LocalStorage,
+  type LocalStorageOptions,
+  startLocalStorage,
+} from "./storage-server.ts";
 export { uniqueId } from "./unique-id.ts";
 export { waitFor } from "./wait-for.ts";
