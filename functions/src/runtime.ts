@@ -21,6 +21,7 @@ import {
 } from "./config.ts";
 import { createApiApp } from "./http/app.ts";
 import { createApiServices } from "./services.ts";
+import { createWebhookQueue } from "./webhooks/queue.ts";
 
 /** Everything the functions share in one instance, built on the first invocation (not at import). */
 export interface Runtime {
@@ -68,6 +69,8 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     apiKeyPepper: apiKeyPepper(env),
     allowSimulator: allowSimulator(env),
     accessCacheTtlMs: env.ACCESS_CACHE_TTL_MS,
+    allowPrivateWebhookTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
+    webhookQueue: createWebhookQueue(env, projectId),
   });
   const api = createApiApp({
     logger,

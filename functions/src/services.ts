@@ -10,8 +10,11 @@ import {
   MemberService,
   MessageStore,
   TenantService,
+  WebhookDeliveryService,
+  WebhookEndpointService,
+  webhookRefs,
 } from "@whatsdex/core";
-import { DeadLetterStore } from "@whatsdex/core/jobs";
+import { DeadLetterStore, type JobQueue, type webhookJobs } from "@whatsdex/core/jobs";
 import type { Auth } from "firebase-admin/auth";
 import type { Firestore } from "firebase-admin/firestore";
 import { cachedTokenVerifier, firebaseTokenVerifier } from "./auth/token-verifier.ts";
@@ -26,6 +29,10 @@ export interface ServiceOptions {
   allowSimulator: boolean;
   /** How long an instance may reuse a role or API key it read (0 = read every time). */
   accessCacheTtlMs: number;
+  /** Local development only: webhook URLs may be http or internal addresses. */
+  allowPrivateWebhookTargets: boolean;
+  /** The session-runner's `webhooks` queue, where tests and replays are queued. */
+  webhookQueue: JobQueue<typeof webhookJobs>;
 }
 
 /** The services the API routes call, wired to one Firestore and one Auth. */
@@ -50,5 +57,10 @@ export function createApiServices(options: ServiceOptions): ApiServices {
     }),
     deadLetters: new DeadLetterStore(options.firestore),
     messageStore: new MessageStore(options.firestore),
+    webhooks: new WebhookEndpointService(options.firestore, {
+      allowPrivateTargets: options.allowPrivateWebhookTargets,
+      audit,
+    }),
+    webhookDeliveries: new WebhookDeliveryService(webhookRefs(options.firestore), options.webhookQueue),
   };
 }

@@ -5,6 +5,7 @@ import { getAuth } from "firebase-admin/auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiApp } from "../src/http/app.ts";
 import { createApiServices } from "../src/services.ts";
+import { unconfiguredWebhookQueue } from "../src/webhooks/queue.ts";
 import { roomyRateLimits, serveApi, startTestApi, TEST_PEPPER, type TestApi } from "./support/test-api.ts";
 
 let api: TestApi;
@@ -88,6 +89,8 @@ describe("api app", () => {
           apiKeyPepper: TEST_PEPPER,
           allowSimulator: true,
           accessCacheTtlMs: 0,
+          allowPrivateWebhookTargets: false,
+          webhookQueue: unconfiguredWebhookQueue(["REDIS_URL"]),
         }),
         healthFirestoreTimeoutMs: 300,
         bodyLimitBytes: 1_024,

@@ -1,4 +1,5 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { eventTypes } from "@whatsdex/core";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -173,5 +174,39 @@ describe("the response check", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("the webhooks section", () => {
+  it("publishes every event type as an OpenAPI 3.1 webhook: its body schema and the Standard Webhooks headers", async () => {
+    const document = z
+      .object({
+        webhooks: z.record(
+          z.string(),
+          z.object({
+            post: z.object({
+              parameters: z.array(z.object({ in: z.string(), name: z.string(), required: z.boolean() }).loose()),
+              requestBody: z.object({
+                content: z.object({ "application/json": z.object({ schema: z.object({ $ref: z.string() }) }) }),
+              }),
+            }),
+          }),
+        ),
+        components: z.object({ schemas: z.record(z.string(), z.unknown()) }),
+      })
+      .parse((await client(api.url).get("/openapi.json", undefined)).body);
+    expect(Object.keys(document.webhooks).sort()).toEqual([...eventTypes].sort());
+    for (const [type, item] of Object.entries(document.webhooks)) {
+      const headers = item.post.parameters.filter((p) => p.in === "header" && p.required).map((p) => p.name);
+      expect(headers.sort(), type).toEqual(["webhook-id", "webhook-signature", "webhook-timestamp"]);
+      const name = item.post.requestBody.content["application/json"].schema.$ref.split("/").at(-1) ?? "";
+      const body = JSON.stringify(document.components.schemas[name]);
+      expect(body, type).toContain(`"const":"${type}"`);
+      expect(body, type).toMatch(/"required":\["type","timestamp","data"\]/);
+    }
+    // The payloads are the core schemas themselves, named once.
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(["MessageReceivedEvent", "BotQrEvent", "WebhookTestEvent", "PersonRef"]),
+    );
   });
 });

@@ -6,6 +6,7 @@ import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
+import { webhookRoutes } from "../webhooks/routes.ts";
 import type { RouteDefinition } from "./route.ts";
 
 /** Every operation of the tenant API, in the order the reference lists them. */
@@ -15,6 +16,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...invitationRoutes,
   ...botRoutes,
   ...chatRoutes,
+  ...webhookRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,
   ...auditRoutes,

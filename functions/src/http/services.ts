@@ -7,6 +7,8 @@ import type {
   MemberService,
   MessageStore,
   TenantService,
+  WebhookDeliveryService,
+  WebhookEndpointService,
 } from "@whatsdex/core";
 import type { DeadLetterStore } from "@whatsdex/core/jobs";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
@@ -23,4 +25,6 @@ export interface ApiServices {
   apiKeys: ApiKeyService;
   deadLetters: DeadLetterStore;
   messageStore: MessageStore;
+  webhooks: WebhookEndpointService;
+  webhookDeliveries: WebhookDeliveryService;
 }

@@ -9,6 +9,7 @@ import { createDocument } from "zod-openapi";
 import { healthSchema } from "../health/schema.ts";
 import type { RouteDefinition } from "../http/route.ts";
 import { problemSchema } from "../http/schemas.ts";
+import { webhookDefinitions } from "./webhooks.ts";
 
 function problem(description: string): ZodOpenApiResponseObject {
   return { description, content: { "application/problem+json": { schema: problemSchema } } };
@@ -155,6 +156,8 @@ export function buildOpenApiDocument(
     },
     servers: [{ url: "/v1", description: "Relative to the api function's URL" }],
     paths,
+    // What we send to a tenant's endpoints (docs/webhooks.md), one entry per event type.
+    webhooks: webhookDefinitions(),
     components: {
       securitySchemes: {
         firebaseIdToken: {

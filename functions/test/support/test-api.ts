@@ -1,5 +1,7 @@
 import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
 import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
+import { JobQueue, queueNames, webhookJobs } from "@whatsdex/core/jobs";
+import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
 import type { Express } from "express";
 import { getAuth } from "firebase-admin/auth";
 import { afterEach } from "vitest";
@@ -36,6 +38,8 @@ export interface TestApi {
   firebase: ReturnType<typeof testFirebase>;
   tracing: Tracing;
   logs: CapturedLogs;
+  /** BullMQ's key prefix of the queues this API adds jobs to (a worker with it runs them). */
+  bullmqPrefix: string;
   close(): Promise<void>;
 }
 
@@ -49,9 +53,18 @@ export async function startTestApi(
     traceExporter?: "memory" | "none";
     /** Budgets other than `roomyRateLimits` (the rate limit tests use the plan catalog's). */
     rateLimits?: Partial<RateLimitOptions>;
+    /** As WEBHOOKS_ALLOW_PRIVATE_TARGETS=true (local development); off, as in production, by default. */
+    allowPrivateWebhookTargets?: boolean;
   } = {},
 ): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
+  // The session-runner's `webhooks` queue on the test Redis, under a prefix of this API's own.
+  const bullmqPrefix = uniqueId("api");
+  const webhookQueue = new JobQueue({
+    name: queueNames.webhooks,
+    definitions: webhookJobs,
+    transport: bullmqTransport({ redisUrl: requireEnv("REDIS_URL"), queue: queueNames.webhooks, prefix: bullmqPrefix }),
+  });
   const firebase = testFirebase();
   const logs = captureLogs();
   const tracing = await startTracing({
@@ -67,6 +80,8 @@ export async function startTestApi(
     apiKeyPepper: TEST_PEPPER,
     allowSimulator: true,
     accessCacheTtlMs: options.accessCacheTtlMs ?? 10_000,
+    allowPrivateWebhookTargets: options.allowPrivateWebhookTargets ?? false,
+    webhookQueue,
   });
   const app = createApiApp({
     logger,
@@ -84,8 +99,10 @@ export async function startTestApi(
     firebase,
     tracing,
     logs,
+    bullmqPrefix,
     async close() {
       await server.close();
+      await webhookQueue.close();
       await tracing.shutdown();
       await firebase.close();
       // Requests made outside a test (in beforeAll) are checked too.
