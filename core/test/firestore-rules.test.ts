@@ -60,6 +60,8 @@ const ids = {
   chat: "chat-1",
   stripeEvent: "evt_1",
   runner: "runner-1",
+  webhook: "webhook-1",
+  event: "evt_1",
 };
 
 const principals: Principal[] = [
@@ -84,6 +86,7 @@ interface Target {
 }
 
 const bot = (t: string) => `tenants/${t}/bots/${ids.bot}`;
+const webhook = (t: string) => `tenants/${t}/webhooks/${ids.webhook}`;
 const ownMemberDoc = (t: string, p: Principal) => `tenants/${t}/members/${p.uid ?? "anonymous"}`;
 /** Someone else's membership: the viewer's for owners and admins, the owner's for everyone else. */
 const otherMemberDoc = (t: string, p: Principal) =>
@@ -148,6 +151,19 @@ const tenantTargets: Target[] = [
   { name: "bots/bans", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/bans/${ids.ban}` },
   // What people said to the AI in a chat: nobody's business but the chat's.
   { name: "bots/aiMemory", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/aiMemory/${ids.chat}` },
+  // Endpoint URLs often carry a receiver's token: owners and admins, as in the API.
+  { name: "webhooks", get: "managers", list: "managers", doc: (t) => webhook(t) },
+  // Signing secrets: whoever holds one can forge our requests to the tenant's receiver.
+  { name: "webhooks/secret", get: "nobody", list: "nobody", doc: (t) => `${webhook(t)}/secret/current` },
+  // Status and attempts (receivers' answers), no payloads.
+  {
+    name: "webhooks/deliveries",
+    get: "managers",
+    list: "managers",
+    doc: (t) => `${webhook(t)}/deliveries/${ids.event}`,
+  },
+  // Stored events: message contents and phone numbers, for the deliverer only.
+  { name: "events", get: "nobody", list: "nobody", doc: (t) => `tenants/${t}/events/${ids.event}` },
 ];
 
 /** Top-level documents, belonging to no tenant. */
@@ -251,6 +267,10 @@ beforeAll(async () => {
       put(`${bot(t)}/groups/${ids.group}`, { antilink: { enabled: true, kickAfter: 3 }, warnings: {} });
       put(`${bot(t)}/bans/${ids.ban}`, { lid: "200000000001@lid", pn: null });
       put(`${bot(t)}/aiMemory/${ids.chat}`, { summary: "They talked about bread.", turns: [] });
+      put(webhook(t), { url: "https://hooks.example.test/T0/B0/token", events: ["*"], enabled: true });
+      put(`${webhook(t)}/secret/current`, { current: "whsec_c2VjcmV0", previous: null });
+      put(`${webhook(t)}/deliveries/${ids.event}`, { eventId: ids.event, status: "delivered", attempts: [] });
+      put(`tenants/${t}/events/${ids.event}`, { type: "message.received", body: "{}", endpointIds: [ids.webhook] });
     }
     put(`stripeEvents/${ids.stripeEvent}`, { type: "invoice.paid" });
     put(`runners/${ids.runner}`, { host: "runner-host", bots: 1 });
