@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, EventSink, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
+import { type MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
 import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -23,7 +23,10 @@ import { GroupSettingsStore } from "./group-settings.ts";
 import { MessageAllowance } from "./message-allowance.ts";
 import { MessageLog } from "./message-log.ts";
 import { CommandExecutor } from "./outbox/command-executor.ts";
+import { DeliveryReceipts } from "./outbox/delivery-receipts.ts";
 import { OutboxConsumer } from "./outbox/outbox-consumer.ts";
+import { QuotableMessages } from "./outbox/quotable-messages.ts";
+import { SendEvents } from "./outbox/send-events.ts";
 import { SendExecutor } from "./outbox/send-executor.ts";
 import type { PersonStore } from "./person-store.ts";
 import type { BackoffOptions } from "./session/backoff.ts";
@@ -67,6 +70,8 @@ export interface BotRuntimeOptions {
   events?: RuntimeEvents;
   /** Where the bot's happenings go as events for the tenant's webhooks. */
   eventSink: EventSink;
+  /** Media in Cloud Storage (what jobs and the API hand over to send). */
+  media: MediaStore;
   /** Keeps a received message's media bytes for `GET …/bots/{b}/media/{id}` (when someone listens). */
   keepInboundMedia?: (mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
   now?: () => number;
@@ -77,6 +82,8 @@ const INBOUND_MEDIA_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Kept small on purpose: one runner holds hundreds of bots (see docs/benchmarks). */
 const RECENT_MESSAGES = { max: 256, maxBytes: 256 * 1024, ttlMs: 60 * 60_000 };
+/** Received messages an API send may quote or react to (the bot's own sends are in RECENT_MESSAGES). */
+const QUOTABLE_RECEIVED = { max: 128, maxBytes: 128 * 1024, ttlMs: 60 * 60_000 };
 const GROUPS = { max: 200, ttlMs: 10 * 60_000 };
 const RETRY_COUNTERS = { max: 1_000, ttlMs: 60 * 60_000 };
 /** Identity changes are written in batches, not per message. */
@@ -110,6 +117,9 @@ export class BotRuntime {
   readonly #welcome: WelcomeDeps;
   readonly #events: BotEvents;
   readonly #messageLog: MessageLog;
+  readonly #sendEvents: SendEvents;
+  readonly #receipts: DeliveryReceipts;
+  readonly #quotable: QuotableMessages;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -123,6 +133,7 @@ export class BotRuntime {
     this.people = options.people;
     this.#settings = options.settings;
     this.recent = new RecentMessages(RECENT_MESSAGES);
+    this.#quotable = new QuotableMessages({ ...QUOTABLE_RECEIVED, own: (key) => this.recent.get(key) });
     this.#events = new BotEvents({
       sink: options.eventSink,
       bot,
@@ -176,6 +187,15 @@ export class BotRuntime {
       deadlineMs: options.sendTimeoutMs * 2,
       ...(options.now ? { now: options.now } : {}),
     });
+    this.#sendEvents = new SendEvents({ sink: options.eventSink, bot, logger });
+    this.#receipts = new DeliveryReceipts({
+      outbox,
+      lease,
+      fence,
+      events: this.#sendEvents,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
     const sends = new SendExecutor({
       outbox,
       lease,
@@ -183,8 +203,11 @@ export class BotRuntime {
       session: this.session,
       logger,
       sendTimeoutMs: options.sendTimeoutMs,
-      media: new MediaStore(db),
+      media: options.media,
       onSent: (message) => this.#sent(message),
+      events: this.#sendEvents,
+      receipts: this.#receipts,
+      quotable: (chat, id) => this.#quotable.find(chat, id),
     });
     const commands = new CommandExecutor({
       outbox,
@@ -228,7 +251,7 @@ export class BotRuntime {
       typing: (chat) => this.#connected().sendPresenceUpdate("composing", chat),
       services: {
         bot,
-        media: new MediaStore(db),
+        media: options.media,
         queues: options.queues,
         group: this.#groupActions(),
         groupSettings: this.#groupSettings,
@@ -300,6 +323,7 @@ export class BotRuntime {
   /** What the bot sent: kept for Baileys' retries, and in the message store when it is on. */
   #sent(message: WAMessage | undefined): void {
     this.recent.remember(message);
+    this.#receipts.sentElsewhere(message?.key.id);
     this.#messageLog.sent(message);
   }
 
@@ -312,8 +336,10 @@ export class BotRuntime {
   }
 
   /** Resolves once the events handed on so far were published (or given up). */
-  eventsIdle(): Promise<void> {
-    return this.#events.idle();
+  async eventsIdle(): Promise<void> {
+    // Receipts end in message.status events: applied first, then everything published.
+    await this.#receipts.idle();
+    await Promise.all([this.#events.idle(), this.#sendEvents.idle()]);
   }
 
   /** The bot document changed: commands see the new settings from the next message on. */
@@ -358,7 +384,8 @@ export class BotRuntime {
     await this.#options.auth.idle();
     await this.flushPeople();
     // Events already seen (the last messages, the final state) are published before the bot moves on.
-    await Promise.all([this.#events.idle(), this.#messageLog.idle()]);
+    await this.#receipts.idle();
+    await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle()]);
   }
 
   /** Its bot document changed: a command may be waiting. */
@@ -387,11 +414,14 @@ export class BotRuntime {
         this.people.observeMessageKey(message.key, message.pushName);
         // "append" is history and our own sends echoed back: only new messages are commands and events.
         if (type !== "notify") continue;
+        this.#quotable.received(message);
         this.#events.received(message);
         this.#messageLog.received(message);
         void this.#engine.handle(message);
       }
     });
+    socket.on("messages.update", (updates) => this.#receipts.updates(updates));
+    socket.on("message-receipt.update", (receipts) => this.#receipts.groupReceipts(receipts));
     socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));
     socket.on("contacts.upsert", (contacts) => this.people.observeContacts(contacts));
     socket.on("groups.upsert", (groups) => {

@@ -22,6 +22,10 @@ export type TransportEvents = Pick<
   | "connection.update"
   | "creds.update"
   | "messages.upsert"
+  /** A one-to-one message's status changed: the recipient's delivery (`DELIVERY_ACK`), read (`READ`) or played receipt. */
+  | "messages.update"
+  /** One group member's device received or read a message the bot sent to the group. */
+  | "message-receipt.update"
   | "lid-mapping.update"
   | "contacts.upsert"
   | "groups.upsert"

@@ -199,7 +199,7 @@ export class OutboxConsumer {
    * pending for a bot that may never run again.
    */
   async drainStopped(): Promise<void> {
-    const { outbox, lease, fence, commands } = this.#options;
+    const { lease, sends, commands } = this.#options;
     const pending = await this.#collection()
       .where("status", "in", ["pending", "processing"])
       .orderBy("createdAt")
@@ -207,12 +207,7 @@ export class OutboxConsumer {
     for (const { id, item } of this.#parse(pending.docs)) {
       if (item.status === "processing" && item.claim?.generation === lease.generation) continue;
       if (item.kind === "send") {
-        const claim = await outbox.claim(lease, fence, id);
-        if (claim.kind !== "run") continue;
-        await outbox.complete(lease, fence, id, {
-          status: "failed",
-          error: { code: "bot_stopped", message: "The bot was stopped before this message was sent." },
-        });
+        await sends.cancel(id);
       } else if (item.kind === "connect") {
         await commands.supersede(id);
       } else {

@@ -54,6 +54,11 @@ export class SimulatedWhatsApp {
   groupMetadataQueries = 0;
   /** Numbers whose privacy settings refuse being added to groups (WhatsApp answers 403: invite them). */
   readonly inviteOnly = new Set<string>();
+  /**
+   * Whether the phones' devices acknowledge what bots send them, as real ones do within a second:
+   * on by default; a test turns it off to send its own receipts with `SimulatedSocket.receipt`.
+   */
+  deliveryReceipts = true;
 
   transport(): Transport {
     return { connect: (options) => this.#connect(options) };
@@ -455,7 +460,42 @@ export class SimulatedSocket implements TransportSocket {
     if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);
     this.frame();
     this.#server.sentBy(this, sent);
+    if (this.#server.deliveryReceipts) {
+      // The recipient's device acknowledges after the server did (the send's own return comes first).
+      const key = message.key;
+      setImmediate(() => {
+        if (this.closed) return;
+        const member = jid.endsWith("@g.us") ? this.#otherMember(jid) : undefined;
+        if (!jid.endsWith("@g.us") || member) this.receipt(key, "delivered", member);
+      });
+    }
     return message;
+  }
+
+  /**
+   * The recipient's device received, read or played a message this bot sent, as WhatsApp relays it:
+   * `messages.update` with the message's new status for a person, and `message-receipt.update`
+   * naming the member (`participant`) for a group.
+   */
+  receipt(key: WAMessageKey, status: "delivered" | "read" | "played", participant?: string): void {
+    if (this.#state !== "open") throw new Error(`cannot relay a receipt to a socket in state ${this.#state}`);
+    const at = Math.floor(Date.now() / 1000);
+    if (key.remoteJid?.endsWith("@g.us")) {
+      if (!participant) throw new Error("a group receipt names the member whose device sent it");
+      const field =
+        status === "delivered" ? "receiptTimestamp" : status === "read" ? "readTimestamp" : "playedTimestamp";
+      this.#emit("message-receipt.update", [{ key, receipt: { userJid: participant, [field]: at } }]);
+      return;
+    }
+    const { DELIVERY_ACK, READ, PLAYED } = proto.WebMessageInfo.Status;
+    const code = status === "delivered" ? DELIVERY_ACK : status === "read" ? READ : PLAYED;
+    this.#emit("messages.update", [{ key, update: { status: code } }]);
+  }
+
+  /** A member of the group other than this bot: whose device acknowledges a group send. */
+  #otherMember(groupJid: string): string | undefined {
+    const me = [this.creds.me?.id, this.creds.me?.lid].filter((id): id is string => Boolean(id));
+    return this.#server.group(groupJid)?.participants.find((p) => !me.some((mine) => areJidsSameUser(p.id, mine)))?.id;
   }
 
   /** Always a query, as in Baileys (whose cache is consulted only on the send path). */
