@@ -4,9 +4,12 @@ import {
   botStateSchema,
   connectMethodSchema,
   desiredStateSchema,
+  messageStatusOf,
+  messageStatusSchema,
   type OutboxItem,
   outboxStatusSchema,
   type QueuedCommand,
+  type SendItem,
   toIso,
   transportSchema,
 } from "@whatsdex/core";
@@ -54,6 +57,44 @@ export const queuedSchema = z
 
 export function toQueued({ outboxId, item }: QueuedCommand): z.output<typeof queuedSchema> {
   return { id: outboxId, kind: item.kind, status: item.status, createdAt: toIso(item.createdAt) };
+}
+
+export const messageSchema = z
+  .object({
+    id: z.string().meta({ description: "The id the send returned." }),
+    to: z.string(),
+    type: z.string().meta({ description: "The content type: text, image, video, audio, document, sticker, …" }),
+    status: messageStatusSchema.meta({
+      description:
+        "queued → sending → sent (WhatsApp's server has it) → delivered (the recipient's device; in a group, the " +
+        "first member's) → read. `failed` never left (see `error`); `indeterminate`: the runner could not tell " +
+        "whether it was sent, and never sends it again — a later receipt turns it into delivered or read.",
+    }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    whatsappMessageId: z.string().nullable().meta({ description: "Reserved when the runner takes the message." }),
+    createdAt: isoDateTime,
+    sentAt: isoDateTime.nullable(),
+    deliveredAt: isoDateTime.nullable(),
+    readAt: isoDateTime.nullable(),
+  })
+  .meta({ id: "Message" });
+
+export function toMessage(id: string, item: SendItem): z.output<typeof messageSchema> {
+  const iso = (at: SendItem["sentAt"]) => (at ? toIso(at) : null);
+  const status = messageStatusOf(item);
+  return {
+    id,
+    to: item.to,
+    type: item.content.type,
+    status,
+    // An indeterminate send that a receipt later proved delivered no longer has an error to report.
+    error: status === "failed" || status === "indeterminate" ? item.error : null,
+    whatsappMessageId: item.messageId,
+    createdAt: toIso(item.createdAt),
+    sentAt: iso(item.sentAt),
+    deliveredAt: iso(item.deliveredAt),
+    readAt: iso(item.readAt),
+  };
 }
 
 export type { OutboxItem };

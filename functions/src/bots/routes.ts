@@ -11,7 +11,7 @@ import { z } from "zod";
 import { auditContext } from "../audit/context.ts";
 import { defineRoute } from "../http/route.ts";
 import { pageOf, pageQuery, tenantParams } from "../http/schemas.ts";
-import { botSchema, queuedSchema, toBot, toQueued } from "./dto.ts";
+import { botSchema, messageSchema, queuedSchema, toBot, toMessage, toQueued } from "./dto.ts";
 
 const botParams = tenantParams.extend({ botId: resourceIdSchema });
 
@@ -172,6 +172,13 @@ export const botRoutes = [
     path: "/tenants/{tenantId}/bots/{botId}/messages",
     operationId: "sendMessage",
     summary: "Queue a message from the bot",
+    description:
+      "Text (with mentions), image, video, audio (voice note), document, sticker, location, contact (vCard) or " +
+      "reaction. Media is an upload (`POST /v1/tenants/{tenantId}/media`) or an https URL fetched once now; the " +
+      "bot gets its own copy, deleted once the message is sent. `quotedId` replies to a message the bot sent or " +
+      "received in that chat within the last hour: the runner resolves it when sending, and a message whose quoted " +
+      "message it no longer knows fails with `quoted_not_found` (nothing is sent). Follow the outcome with " +
+      "`GET …/messages/{messageId}` or the `message.sent` and `message.status` webhooks.",
     tag: "Bots",
     auth: "user-or-api-key",
     permission: "messages:send",
@@ -182,6 +189,21 @@ export const botRoutes = [
     async handle({ access, params, headers, body, services }) {
       const queued = await services.bots.sendMessage(access, params.botId, body, headers["idempotency-key"]);
       return { status: 202, body: toQueued(queued), headers: queued.replayed ? { "Idempotent-Replayed": "true" } : {} };
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/tenants/{tenantId}/bots/{botId}/messages/{messageId}",
+    operationId: "getMessage",
+    summary: "What happened to a message the bot was asked to send",
+    tag: "Bots",
+    auth: "user-or-api-key",
+    permission: "bots:read",
+    params: botParams.extend({ messageId: resourceIdSchema }),
+    responses: { 200: { description: "The message and its status", schema: messageSchema } },
+    async handle({ params, services }) {
+      const { id, item } = await services.bots.getMessage(params.tenantId, params.botId, params.messageId);
+      return { status: 200, body: toMessage(id, item) };
     },
   }),
 ];
