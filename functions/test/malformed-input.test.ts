@@ -30,7 +30,7 @@ import { type ApiResponse, client, signUp, startTestApi, type TestApi, type Test
 const NUM_RUNS = 40;
 const PROPERTY_TIMEOUT_MS = 60_000;
 
-const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId"] as const;
+const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId"] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -71,6 +71,13 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
     connectBot: { method: "pairing_code", phoneNumber: "+62 812 3456 7890" },
     sendMessage: { to: "6281234567890@s.whatsapp.net", content: { type: "text", text: "hello" } },
     createApiKey: { name: "key", scopes: ["read"] },
+    createWebhook: { url: "https://receiver.example.com/hook", events: ["message.received"], description: "d" },
+    updateWebhook: { url: "https://receiver.example.com/v2", events: ["*"], description: null, enabled: false },
+    replayWebhookDeliveries: {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date().toISOString(),
+      status: "failed",
+    },
   };
 }
 
@@ -346,12 +353,19 @@ beforeAll(async () => {
     email: "fuzz@example.test",
     role: "viewer",
   });
+  const webhook = await http.post(`/tenants/${tenantId}/webhooks`, auth, {
+    url: "https://receiver.example.com/fuzzed",
+    events: ["*"],
+  });
   ids = {
     tenantId,
     botId: botSchema.parse(bot.body).id,
     uid: owner.uid,
     keyId: createdKeySchema.parse(key.body).id,
     invitationId: z.object({ id: z.string() }).parse(invitation.body).id,
+    webhookId: z.object({ id: z.string() }).parse(webhook.body).id,
+    // A delivery id that names nothing: replaying a real one would queue a job (no document changes).
+    deliveryId: "evt_none",
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();
