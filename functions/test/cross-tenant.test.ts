@@ -27,7 +27,7 @@ import {
   type TestUser,
 } from "./support/test-api.ts";
 
-const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId"] as const;
+const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId"] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -55,6 +55,9 @@ interface TenantFixture {
   keyId: string;
   key: string;
   owner: TestUser;
+  webhookId: string;
+  /** The delivery of a `webhook.test` event to that endpoint (its id is the event's). */
+  deliveryId: string;
 }
 
 let api: TestApi;
@@ -80,6 +83,9 @@ function sampleBodies(attacker: TestUser): Record<string, unknown> {
     connectBot: { method: "pairing_code", phoneNumber: "+62 812 3456 7890" },
     sendMessage: { to: "+62 812 3456 7890", content: { type: "text", text: "hello from A" } },
     createApiKey: { name: "stolen", scopes: ["admin"] },
+    createWebhook: { url: "https://attacker.example.com/hook", events: ["*"] },
+    updateWebhook: { url: "https://attacker.example.com/hook", enabled: true },
+    replayWebhookDeliveries: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() },
   };
 }
 
@@ -101,6 +107,8 @@ function idsOf(tenant: TenantFixture): PathIds {
     uid: tenant.owner.uid,
     keyId: tenant.keyId,
     invitationId: "invitation-1",
+    webhookId: tenant.webhookId,
+    deliveryId: tenant.deliveryId,
   };
 }
 
@@ -127,7 +135,23 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
   const key = await http.post(`/tenants/${tenantId}/api-keys`, auth, { name: `${name} key`, scopes: allScopes });
   expect(key.status).toBe(201);
   const created = createdKeySchema.parse(key.body);
-  return { tenantId, botId: botSchema.parse(bot.body).id, keyId: created.id, key: created.key, owner };
+  const webhook = await http.post(`/tenants/${tenantId}/webhooks`, auth, {
+    url: `https://${name.replace(/\W/g, "").toLowerCase()}.example.com/hook`,
+    events: ["*"],
+  });
+  expect(webhook.status).toBe(201);
+  const webhookId = z.object({ id: z.string() }).parse(webhook.body).id;
+  const test = await http.post(`/tenants/${tenantId}/webhooks/${webhookId}/test`, auth);
+  expect(test.status).toBe(202);
+  return {
+    tenantId,
+    botId: botSchema.parse(bot.body).id,
+    keyId: created.id,
+    key: created.key,
+    owner,
+    webhookId,
+    deliveryId: z.object({ eventId: z.string() }).parse(test.body).eventId,
+  };
 }
 
 beforeAll(async () => {
@@ -171,12 +195,13 @@ describe("cross-tenant isolation", () => {
     }
   });
 
-  it("snapshots B with its tenant, owner, bot and key (and the audit entries of their creation)", () => {
+  it("snapshots B with its tenant, owner, bot, key and webhook (and the audit entries of their creation)", () => {
     const audit = Object.entries(bBefore).filter(([path]) => path.startsWith(`tenants/${b.tenantId}/audit/`));
     expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
       "apiKey.created",
       "bot.created",
       "tenant.created",
+      "webhook.created",
     ]);
     expect(
       Object.keys(bBefore)
@@ -188,6 +213,10 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}/apiKeys/${b.keyId}`,
         `tenants/${b.tenantId}/bots/${b.botId}`,
         `tenants/${b.tenantId}/members/${b.owner.uid}`,
+        `tenants/${b.tenantId}/webhooks/${b.webhookId}`,
+        `tenants/${b.tenantId}/webhooks/${b.webhookId}/secret/current`,
+        `tenants/${b.tenantId}/webhooks/${b.webhookId}/deliveries/${b.deliveryId}`,
+        `tenants/${b.tenantId}/events/${b.deliveryId}`,
       ].sort(),
     );
     expect(bBefore[`tenants/${b.tenantId}`]).toMatchObject({ botCount: 1, apiKeyCount: 1 });
