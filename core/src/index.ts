@@ -235,7 +235,14 @@ export {
   type SendItem,
   whatsappMessageIdSchema,
 } from "./outbox/schema.ts";
-export { type SendMediaSource, sendMediaId, stageSendMedia } from "./outbox/send-media.ts";
+export {
+  type FetchMedia,
+  mediaStoreSource,
+  type SendMediaSource,
+  type StagedMedia,
+  sendMediaId,
+  stageSendMedia,
+} from "./outbox/send-media.ts";
 export {
   type AiModel,
   aiModels,
