@@ -1,6 +1,9 @@
 import {
   auditEntryDocSchema,
+  ConfigError,
   EVENT_RETENTION_MS,
+  parseEnv,
+  UnavailableError,
   type WebhookDeliveryDoc,
   webhookBodySchema,
   webhookRefs,
@@ -13,6 +16,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { apiKeySchema } from "../src/api-keys/routes.ts";
+import { functionsEnvSchema, jobsDriver, missingJobsSettings } from "../src/config.ts";
 import { pageOf, problemSchema } from "../src/http/schemas.ts";
 import {
   createdWebhookSchema,
@@ -22,6 +26,7 @@ import {
   webhookSchema,
   webhookSecretSchema,
 } from "../src/webhooks/dto.ts";
+import { createWebhookQueue } from "../src/webhooks/queue.ts";
 import { ownerWithTenant } from "./support/fixtures.ts";
 import { type Credential, client, signUp, startTestApi, type TestApi, type TestUser } from "./support/test-api.ts";
 
@@ -496,5 +501,44 @@ describe("webhook tests, deliveries and replays", () => {
     expect(problemSchema.parse(backwards.body).errors?.map((e) => e.path)).toEqual(["to"]);
     const notADate = await http.post(path, auth, { from: "yesterday", to: range.to });
     expect(problemSchema.parse(notADate.body).errors?.map((e) => e.path)).toEqual(["body.from"]);
+  });
+});
+
+describe("the API's webhooks queue settings", () => {
+  function problems(env: Record<string, string>): string[] {
+    try {
+      parseEnv(functionsEnvSchema, env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.map((issue) => issue.path);
+      throw error;
+    }
+    return [];
+  }
+
+  it("refuses WEBHOOKS_ALLOW_PRIVATE_TARGETS=true when deployed", () => {
+    const deployed = { K_SERVICE: "api", GCLOUD_PROJECT: "whatsdex-prod", NODE_ENV: "production" };
+    const without = problems(deployed);
+    expect(without).not.toContain("WEBHOOKS_ALLOW_PRIVATE_TARGETS");
+    expect(problems({ ...deployed, WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true" }).sort()).toEqual(
+      [...without, "WEBHOOKS_ALLOW_PRIVATE_TARGETS"].sort(),
+    );
+    expect(problems({ ...deployed, WEBHOOKS_ALLOW_PRIVATE_TARGETS: "false" })).toEqual(without);
+  });
+
+  it("names the driver's missing settings, and a queue without them refuses jobs with a 503 naming them", async () => {
+    const cloud = parseEnv(functionsEnvSchema, { GCLOUD_PROJECT: "demo-whatsdex", JOBS_DRIVER: "cloudtasks" });
+    expect(missingJobsSettings(cloud)).toEqual([
+      "CLOUD_TASKS_LOCATION",
+      "CLOUD_TASKS_SERVICE_ACCOUNT",
+      "TASKS_BASE_URL",
+    ]);
+    const local = parseEnv(functionsEnvSchema, { GCLOUD_PROJECT: "demo-whatsdex" });
+    expect(jobsDriver(local)).toBe("bullmq");
+    expect(missingJobsSettings(local)).toEqual(["REDIS_URL"]);
+
+    const queue = createWebhookQueue(local, "demo-whatsdex");
+    const job = { tenantId: "t1", eventId: "evt_1", webhookId: "w1", attempt: 1, replay: true };
+    await expect(queue.add("webhook.deliver", job)).rejects.toThrow(UnavailableError);
+    await expect(queue.add("webhook.deliver", job)).rejects.toThrow(/REDIS_URL/);
   });
 });
