@@ -12,8 +12,10 @@ import {
 import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { proto, type WAMessage } from "baileys";
 import { Timestamp } from "firebase-admin/firestore";
+import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type SentMessage, type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import { startSimulatorPhones } from "../src/transport/simulator/simulator-phones.ts";
 import { EventRecorder } from "./support/event-recorder.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
@@ -291,5 +293,29 @@ describe("what happened to a message", () => {
         ? true
         : undefined,
     );
+  });
+
+  it("takes a read receipt a phone sends through the phone API", async () => {
+    const bot = await botThatSends();
+    const phones = await startSimulatorPhones(bot.whatsapp, {
+      host: "127.0.0.1",
+      port: 0,
+      logger: pino({ level: "silent" }),
+    });
+    cleanups.push(() => phones.close());
+    const { itemId, item } = await bot.send(ALICE.pn, { type: "text", text: "Did you see this?" });
+    const post = (body: unknown) =>
+      fetch(`${phones.url}/v1/receipts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ id: "3EB0NOTSENT00001" })).status).toBe(404);
+    expect((await post({ id: item.messageId })).status).toBe(200);
+    const read = await waitFor("read", async () => {
+      const current = await bot.item(itemId);
+      return current.readAt ? current : undefined;
+    });
+    expect(messageStatusOf(read)).toBe("read");
   });
 });

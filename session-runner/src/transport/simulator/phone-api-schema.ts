@@ -42,6 +42,15 @@ export const messageSchema = z
 
 export type PhoneMessage = z.input<typeof messageSchema>;
 
+/** The phone's device acknowledges a message a bot sent it: read (the blue ticks), played, or delivered. */
+export const receiptSchema = z.object({
+  /** The bot's message (`id` of its phone event). */
+  id: z.string().min(1).max(128),
+  status: z.enum(["delivered", "read", "played"]).default("read"),
+  /** Who read it: required in a group (each member's device sends its own receipt). */
+  from: person.optional(),
+});
+
 /** What a bot sent, as the phone on the other end sees it (`GET /v1/events`, one per server-sent event). */
 export const phoneEventSchema = z.object({
   id: z.string(),
@@ -50,7 +59,7 @@ export const phoneEventSchema = z.object({
   chat: z.string(),
   /** The private chat's number; absent for groups. */
   number: z.string().optional(),
-  kind: z.enum(["text", "image", "sticker", "video", "audio", "document", "other"]),
+  kind: z.enum(["text", "image", "sticker", "video", "audio", "document", "location", "contact", "reaction", "other"]),
   text: z.string().optional(),
   /** `GET /v1/media?url=…` fetches it. */
   mediaUrl: z.string().optional(),

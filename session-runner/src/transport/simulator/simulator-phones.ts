@@ -13,6 +13,7 @@ import {
   PhoneApiError,
   type PhoneEvent,
   pairSchema,
+  receiptSchema,
 } from "./phone-api-schema.ts";
 import type { SentMessage, SimulatedSocket, SimulatedWhatsApp } from "./simulator.ts";
 
@@ -33,13 +34,28 @@ export function lidOf(number: string): string {
 }
 
 function textOf(message: proto.IMessage | null | undefined): string | undefined {
+  const location = message?.locationMessage;
   return (
     message?.conversation ??
     message?.extendedTextMessage?.text ??
     message?.imageMessage?.caption ??
     message?.videoMessage?.caption ??
+    message?.documentMessage?.caption ??
+    (location
+      ? `${location.name ?? "location"} (${location.degreesLatitude}, ${location.degreesLongitude})`
+      : undefined) ??
+    message?.contactMessage?.displayName ??
+    message?.reactionMessage?.text ??
     undefined
   );
+}
+
+/** What a phone shows a message without media as. */
+function kindOf(message: proto.IMessage | null | undefined, text: string | undefined): PhoneEvent["kind"] {
+  if (message?.locationMessage) return "location";
+  if (message?.contactMessage) return "contact";
+  if (message?.reactionMessage) return "reaction";
+  return text === undefined ? "other" : "text";
 }
 
 function eventOf(socket: SimulatedSocket, sent: SentMessage, lids: ReadonlyMap<string, string>): PhoneEvent {
@@ -64,12 +80,13 @@ function eventOf(socket: SimulatedSocket, sent: SentMessage, lids: ReadonlyMap<s
     bot: numberOf(socket.creds.me?.id),
     chat: sent.jid,
     ...(number ? { number } : {}),
-    kind: media ? media[0] : text === undefined ? "other" : "text",
+    kind: media ? media[0] : kindOf(content, text),
     ...(text === undefined ? {} : { text }),
     ...(media?.[1].url ? { mediaUrl: media[1].url } : {}),
     ...(media?.[1].mimetype ? { mimetype: media[1].mimetype } : {}),
     mentions: mentioned.map((jid) => lids.get(jid) ?? numberOf(jid)),
     ...(context?.stanzaId ? { quotedId: context.stanzaId } : {}),
+    ...(content?.reactionMessage?.key?.id ? { quotedId: content.reactionMessage.key.id } : {}),
     at: new Date().toISOString(),
   };
 }
@@ -102,12 +119,12 @@ export async function startSimulatorPhones(
   /** LID → number of every person this API has spoken for, so the bots' replies name them. */
   const lids = new Map<string, string>();
   /** Recent messages both ways, for replies that quote one. */
-  const recent = new LRUCache<string, { message: WAMessage; sender: string }>({ max: 2_000 });
+  const recent = new LRUCache<string, { message: WAMessage; sender: string; bot?: SimulatedSocket }>({ max: 2_000 });
   const streams = new Set<ServerResponse>();
 
   const stopListening = whatsapp.onSent((socket, sent) => {
     const me = socket.creds.me;
-    recent.set(sent.message.key.id ?? "", { message: sent.message, sender: me?.lid ?? me?.id ?? "" });
+    recent.set(sent.message.key.id ?? "", { message: sent.message, sender: me?.lid ?? me?.id ?? "", bot: socket });
     const data = `data: ${JSON.stringify(eventOf(socket, sent, lids))}\n\n`;
     for (const stream of streams) stream.write(data);
   });
@@ -242,6 +259,22 @@ export async function startSimulatorPhones(
     });
     recent.set(id, { message: delivered, sender: from.lid });
     res.status(202).json({ id, chat: key.remoteJid });
+  });
+
+  // The phone's device reports a bot's message read (or played, or delivered): the bot gets the receipt.
+  app.post("/v1/receipts", (req, res) => {
+    const receipt = receiptSchema.parse(req.body);
+    const sent = recent.get(receipt.id);
+    const bot = sent?.bot;
+    if (!sent || bot?.state !== "open") {
+      throw new PhoneApiError(404, "message_not_found", `no recent message ${receipt.id} from a connected bot`);
+    }
+    const isGroup = sent.message.key.remoteJid?.endsWith("@g.us") ?? false;
+    if (isGroup && !receipt.from) {
+      throw new PhoneApiError(400, "invalid_request", "from: required for a group message (whose device read it)");
+    }
+    bot.receipt(sent.message.key, receipt.status, receipt.from ? identityOf(receipt.from.number).lid : undefined);
+    res.json({ id: receipt.id, status: receipt.status });
   });
 
   app.get("/v1/media", (req, res) => {
