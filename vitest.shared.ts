@@ -17,6 +17,7 @@ export function workspaceProject(name: string, options: { testTimeout?: number; 
       name,
       include: ["test/**/*.test.ts"],
       setupFiles: [fileURLToPath(new URL("./vitest.setup.ts", import.meta.url))],
+      globalSetup: [fileURLToPath(new URL("./vitest.storage.ts", import.meta.url))],
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 30_000,
       // Projects of a higher group run after the lower ones have finished (a whole stack's test alone).

@@ -174,6 +174,7 @@ export {
 export { COMMAND_HANDLED, type CommandHandledFields, commandHandledFieldsSchema } from "./logging/command-handled.ts";
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
+export { createMediaBucket, mediaBucketName, mediaEnvShape } from "./media/media-bucket.ts";
 export { type CheckedMedia, checkMedia, isAnimatedWebp, mediaTooLarge } from "./media/media-check.ts";
 export {
   formatBytes,

@@ -46,7 +46,10 @@ export const functionsEnvSchema = baseEnvSchema
   })
   .superRefine((env, ctx) => {
     failClosedWhenDeployed(env, ctx, {
-      required: { API_KEY_PEPPER: { value: env.API_KEY_PEPPER, what: "keys the hash of API keys" } },
+      required: {
+        API_KEY_PEPPER: { value: env.API_KEY_PEPPER, what: "keys the hash of API keys" },
+        MEDIA_BUCKET: { value: env.MEDIA_BUCKET, what: "names the bucket media is kept in" },
+      },
       refused: {
         ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
         WEBHOOKS_ALLOW_PRIVATE_TARGETS: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",

@@ -29,12 +29,15 @@ describe("functions configuration, deployed (fail closed)", () => {
       ...cloudFunctions,
       ALLOW_SIMULATOR: "true",
       FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
+      STORAGE_EMULATOR_HOST: "http://127.0.0.1:9199",
     });
     expect([...found.keys()].sort()).toEqual([
       "ALLOW_SIMULATOR",
       "API_KEY_PEPPER",
       "FIREBASE_AUTH_EMULATOR_HOST",
+      "MEDIA_BUCKET",
       "NODE_ENV",
+      "STORAGE_EMULATOR_HOST",
     ]);
     expect(found.get("API_KEY_PEPPER")).toMatch(/^is required but not set .*K_SERVICE is set/);
     expect(found.get("NODE_ENV")).toContain('must be "production"');
@@ -42,13 +45,23 @@ describe("functions configuration, deployed (fail closed)", () => {
   });
 
   it("recognises Cloud Run by any of its variables, not only K_SERVICE", () => {
-    expect([...problems({ FUNCTION_TARGET: "api", NODE_ENV: "production" }).keys()]).toEqual(["API_KEY_PEPPER"]);
-    expect([...problems({ CLOUD_RUN_JOB: "backfill", NODE_ENV: "production" }).keys()]).toEqual(["API_KEY_PEPPER"]);
+    const bucket = { MEDIA_BUCKET: "whatsdex-prod-media" };
+    expect([...problems({ FUNCTION_TARGET: "api", NODE_ENV: "production", ...bucket }).keys()]).toEqual([
+      "API_KEY_PEPPER",
+    ]);
+    expect([...problems({ CLOUD_RUN_JOB: "backfill", NODE_ENV: "production", ...bucket }).keys()]).toEqual([
+      "API_KEY_PEPPER",
+    ]);
   });
 
   it("starts with its secrets, with the simulator off", () => {
     const pepper = randomBytes(32).toString("base64url");
-    const env = parseEnv(functionsEnvSchema, { ...cloudFunctions, NODE_ENV: "production", API_KEY_PEPPER: pepper });
+    const env = parseEnv(functionsEnvSchema, {
+      ...cloudFunctions,
+      NODE_ENV: "production",
+      API_KEY_PEPPER: pepper,
+      MEDIA_BUCKET: "whatsdex-prod-media",
+    });
     expect(apiKeyPepper(env)).toBe(pepper);
     expect(allowSimulator(env)).toBe(false);
   });

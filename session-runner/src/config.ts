@@ -106,7 +106,10 @@ export const runnerEnvSchema = baseEnvSchema
       });
     }
     failClosedWhenDeployed(env, ctx, {
-      required: { AUTH_STATE_KEYS: { value: env.AUTH_STATE_KEYS, what: "the keys that seal session keys at rest" } },
+      required: {
+        AUTH_STATE_KEYS: { value: env.AUTH_STATE_KEYS, what: "the keys that seal session keys at rest" },
+        MEDIA_BUCKET: { value: env.MEDIA_BUCKET, what: "names the bucket media is kept in" },
+      },
       refused: {
         ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
         SIMULATOR_PHONES_PORT: env.SIMULATOR_PHONES_PORT !== undefined,

@@ -9,8 +9,11 @@ import {
   createFirebase,
   createKeyring,
   createLogger,
+  createMediaBucket,
   LeaseStore,
   loadEnvOrExit,
+  MediaStore,
+  mediaBucketName,
   packageVersion,
   projectIdFrom,
   startTracing,
@@ -43,7 +46,14 @@ const tracing = await startTracing({
 });
 
 const firebase = createFirebase({ projectId });
-const jobs = startJobWorkers({ env, projectId, db: firebase.firestore, tracer: tracing.tracer, logger });
+const media = new MediaStore(
+  createMediaBucket({
+    projectId,
+    bucketName: mediaBucketName(env, projectId),
+    emulatorHost: env.STORAGE_EMULATOR_HOST,
+  }),
+);
+const jobs = startJobWorkers({ env, projectId, db: firebase.firestore, media, tracer: tracing.tracer, logger });
 
 const runner = await startRunner({
   logger,
@@ -78,6 +88,8 @@ const createBotRuntime = botRuntimeFactory({
   }),
   queues: { media: jobs.queues.media, ai: jobs.queues.ai },
   version,
+  media,
+  keepInboundMedia: (bot, mediaId, received) => media.putInbound(bot, mediaId, received),
 });
 const supervisor = new Supervisor({
   db: firebase.firestore,

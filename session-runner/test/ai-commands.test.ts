@@ -1,7 +1,7 @@
 import { GoogleGenAI } from "@google/genai";
 import { defaultBotSettings, MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
 import { aiJobs } from "@whatsdex/core/jobs";
-import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { proto } from "baileys";
 import { pino } from "pino";
 import sharp from "sharp";
@@ -41,7 +41,7 @@ async function aiBot(
       usage: new UsageService(db),
       outbox: new OutboxWriter(db),
       memory: new ChatMemory(db, options.memory),
-      media: new MediaStore(db),
+      media: new MediaStore(testBucket()),
       logger,
       timeoutMs: 5_000,
       retryAttempts: 1,
@@ -241,7 +241,9 @@ describe("AI memory", () => {
       { inlineData: { mimeType: "image/png", data: image.toString("base64") } },
     ]);
     await waitFor("the image to be deleted", async () =>
-      (await db.collection(`tenants/${bot.tenantId}/bots/${bot.botId}/media`).get()).empty ? true : undefined,
+      (await testBucket().getFiles({ prefix: `transit/${bot.tenantId}/${bot.botId}/` }))[0].length === 0
+        ? true
+        : undefined,
     );
 
     // Replying to the image with just ".ai": the bot is asked to describe it.

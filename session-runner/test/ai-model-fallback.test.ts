@@ -1,7 +1,7 @@
 import { GoogleGenAI } from "@google/genai";
 import { MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
 import { aiJobs } from "@whatsdex/core/jobs";
-import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { ChatMemory } from "../src/bot/chat-memory.ts";
@@ -25,7 +25,7 @@ describe("the AI model a bot asks", () => {
         usage: new UsageService(db),
         outbox: new OutboxWriter(db),
         memory: new ChatMemory(db),
-        media: new MediaStore(db),
+        media: new MediaStore(testBucket()),
         logger: pino({ level: "silent" }),
         timeoutMs: 5_000,
         retryAttempts: 1,

@@ -16,6 +16,7 @@ const production = {
   CLOUD_TASKS_LOCATION: "us-central1",
   CLOUD_TASKS_SERVICE_ACCOUNT: "tasks@whatsdex-prod.iam.gserviceaccount.com",
   TASKS_BASE_URL: "https://session-runner-abc-uc.a.run.app",
+  MEDIA_BUCKET: "whatsdex-prod-media",
 };
 
 function problems(env: Record<string, string>): Map<string, string> {
@@ -37,13 +38,16 @@ describe("session-runner configuration on Cloud Run (fail closed)", () => {
       ALLOW_SIMULATOR: "true",
       SIMULATOR_PHONES_PORT: "7000",
       FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080",
+      STORAGE_EMULATOR_HOST: "http://127.0.0.1:9199",
     });
     expect([...found.keys()].sort()).toEqual([
       "ALLOW_SIMULATOR",
       "AUTH_STATE_KEYS",
       "FIRESTORE_EMULATOR_HOST",
+      "MEDIA_BUCKET",
       "NODE_ENV",
       "SIMULATOR_PHONES_PORT",
+      "STORAGE_EMULATOR_HOST",
     ]);
     expect(found.get("AUTH_STATE_KEYS")).toMatch(/^is required but not set .*K_SERVICE is set/);
   });

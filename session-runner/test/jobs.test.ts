@@ -12,7 +12,7 @@ import {
   mediaJobs,
   type Processors,
 } from "@whatsdex/core/jobs";
-import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ import { testJobQueue } from "./support/jobs.ts";
 const firebase = testFirebase();
 const db = firebase.firestore;
 const logger = pino({ level: process.env.DEBUG_JOBS ? "debug" : "silent" });
-const media = new MediaStore(db);
+const media = new MediaStore(testBucket());
 const outbox = new OutboxWriter(db);
 const deadLetters = new DeadLetterStore(db);
 const cleanups: Array<() => Promise<void>> = [];
@@ -141,7 +141,7 @@ describe("AIProcessor", () => {
         usage: new UsageService(db),
         outbox,
         memory: new ChatMemory(db),
-        media: new MediaStore(db),
+        media: new MediaStore(testBucket()),
         logger,
         timeoutMs: options.timeoutMs ?? 5_000,
         retryAttempts: 3,

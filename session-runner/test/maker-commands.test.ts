@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { defaultBotSettings, MediaStore, OutboxWriter } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
-import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { WAMessage } from "baileys";
 import jsqr from "jsqr";
 import sharp from "sharp";
@@ -49,7 +49,11 @@ async function makerBot(options: { jobs?: boolean; language?: "en" | "id" } = {}
   const jobs =
     options.jobs === false
       ? undefined
-      : testJobQueue(db, mediaJobs, mediaProcessors({ media: new MediaStore(db), outbox: new OutboxWriter(db) }));
+      : testJobQueue(
+          db,
+          mediaJobs,
+          mediaProcessors({ media: new MediaStore(testBucket()), outbox: new OutboxWriter(db) }),
+        );
   const whatsapp = new SimulatedWhatsApp();
   const supervisor = testSupervisor(db, {
     whatsapp,
@@ -99,7 +103,7 @@ async function makerBot(options: { jobs?: boolean; language?: "en" | "id" } = {}
     });
   const say = (text: string, from: string, id: string) =>
     socket.deliver({ key: { remoteJid: from, id, fromMe: false }, message: { conversation: text } });
-  const mediaLeft = async () => (await db.collection(`tenants/${tenantId}/bots/${botId}/media`).get()).size;
+  const mediaLeft = async () => (await testBucket().getFiles({ prefix: `transit/${tenantId}/${botId}/` }))[0].length;
   return { socket, texts, images, nthText, nthImage, replyTo, say, mediaLeft };
 }
 

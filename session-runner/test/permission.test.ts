@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { MediaStore } from "@whatsdex/core";
 import { JobQueue, mediaJobs, queueNames } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { requireEnv, testBucket, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -146,7 +146,7 @@ describe("the production image's start command", () => {
       );
 
       // sharp (a native addon) and its libvips, SVG text and fonts: a meme made by the media worker.
-      const media = new MediaStore(firebase.firestore);
+      const media = new MediaStore(testBucket());
       const grey = { r: 128, g: 128, b: 128 };
       const input = await sharp({ create: { width: 600, height: 400, channels: 3, background: grey } })
         .png()

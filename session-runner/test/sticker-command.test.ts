@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { MediaStore, OutboxWriter } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
-import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
 import sharp from "sharp";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CommandRegistry } from "../src/commands/command.ts";
@@ -27,7 +27,7 @@ async function stickerBot() {
   const jobs = testJobQueue(
     db,
     mediaJobs,
-    mediaProcessors({ media: new MediaStore(db), outbox: new OutboxWriter(db) }),
+    mediaProcessors({ media: new MediaStore(testBucket()), outbox: new OutboxWriter(db) }),
   );
   const queue = jobs.queue;
 
@@ -82,7 +82,9 @@ describe(".sticker", () => {
     await waitFor("the second sticker", async () => (bot.stickers().length === 2 ? true : undefined));
     // Nothing is left in transit.
     await waitFor("the media to be cleaned up", async () =>
-      (await db.collection(`tenants/${bot.tenantId}/bots/${bot.botId}/media`).get()).empty ? true : undefined,
+      (await testBucket().getFiles({ prefix: `transit/${bot.tenantId}/${bot.botId}/` }))[0].length === 0
+        ? true
+        : undefined,
     );
   });
 

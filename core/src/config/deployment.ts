@@ -29,6 +29,8 @@ export const deploymentEnvShape = {
   CLOUD_RUN_JOB: z.string().optional(),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
+  /** The local storage server or the Firebase Storage emulator, as a URL (`http://127.0.0.1:9199`). */
+  STORAGE_EMULATOR_HOST: z.url({ protocol: /^https?$/ }).optional(),
 };
 
 type DeploymentEnv = { [K in keyof typeof deploymentEnvShape]?: string | undefined } & {
@@ -81,6 +83,7 @@ export function failClosedWhenDeployed(
     ...rules.refused,
     FIRESTORE_EMULATOR_HOST: env.FIRESTORE_EMULATOR_HOST !== undefined,
     FIREBASE_AUTH_EMULATOR_HOST: env.FIREBASE_AUTH_EMULATOR_HOST !== undefined,
+    STORAGE_EMULATOR_HOST: env.STORAGE_EMULATOR_HOST !== undefined,
   };
   for (const [name, set] of Object.entries(refused)) {
     if (set) ctx.addIssue({ code: "custom", path: [name], message: `is for development only; refused ${where}` });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors/domain-error.ts";
 import { fieldIssues } from "../errors/zod-issues.ts";
+import { mediaEnvShape } from "../media/media-bucket.ts";
 import { deploymentEnvShape } from "./deployment.ts";
 
 export const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -21,6 +22,7 @@ export const baseEnvSchema = z.object({
   TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
   /** Set by the platform (K_SERVICE, …) and the emulators; read to fail closed when deployed. */
   ...deploymentEnvShape,
+  ...mediaEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;

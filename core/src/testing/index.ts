@@ -10,7 +10,7 @@ export { manualClock } from "./manual-clock.ts";
 export { testRedis } from "./redis.ts";
 export { requireEnv } from "./require-env.ts";
 export { declaredSettings, documentedSettings } from "./settings-doc.ts";
-export { type TestBucket, testBucket } from "./storage.ts";
+export { provideTestStorage, testBucket } from "./storage.ts";
 export {
   type LocalObject,
   type LocalStorage,

@@ -1,26 +1,33 @@
 import { type Bucket, Storage } from "@google-cloud/storage";
-import { type LocalStorage, startLocalStorage } from "./storage-server.ts";
-import { uniqueId } from "./unique-id.ts";
+import { requireEnv } from "./require-env.ts";
+import { startLocalStorage } from "./storage-server.ts";
 
-export interface TestBucket {
-  bucket: Bucket;
-  /** The in-process server, when this test started one (no STORAGE_EMULATOR_HOST): to look inside it. */
-  local: LocalStorage | undefined;
-  close(): Promise<void>;
+/** The bucket tests use when nothing names one. */
+const TEST_BUCKET = "whatsdex-test-media";
+
+/**
+ * The media bucket tests share, through the real @google-cloud/storage client: the storage server
+ * `npm test` (and Vitest's global setup, provideTestStorage) announces with STORAGE_EMULATOR_HOST
+ * and MEDIA_BUCKET, which the Functions emulator and runner see too. Tests keep apart by unique ids.
+ */
+export function testBucket(): Bucket {
+  const apiEndpoint = requireEnv("STORAGE_EMULATOR_HOST");
+  return new Storage({ projectId: "local", apiEndpoint }).bucket(requireEnv("MEDIA_BUCKET"));
 }
 
 /**
- * A bucket for a test, through the real @google-cloud/storage client: the one `npm test` serves
- * (STORAGE_EMULATOR_HOST and MEDIA_BUCKET, shared by the Functions emulator), or else a local
- * storage server started in this process with a bucket of its own. Tests keep apart by unique ids.
+ * For Vitest's global setup: when no storage server is announced (Vitest run directly, not through
+ * `npm test`), starts one in this process and announces it to the test workers it spawns. Returns
+ * the teardown.
  */
-export async function testBucket(): Promise<TestBucket> {
-  const host = process.env.STORAGE_EMULATOR_HOST;
-  const name = process.env.MEDIA_BUCKET;
-  if (host && name) {
-    return { bucket: new Storage({ projectId: "local" }).bucket(name), local: undefined, close: async () => {} };
-  }
-  const bucketName = uniqueId("media").toLowerCase().replaceAll("_", "-");
-  const local = await startLocalStorage({ buckets: [bucketName] });
-  return { bucket: local.client().bucket(bucketName), local, close: () => local.close() };
+export async function provideTestStorage(): Promise<() => Promise<void>> {
+  if (process.env.STORAGE_EMULATOR_HOST && process.env.MEDIA_BUCKET) return async () => {};
+  const bucket = process.env.MEDIA_BUCKET ?? TEST_BUCKET;
+  const local = await startLocalStorage({ buckets: [bucket] });
+  process.env.STORAGE_EMULATOR_HOST = local.url;
+  process.env.MEDIA_BUCKET = bucket;
+  return async () => {
+    delete process.env.STORAGE_EMULATOR_HOST;
+    await local.close();
+  };
 }

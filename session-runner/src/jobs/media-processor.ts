@@ -1,4 +1,4 @@
-import { type BotRef, derivedId, MAX_MEDIA_BYTES, type MediaStore, type OutboxWriter } from "@whatsdex/core";
+import { type BotRef, derivedId, type MediaStore, mediaLimits, type OutboxWriter } from "@whatsdex/core";
 import { type Job, type mediaJobs, type Processors, UnrecoverableError } from "@whatsdex/core/jobs";
 import { type Language, type MessageKey, translator } from "../i18n/messages.ts";
 import { MediaError, type MediaErrorCode } from "../media/media-error.ts";
@@ -132,7 +132,7 @@ export function mediaProcessors(deps: MediaProcessorDeps): Processors<typeof med
     "media.toimage": async (job) => {
       const { tenantId, botId, to, inputMediaId, language } = job.data;
       const spec = { bot: { tenantId, botId }, to, language, kind: "toimage", inputMediaId } as const;
-      return sendImageOf(deps, job, spec, (input) => stickerToImage(input, { maxBytes: MAX_MEDIA_BYTES }));
+      return sendImageOf(deps, job, spec, (input) => stickerToImage(input, { maxBytes: mediaLimits.image.maxBytes }));
     },
     "media.qr": async (job) => {
       const { tenantId, botId, to, text, language } = job.data;
@@ -141,7 +141,9 @@ export function mediaProcessors(deps: MediaProcessorDeps): Processors<typeof med
     "media.meme": async (job) => {
       const { tenantId, botId, to, inputMediaId, top, bottom, language } = job.data;
       const spec = { bot: { tenantId, botId }, to, language, kind: "meme", inputMediaId } as const;
-      return sendImageOf(deps, job, spec, (input) => makeMeme(input, { top, bottom }, { maxBytes: MAX_MEDIA_BYTES }));
+      return sendImageOf(deps, job, spec, (input) =>
+        makeMeme(input, { top, bottom }, { maxBytes: mediaLimits.image.maxBytes }),
+      );
     },
   };
 }

@@ -1,7 +1,7 @@
 import { GoogleGenAI } from "@google/genai";
 import { CloudTasksClient } from "@google-cloud/tasks";
 import type { Tracer } from "@opentelemetry/api";
-import { MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
+import { type MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
 import {
   aiJobs,
   campaignJobs,
@@ -39,6 +39,8 @@ export interface JobWorkersDeps {
   env: RunnerEnv;
   projectId: string;
   db: Firestore;
+  /** Media in Cloud Storage: jobs' inputs and outputs. */
+  media: MediaStore;
   tracer: Tracer;
   logger: Logger;
 }
@@ -65,7 +67,7 @@ function unconfiguredAi(): Processors<typeof aiJobs> {
  * this process get the matching queues.
  */
 export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
-  const { env, db, tracer, logger } = deps;
+  const { env, db, media, tracer, logger } = deps;
   const outbox = new OutboxWriter(db);
   const deadLetters = new DeadLetterStore(db);
   const genai = env.GEMINI_API_KEY
@@ -78,7 +80,7 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
     media: {
       definitions: mediaJobs,
       concurrency: env.JOBS_CONCURRENCY_MEDIA,
-      processors: mediaProcessors({ media: new MediaStore(db), outbox }),
+      processors: mediaProcessors({ media, outbox }),
     },
     ai: {
       definitions: aiJobs,
@@ -89,7 +91,7 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
             usage: new UsageService(db),
             outbox,
             memory: new ChatMemory(db),
-            media: new MediaStore(db),
+            media,
             logger,
             timeoutMs: env.AI_TIMEOUT_MS,
             retryAttempts: 4,

@@ -5,6 +5,7 @@ import {
   type EventSink,
   type HeldLease,
   type Keyring,
+  type MediaStore,
   type WriteFence,
 } from "@whatsdex/core";
 import type { Firestore } from "firebase-admin/firestore";
@@ -49,6 +50,8 @@ export interface BotRuntimeFactoryOptions {
   sendMaxWaitMs?: number;
   /** Where every bot's happenings go as events for the tenants' webhooks. */
   eventSink: EventSink;
+  /** Media in Cloud Storage: what jobs hand the bots to send, and the API's uploads copied for a send. */
+  media: MediaStore;
   /** Keeps received media for events (`GET …/bots/{b}/media/{id}`); absent, events name media without bytes. */
   keepInboundMedia?: (bot: BotRef, mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
   /** What every bot reports (metrics), and each session's state changes. */
@@ -102,6 +105,7 @@ export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotR
       sendMaxWaitMs: options.sendMaxWaitMs ?? 5 * 60_000,
       events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
       eventSink: options.eventSink,
+      media: options.media,
       ...(keepInboundMedia ? { keepInboundMedia: (mediaId, media) => keepInboundMedia(bot, mediaId, media) } : {}),
     });
   };

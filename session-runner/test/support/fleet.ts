@@ -7,10 +7,11 @@ import {
   createKeyring,
   createRefs,
   LeaseStore,
+  MediaStore,
   type PlanId,
   TenantService,
 } from "@whatsdex/core";
-import { requireEnv, uniqueId } from "@whatsdex/core/testing";
+import { requireEnv, testBucket, uniqueId } from "@whatsdex/core/testing";
 import type { Firestore } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runner/bot-factory.ts";
@@ -99,6 +100,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     events,
     eventSink = new EventRecorder(),
     keepInboundMedia,
+    media = new MediaStore(testBucket()),
     ...overrides
   } = options;
   const createBotRuntime = botRuntimeFactory({
@@ -114,6 +116,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     ...(sendMaxWaitMs ? { sendMaxWaitMs } : {}),
     ...(events ? { events } : {}),
     eventSink,
+    media,
     ...(keepInboundMedia ? { keepInboundMedia } : {}),
   });
   return new Supervisor({

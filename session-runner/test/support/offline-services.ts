@@ -1,5 +1,7 @@
 import type { Firestore } from "@google-cloud/firestore";
+import { Storage } from "@google-cloud/storage";
 import { MediaStore } from "@whatsdex/core";
+import { testBucket } from "@whatsdex/core/testing";
 import type { CommandServices } from "../../src/commands/command.ts";
 import { WikiUnavailableError } from "../../src/search/wiki-provider.ts";
 import { MemoryBans, MemoryChatMemory, MemoryGroupSettings } from "./memory-stores.ts";
@@ -10,13 +12,18 @@ const offline = (what: string) => async (): Promise<never> => {
 
 /**
  * Services for a command engine with no socket behind it (unit tests, benchmarks): the bot's stores
- * in memory, media against `db`, and anything that would reach WhatsApp fails loudly.
+ * in memory, media in the tests' bucket (outside Vitest, one nothing answers at), and anything that
+ * would reach WhatsApp fails loudly.
  */
 export function offlineServices(db: Firestore): Omit<CommandServices, "stats"> {
   const bot = { tenantId: "offline", botId: "offline" };
   return {
     bot,
-    media: new MediaStore(db),
+    media: new MediaStore(
+      process.env.STORAGE_EMULATOR_HOST
+        ? testBucket()
+        : new Storage({ projectId: "offline", apiEndpoint: "http://127.0.0.1:9" }).bucket("offline"),
+    ),
     queues: {},
     group: {
       metadata: offline("group metadata"),

@@ -1,4 +1,8 @@
-import { derivedId, MAX_MEDIA_BYTES } from "@whatsdex/core";
+import { derivedId, mediaLimits } from "@whatsdex/core";
+
+/** What a maker command takes in: an image's limit (stickers and memes are made from images). */
+const MAX_INPUT_BYTES = mediaLimits.image.maxBytes;
+
 import type { WAMessage } from "baileys";
 import { MediaDownloadError } from "../../transport/baileys/media-download.ts";
 import type { CommandContext } from "../command.ts";
@@ -18,19 +22,19 @@ export function mediaSource({ message, raw }: Pick<CommandContext, "message" | "
 }
 
 /**
- * The file of a media message, at most what the media store hands on to a job: over that, or when
+ * The file of a media message, at most an image's limit: over that, or when
  * it cannot be had (gone, refused, not on WhatsApp's media hosts), the user is told why and the
  * answer is undefined. The download itself stops at the limit, so nothing larger is ever buffered.
  */
 export async function downloadOrTell(context: CommandContext, raw: WAMessage): Promise<Buffer | undefined> {
   const { services, reply, t } = context;
   try {
-    return await services.download(raw, { maxBytes: MAX_MEDIA_BYTES });
+    return await services.download(raw, { maxBytes: MAX_INPUT_BYTES });
   } catch (error) {
     if (!(error instanceof MediaDownloadError)) throw error;
     await reply(
       error.code === "too_large"
-        ? t("maker.file_too_large", { mb: MAX_MEDIA_BYTES / 1_000_000 })
+        ? t("maker.file_too_large", { mb: MAX_INPUT_BYTES / (1024 * 1024) })
         : t("maker.media_unavailable"),
     );
     return undefined;
