@@ -504,6 +504,31 @@ describe("webhook tests, deliveries and replays", () => {
   });
 });
 
+describe("an API without its job queue's settings", () => {
+  it("answers a webhook test with a 503 naming them, and keeps no event it did not queue", async () => {
+    const bare = await startTestApi({ withoutWebhookQueue: true });
+    try {
+      const bareHttp = client(bare.url);
+      const { owner, tenantId } = await ownerWithTenant(bareHttp);
+      const auth = { token: owner.idToken };
+      const created = await bareHttp.post(`/tenants/${tenantId}/webhooks`, auth, { url: receiver, events: ["*"] });
+      const { id } = createdWebhookSchema.parse(created.body);
+      const test = await bareHttp.post(`/tenants/${tenantId}/webhooks/${id}/test`, auth);
+      expect(test.status).toBe(503);
+      expect(problemSchema.parse(test.body)).toMatchObject({
+        code: "unavailable",
+        detail: expect.stringContaining("REDIS_URL"),
+      });
+      expect((await bare.firebase.firestore.collection(`tenants/${tenantId}/events`).get()).size).toBe(0);
+      expect(
+        (await bare.firebase.firestore.collection(`tenants/${tenantId}/webhooks/${id}/deliveries`).get()).size,
+      ).toBe(0);
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe("the API's webhooks queue settings", () => {
   function problems(env: Record<string, string>): string[] {
     try {

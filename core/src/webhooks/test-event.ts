@@ -13,7 +13,8 @@ export const EVENT_RETENTION_MS = 7 * 86_400_000;
  * Stores a `webhook.test` event addressed to one endpoint, with its pending delivery, then queues
  * its first attempt — the path every event takes (event document first, then one job per
  * endpoint), so a test shows what real events will do. `dispatched` turns true once the job is
- * queued; a crash in between leaves it false for the sweeper.
+ * queued; a crash in between leaves it false for the sweeper. A refused job (no queue configured)
+ * takes the event back with it.
  */
 export async function publishTestEvent(
   refs: WebhookRefs,
@@ -56,11 +57,20 @@ export async function publishTestEvent(
   batch.create(eventRef, event);
   batch.create(refs.delivery(tenantId, webhookId, eventId), delivery);
   await batch.commit();
-  await queue.add(
-    "webhook.deliver",
-    { tenantId, eventId, webhookId, attempt: 1, replay: false },
-    { jobId: `${eventId}-${webhookId}-1` },
-  );
+  try {
+    await queue.add(
+      "webhook.deliver",
+      { tenantId, eventId, webhookId, attempt: 1, replay: false },
+      { jobId: `${eventId}-${webhookId}-1` },
+    );
+  } catch (error) {
+    // The caller hears it failed, so it must not arrive later through the sweeper either.
+    const undo = refs.db.batch();
+    undo.delete(eventRef);
+    undo.delete(refs.delivery(tenantId, webhookId, eventId));
+    await undo.commit().catch(() => undefined);
+    throw error;
+  }
   await eventRef.update({ dispatched: true });
   return { eventId };
 }

@@ -1,13 +1,14 @@
 import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
-import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
 import { JobQueue, queueNames, webhookJobs } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
+import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
 import type { Express } from "express";
 import { getAuth } from "firebase-admin/auth";
 import { afterEach } from "vitest";
 import { z } from "zod";
 import { createApiApp, type RateLimitOptions } from "../../src/http/app.ts";
 import { createApiServices } from "../../src/services.ts";
+import { unconfiguredWebhookQueue } from "../../src/webhooks/queue.ts";
 import { serve } from "../serve.ts";
 import {
   ConformanceLog,
@@ -55,16 +56,24 @@ export async function startTestApi(
     rateLimits?: Partial<RateLimitOptions>;
     /** As WEBHOOKS_ALLOW_PRIVATE_TARGETS=true (local development); off, as in production, by default. */
     allowPrivateWebhookTargets?: boolean;
+    /** As an API without the job queue's settings: webhook tests and replays answer 503. */
+    withoutWebhookQueue?: boolean;
   } = {},
 ): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
   // The session-runner's `webhooks` queue on the test Redis, under a prefix of this API's own.
   const bullmqPrefix = uniqueId("api");
-  const webhookQueue = new JobQueue({
-    name: queueNames.webhooks,
-    definitions: webhookJobs,
-    transport: bullmqTransport({ redisUrl: requireEnv("REDIS_URL"), queue: queueNames.webhooks, prefix: bullmqPrefix }),
-  });
+  const webhookQueue = options.withoutWebhookQueue
+    ? unconfiguredWebhookQueue(["REDIS_URL"])
+    : new JobQueue({
+        name: queueNames.webhooks,
+        definitions: webhookJobs,
+        transport: bullmqTransport({
+          redisUrl: requireEnv("REDIS_URL"),
+          queue: queueNames.webhooks,
+          prefix: bullmqPrefix,
+        }),
+      });
   const firebase = testFirebase();
   const logs = captureLogs();
   const tracing = await startTracing({
