@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { botPath, deleteBotData, firestoreProbe } from "../src/index.ts";
-import { testFirebase, uniqueId } from "../src/testing/index.ts";
+import { botPath, deleteBotData, firestoreProbe, MediaStore } from "../src/index.ts";
+import { testBucket, testFirebase, uniqueId } from "../src/testing/index.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -28,10 +28,16 @@ describe("Firestore emulator", () => {
       await db.doc(`${bot}/auth/creds`).set({ value: "x" });
       await db.doc(`${bot}/outbox/m1`).set({ kind: "send" });
     }
+    const media = new MediaStore(testBucket());
+    for (const botId of [goneId, keptId]) {
+      await media.putInbound({ tenantId, botId }, "in-1", { mimetype: "image/png", data: Buffer.from("x") });
+    }
     const gone = botPath(tenantId, goneId);
     await db.doc(gone).delete();
-    await deleteBotData(db, tenantId, goneId);
-    await deleteBotData(db, tenantId, goneId); // a redelivered trigger event finds nothing left
+    await deleteBotData({ db, media }, tenantId, goneId);
+    await deleteBotData({ db, media }, tenantId, goneId); // a redelivered trigger event finds nothing left
+    expect(await media.getInbound({ tenantId, botId: goneId }, "in-1")).toBeUndefined();
+    expect(await media.getInbound({ tenantId, botId: keptId }, "in-1")).toBeDefined();
     expect((await db.collection(`${gone}/auth`).get()).size).toBe(0);
     expect((await db.collection(`${gone}/outbox`).get()).size).toBe(0);
     expect((await db.doc(`${botPath(tenantId, keptId)}/auth/creds`).get()).exists).toBe(true);

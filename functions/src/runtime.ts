@@ -1,9 +1,12 @@
 import {
   createFirebase,
   createLogger,
+  createMediaBucket,
   deployedBy,
   type Firebase,
   type Logger,
+  MediaStore,
+  mediaBucketName,
   packageVersion,
   parseEnv,
   startTracing,
@@ -29,6 +32,8 @@ export interface Runtime {
   logger: Logger;
   tracing: Tracing;
   firebase: Firebase;
+  /** Media in Cloud Storage (uploads, sends' copies, received media). */
+  media: MediaStore;
   api: Express;
 }
 
@@ -62,6 +67,13 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     sampleRatio: env.TRACE_SAMPLE_RATIO,
   });
   const firebase = createFirebase({ projectId });
+  const media = new MediaStore(
+    createMediaBucket({
+      projectId,
+      bucketName: mediaBucketName(env, projectId),
+      emulatorHost: env.STORAGE_EMULATOR_HOST,
+    }),
+  );
   const services = createApiServices({
     firestore: firebase.firestore,
     auth: getAuth(firebase.app),
@@ -71,6 +83,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     accessCacheTtlMs: env.ACCESS_CACHE_TTL_MS,
     allowPrivateWebhookTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
     webhookQueue: createWebhookQueue(env, projectId),
+    media,
   });
   const api = createApiApp({
     logger,
@@ -81,5 +94,5 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
     bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
   });
-  return { env, logger, tracing, firebase, api };
+  return { env, logger, tracing, firebase, media, api };
 }

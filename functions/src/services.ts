@@ -5,10 +5,13 @@ import {
   AuditLog,
   BotService,
   createRefs,
+  type FetchMedia,
   InvitationService,
   type Logger,
+  type MediaStore,
   MemberService,
   MessageStore,
+  mediaStoreSource,
   TenantService,
   WebhookDeliveryService,
   WebhookEndpointService,
@@ -33,6 +36,10 @@ export interface ServiceOptions {
   allowPrivateWebhookTargets: boolean;
   /** The session-runner's `webhooks` queue, where tests and replays are queued. */
   webhookQueue: JobQueue<typeof webhookJobs>;
+  /** Media in Cloud Storage: uploads, the sends' copies, received media. */
+  media: MediaStore;
+  /** Fetches a send's media from an https URL (through the SSRF guard); without it such sends are 503. */
+  fetchMedia?: FetchMedia;
 }
 
 /** The services the API routes call, wired to one Firestore and one Auth. */
@@ -48,7 +55,11 @@ export function createApiServices(options: ServiceOptions): ApiServices {
     members: new MemberService(refs, users, cache, audit),
     invitations: new InvitationService(refs, users, audit),
     audit,
-    bots: new BotService(refs, { allowSimulator: options.allowSimulator, audit }),
+    bots: new BotService(refs, {
+      allowSimulator: options.allowSimulator,
+      audit,
+      media: mediaStoreSource(options.media, options.fetchMedia),
+    }),
     apiKeys: new ApiKeyService(refs, {
       pepper: options.apiKeyPepper,
       cache,
@@ -57,6 +68,7 @@ export function createApiServices(options: ServiceOptions): ApiServices {
     }),
     deadLetters: new DeadLetterStore(options.firestore),
     messageStore: new MessageStore(options.firestore),
+    media: options.media,
     webhooks: new WebhookEndpointService(options.firestore, {
       allowPrivateTargets: options.allowPrivateWebhookTargets,
       audit,

@@ -1,6 +1,6 @@
 import { Firestore } from "@google-cloud/firestore";
-import { createLogger, type Tracing } from "@whatsdex/core";
-import type { CapturedLogs } from "@whatsdex/core/testing";
+import { createLogger, MediaStore, type Tracing } from "@whatsdex/core";
+import { type CapturedLogs, testBucket } from "@whatsdex/core/testing";
 import { getAuth } from "firebase-admin/auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiApp } from "../src/http/app.ts";
@@ -91,6 +91,7 @@ describe("api app", () => {
           accessCacheTtlMs: 0,
           allowPrivateWebhookTargets: false,
           webhookQueue: unconfiguredWebhookQueue(["REDIS_URL"]),
+          media: new MediaStore(testBucket()),
         }),
         healthFirestoreTimeoutMs: 300,
         bodyLimitBytes: 1_024,

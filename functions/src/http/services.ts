@@ -4,6 +4,7 @@ import type {
   AuditLog,
   BotService,
   InvitationService,
+  MediaStore,
   MemberService,
   MessageStore,
   TenantService,
@@ -25,6 +26,7 @@ export interface ApiServices {
   apiKeys: ApiKeyService;
   deadLetters: DeadLetterStore;
   messageStore: MessageStore;
+  media: MediaStore;
   webhooks: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
 }

@@ -1,9 +1,10 @@
 import type { Tracer } from "@opentelemetry/api";
-import { deleteBotData, inSpan, type Logger } from "@whatsdex/core";
+import { deleteBotData, inSpan, type Logger, type MediaStore } from "@whatsdex/core";
 import type { Firestore } from "firebase-admin/firestore";
 
 export interface BotDeletedDeps {
   firebase: { firestore: Firestore };
+  media: MediaStore;
   logger: Logger;
   tracing: { tracer: Tracer };
 }
@@ -19,7 +20,7 @@ export async function cleanUpDeletedBot(
   const { tenantId, botId } = params;
   const attributes = { "whatsdex.tenant_id": tenantId, "whatsdex.bot_id": botId };
   await inSpan(deps.tracing.tracer, "trigger onBotDeleted", attributes, () =>
-    deleteBotData(deps.firebase.firestore, tenantId, botId),
+    deleteBotData({ db: deps.firebase.firestore, media: deps.media }, tenantId, botId),
   );
   deps.logger.info({ tenantId, botId }, "deleted the data of a deleted bot");
 }

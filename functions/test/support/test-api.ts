@@ -1,7 +1,7 @@
-import { createLogger, startTracing, type Tracing } from "@whatsdex/core";
+import { createLogger, type FetchMedia, MediaStore, startTracing, type Tracing } from "@whatsdex/core";
 import { JobQueue, queueNames, webhookJobs } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
-import { type CapturedLogs, captureLogs, requireEnv, testFirebase, uniqueId } from "@whatsdex/core/testing";
+import { type CapturedLogs, captureLogs, requireEnv, testBucket, testFirebase, uniqueId } from "@whatsdex/core/testing";
 import type { Express } from "express";
 import { getAuth } from "firebase-admin/auth";
 import { afterEach } from "vitest";
@@ -52,6 +52,8 @@ export async function startTestApi(
     bodyLimitBytes?: number;
     accessCacheTtlMs?: number;
     traceExporter?: "memory" | "none";
+    /** How sends fetch media from URLs (absent: such sends are refused as unavailable). */
+    fetchMedia?: FetchMedia;
     /** Budgets other than `roomyRateLimits` (the rate limit tests use the plan catalog's). */
     rateLimits?: Partial<RateLimitOptions>;
     /** As WEBHOOKS_ALLOW_PRIVATE_TARGETS=true (local development); off, as in production, by default. */
@@ -91,6 +93,8 @@ export async function startTestApi(
     accessCacheTtlMs: options.accessCacheTtlMs ?? 10_000,
     allowPrivateWebhookTargets: options.allowPrivateWebhookTargets ?? false,
     webhookQueue,
+    media: new MediaStore(testBucket()),
+    ...(options.fetchMedia ? { fetchMedia: options.fetchMedia } : {}),
   });
   const app = createApiApp({
     logger,
