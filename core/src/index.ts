@@ -214,6 +214,18 @@ export {
   storedChatDocSchema,
   storedMessageDocSchema,
 } from "./messages/schema.ts";
+export { type AddressPolicy, refusedAddress, refusedHostName } from "./net/address-policy.ts";
+export {
+  type OutboundErrorCode,
+  OutboundHttp,
+  type OutboundHttpOptions,
+  type OutboundRequest,
+  OutboundRequestError,
+  type OutboundResponse,
+  outboundErrorCodes,
+  parseTarget,
+  type ResolveHost,
+} from "./net/ssrf-guard.ts";
 export { messageStatusOf, type Receipt, withReceipt } from "./outbox/message-status.ts";
 export { type ClaimResult, OutboxService, type OutboxServiceOptions, type Outcome } from "./outbox/outbox-service.ts";
 export { OutboxWriter, type QueueSendResult } from "./outbox/outbox-writer.ts";
