@@ -1,6 +1,6 @@
 import { MediaStore, OutboxWriter } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
-import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
 import {
   allCommands,
   CommandRegistry,
@@ -32,7 +32,7 @@ async function botAndPhones() {
   const jobs = testJobQueue(
     db,
     mediaJobs,
-    mediaProcessors({ media: new MediaStore(db), outbox: new OutboxWriter(db) }),
+    mediaProcessors({ media: new MediaStore(testBucket()), outbox: new OutboxWriter(db) }),
   );
   const { tenantId } = await tenantWithBots(db, 1);
   const whatsapp = new SimulatedWhatsApp();

@@ -9,7 +9,7 @@ import {
   type SendItem,
   zodConverter,
 } from "@whatsdex/core";
-import { testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { testBucket, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { proto, type WAMessage } from "baileys";
 import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
@@ -21,7 +21,7 @@ import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
-const media = new MediaStore(db);
+const media = new MediaStore(testBucket());
 const converter = zodConverter(outboxItemSchema);
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
