@@ -177,6 +177,8 @@ async function main(): Promise<void> {
       PORT: String(runnerPort),
       HOST: "127.0.0.1",
       SIMULATOR_PHONES_PORT: String(phonesPort),
+      // Webhook receivers in development run on this machine.
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
       LOG_LEVEL: flags.verbose ? "debug" : "info",
       TRACE_EXPORTER: "none",
       // Bots made from the dashboard are picked up within a second, not the production 5 s.
