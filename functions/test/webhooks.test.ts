@@ -234,6 +234,7 @@ describe("webhook endpoints", () => {
       [{ url: "https://[::1]/hook", events: ["*"] }, "url"],
       [{ url: "https://[::ffff:127.0.0.1]/hook", events: ["*"] }, "url"],
       [{ url: "https://[fd00::1]/hook", events: ["*"] }, "url"],
+      [{ url: "https://[64:ff9b::a9fe:a9fe]/hook", events: ["*"] }, "url"],
       [{ url: "https://localhost/hook", events: ["*"] }, "url"],
       [{ url: "https://metadata.google.internal/hook", events: ["*"] }, "url"],
       [{ url: receiver, events: ["message.exploded"] }, "body.events[0]"],
@@ -267,6 +268,18 @@ describe("webhook endpoints", () => {
     );
     expect(response.status).toBe(201);
     expect(createdWebhookSchema.parse(response.body).url).toBe("http://127.0.0.1:8092/webhooks");
+    // The metadata server stays out of reach even here, as the SSRF guard keeps it.
+    for (const url of ["http://169.254.169.254/computeMetadata/v1/", "http://metadata.google.internal/"]) {
+      const refused = await devHttp.post(
+        `/tenants/${tenantId}/webhooks`,
+        { token: owner.idToken },
+        { url, events: ["*"] },
+      );
+      expect(
+        problemSchema.parse(refused.body).errors?.map((e) => e.path),
+        url,
+      ).toEqual(["url"]);
+    }
   });
 
   it("allows at most 10 endpoints per tenant and says so", async () => {

@@ -1,52 +1,17 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import { type FieldIssue, ValidationError } from "../errors/domain-error.ts";
+import { refusedAddress, refusedHostName } from "../net/address-policy.ts";
 
 /** Long enough for any receiver's URL with a token in it; short enough to show in a list. */
 export const MAX_WEBHOOK_URL_LENGTH = 2_048;
 
-/**
- * Literal addresses that are never a tenant's public server: this host, private networks, link-local
- * (the metadata server), shared, reserved, multicast, and the IPv6 equivalents. Only for the early
- * refusal of a typed-in address; the deliverer's SSRF guard checks every resolved one.
- */
-const internalRanges = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  internalRanges.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 127],
-  // IPv4 written as IPv6 (`[::ffff:127.0.0.1]`): no public server needs to be named that way.
-  ["::ffff:0:0", 96],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  internalRanges.addSubnet(network, prefix, "ipv6");
-}
-
-function isInternalAddress(address: string): boolean {
-  return internalRanges.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
-}
-
-/** Names that only ever mean this machine or the cloud's own network (the metadata server). */
-const internalNames = [/^localhost$/, /\.localhost$/, /^metadata$/, /\.internal$/, /\.local$/];
+/** Names that only ever mean this machine or a private network (when private targets are not allowed). */
+const internalNames = [/^localhost$/, /\.localhost$/, /\.internal$/, /\.local$/];
 
 /**
- * Checks a webhook URL when it is registered or changed: syntax, scheme, and — when private targets
- * are not allowed — a literal internal address or name, so the tenant hears about it now, not from
- * a failed delivery. The deliverer's SSRF guard still checks every resolved address on every
+ * Checks a webhook URL when it is registered or changed: syntax, scheme, and a literal address or a
+ * name the SSRF guard's policy refuses (with `allowPrivateTargets`, what it refuses even then), so
+ * the tenant hears about it now, not from a failed delivery. The deliverer's SSRF guard still checks every resolved address on every
  * request; this is the early, clear refusal, not the defence.
  */
 export function checkWebhookUrl(raw: string, { allowPrivateTargets }: { allowPrivateTargets: boolean }): string {
@@ -68,14 +33,16 @@ export function checkWebhookUrl(raw: string, { allowPrivateTargets }: { allowPri
   // Credentials in the URL would be shown in lists and logs; receivers verify our signature instead.
   if (url.username || url.password) refuse("must not contain a user name or password");
   if (url.hash) refuse("must not contain a #fragment");
-  if (!allowPrivateTargets) {
-    const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-    if (isIP(host) !== 0 && isInternalAddress(host)) {
-      refuse("points at a private, loopback, link-local or otherwise internal address");
-    }
-    if (isIP(host) === 0 && internalNames.some((pattern) => pattern.test(host.replace(/\.$/, "")))) {
-      refuse("names an internal host");
-    }
+  // The SSRF guard's own policy, on what is already known without a lookup: a literal address, or
+  // a name that means the metadata server (refused even in local development, as the guard does).
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const refusedName = refusedHostName(host);
+  if (refusedName) refuse(`is refused: ${refusedName}`);
+  if (isIP(host) !== 0) {
+    const refusedIp = refusedAddress(host, { allowPrivate: allowPrivateTargets });
+    if (refusedIp) refuse(`is refused: ${refusedIp}, not a public server`);
+  } else if (!allowPrivateTargets && internalNames.some((pattern) => pattern.test(host.replace(/\.$/, "")))) {
+    refuse("names an internal host, not a public server");
   }
   return url.href;
 }
