@@ -1,0 +1,67 @@
+import { LRUCache } from "lru-cache";
+import { type EventType, explicitOnlyEventTypes } from "../events/schema.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { WebhookRefs } from "./webhook-refs.ts";
+
+/** An enabled endpoint, as the publisher needs it: who it is and what it hears. */
+export interface Subscriber {
+  webhookId: string;
+  events: readonly string[];
+}
+
+export interface EndpointDirectoryOptions {
+  refs: WebhookRefs;
+  logger: Logger;
+  /** How long a tenant's endpoints are trusted before they are read again: 20 s. */
+  ttlMs?: number;
+  /** Tenants kept at once (least recently used go first): 5,000. */
+  maxTenants?: number;
+}
+
+/** Whether an endpoint's filter takes the type: `*` is every type but the explicit-only ones. */
+export function subscribes(events: readonly string[], type: EventType): boolean {
+  if (events.includes(type)) return true;
+  return events.includes("*") && !explicitOnlyEventTypes.has(type);
+}
+
+/**
+ * Which of a tenant's enabled endpoints hear which events. A busy bot publishes many events a
+ * second; the endpoints change rarely, so they are read once per tenant per TTL (one query of the
+ * tenant's webhooks collection, concurrent callers sharing it), and a change made elsewhere (the API)
+ * is seen within the TTL.
+ */
+export class EndpointDirectory {
+  readonly #cache: LRUCache<string, readonly Subscriber[]>;
+
+  constructor(options: EndpointDirectoryOptions) {
+    const { refs, logger } = options;
+    this.#cache = new LRUCache<string, readonly Subscriber[]>({
+      max: options.maxTenants ?? 5_000,
+      ttl: options.ttlMs ?? 20_000,
+      fetchMethod: async (tenantId) => {
+        const snapshot = await refs.endpoints(tenantId).get();
+        const subscribers: Subscriber[] = [];
+        for (const doc of snapshot.docs) {
+          // data() parses: a malformed endpoint is logged and skipped, not a stop to every event.
+          try {
+            const endpoint = doc.data();
+            if (endpoint.enabled) subscribers.push({ webhookId: doc.id, events: endpoint.events });
+          } catch (error) {
+            logger.warn({ err: error, tenantId, webhookId: doc.id }, "webhook endpoint unreadable; skipped");
+          }
+        }
+        return subscribers;
+      },
+    });
+  }
+
+  async subscribers(tenantId: string, type: EventType): Promise<Subscriber[]> {
+    const all = (await this.#cache.fetch(tenantId)) ?? [];
+    return all.filter((s) => subscribes(s.events, type));
+  }
+
+  /** Drops what is known of a tenant (after a change made in this process). */
+  forget(tenantId: string): void {
+    this.#cache.delete(tenantId);
+  }
+}
