@@ -175,7 +175,14 @@ export { COMMAND_HANDLED, type CommandHandledFields, commandHandledFieldsSchema 
 export { type CreateLoggerOptions, createLogger, type Logger } from "./logging/logger.ts";
 export { maskPhoneNumbers, REDACTED } from "./logging/redaction.ts";
 export { createMediaBucket, mediaBucketName, mediaEnvShape } from "./media/media-bucket.ts";
-export { type CheckedMedia, checkMedia, isAnimatedWebp, mediaTooLarge } from "./media/media-check.ts";
+export {
+  type CheckedMedia,
+  checkMedia,
+  isAnimatedWebp,
+  mediaTooLarge,
+  SNIFF_BYTES,
+  sniffMimetype,
+} from "./media/media-check.ts";
 export {
   formatBytes,
   kindOfMimetype,

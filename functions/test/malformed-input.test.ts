@@ -30,7 +30,7 @@ import { type ApiResponse, client, signUp, startTestApi, type TestApi, type Test
 const NUM_RUNS = 40;
 const PROPERTY_TIMEOUT_MS = 60_000;
 
-const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId"] as const;
+const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId", "mediaId"] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -366,6 +366,8 @@ beforeAll(async () => {
     webhookId: z.object({ id: z.string() }).parse(webhook.body).id,
     // A delivery id that names nothing: replaying a real one would queue a job (no document changes).
     deliveryId: "evt_none",
+    // Received media that names nothing: the route answers 404.
+    mediaId: "media-none",
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();

@@ -18,6 +18,15 @@ const aliases: Record<string, string> = {
 
 const contentTypePattern = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
+/** A file's content type as its bytes show it (WhatsApp's name for it), or undefined when they do not. */
+export async function sniffMimetype(data: Uint8Array): Promise<string | undefined> {
+  const sniffed = (await fileTypeFromBuffer(data))?.mime;
+  return sniffed ? (aliases[sniffed] ?? sniffed) : undefined;
+}
+
+/** How many leading bytes sniffMimetype needs to recognise the types WhatsApp takes. */
+export const SNIFF_BYTES = 4_100;
+
 /** The refusal for a file over its kind's limit, naming both; thrown while reading, before anything is kept. */
 export function mediaTooLarge(
   kind: MediaKind,
@@ -51,8 +60,7 @@ export async function checkMedia(
   options: { kind?: MediaKind | undefined; declaredType?: string | undefined; field?: string } = {},
 ): Promise<CheckedMedia> {
   const field = options.field ?? "file";
-  const sniffed = (await fileTypeFromBuffer(data))?.mime;
-  const found = sniffed ? (aliases[sniffed] ?? sniffed) : undefined;
+  const found = await sniffMimetype(data);
   const kind = options.kind ?? (found ? kindOfMimetype(found) : "document");
   const limit = mediaLimits[kind];
   let mimetype: string;

@@ -70,12 +70,13 @@ export function createApiApp(deps: ApiDeps): Express {
 
 /**
  * Cloud Functions parse the body before our app sees it (and then `express.json` skips it), under
- * the platform's far larger limit; the raw bytes it keeps are checked against ours here.
+ * the platform's far larger limit; the raw bytes it keeps are checked against ours here. File
+ * uploads (multipart) have their own per-kind limits, checked by the upload route.
  */
 function rawBodyLimit(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
     const raw: unknown = Reflect.get(req, "rawBody");
-    if (Buffer.isBuffer(raw) && raw.length > limitBytes) {
+    if (Buffer.isBuffer(raw) && raw.length > limitBytes && !req.is("multipart/form-data")) {
       next(new PayloadTooLargeError(`The request body is larger than ${limitBytes} bytes.`));
       return;
     }

@@ -29,17 +29,23 @@ export interface RouteContext<P extends AnyObject, Q extends AnyObject, B extend
   logger: Logger;
   /** The request's id (`X-Request-Id`, ours or the caller's): what audit entries and logs name it by. */
   requestId: string;
+  /** The request itself: only routes with a `rawBody` read it (to stream a file upload). */
+  request: Request;
 }
 
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** Bytes sent as they are (a media download), with their Content-Type in `headers`; instead of `body`. */
+  binary?: Buffer;
   headers?: Record<string, string>;
 }
 
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Not JSON: the media range the body is sent as (e.g. any type, for a file), described by `schema`. */
+  contentType?: string;
 }
 
 /**
@@ -66,6 +72,11 @@ export interface RouteDefinition<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * A body that is not JSON (a file upload): the handler reads it from `context.request`, and the
+   * OpenAPI document describes it as `contentType` with `schema`. Mutually exclusive with `body`.
+   */
+  rawBody?: { contentType: string; schema: z.ZodType };
   headers?: H;
   responses: Record<number, ResponseSpec>;
   handle(context: RouteContext<P, Q, B, H, A>): Promise<RouteResult>;
@@ -142,6 +153,8 @@ export function mountRoute(
         ]);
       }
       body = parsePart(route.body, req.body, "body");
+    } else if (route.rawBody) {
+      // Read by the handler, as a stream or (under Cloud Functions) from the raw bytes the platform kept.
     } else if (req.body !== undefined && !isEmptyObject(req.body)) {
       throw new ValidationError("This operation takes no request body.", [{ path: "body", message: "must be empty" }]);
     }
@@ -156,9 +169,11 @@ export function mountRoute(
       services,
       logger: res.locals.logger,
       requestId: res.locals.requestId,
+      request: req,
     });
     res.status(result.status).set(result.headers ?? {});
-    if (result.body === undefined) res.end();
+    if (result.binary) res.end(result.binary);
+    else if (result.body === undefined) res.end();
     else res.json(result.body);
   });
 }

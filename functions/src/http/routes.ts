@@ -4,6 +4,7 @@ import { botRoutes } from "../bots/routes.ts";
 import { chatRoutes } from "../chats/routes.ts";
 import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
+import { mediaRoutes } from "../media/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
@@ -15,6 +16,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...memberRoutes,
   ...invitationRoutes,
   ...botRoutes,
+  ...mediaRoutes,
   ...chatRoutes,
   ...webhookRoutes,
   ...apiKeyRoutes,

@@ -78,7 +78,7 @@ function operation(route: RouteDefinition): ZodOpenApiOperationObject {
         ? problem(spec.description)
         : {
             description: spec.description,
-            ...(spec.schema ? { content: { "application/json": { schema: spec.schema } } } : {}),
+            ...(spec.schema ? { content: { [spec.contentType ?? "application/json"]: { schema: spec.schema } } } : {}),
           };
   }
   const requestParams: NonNullable<ZodOpenApiOperationObject["requestParams"]> = {};
@@ -93,6 +93,9 @@ function operation(route: RouteDefinition): ZodOpenApiOperationObject {
     security: route.auth === "user" ? [{ firebaseIdToken: [] }] : [{ firebaseIdToken: [] }, { apiKey: [] }],
     requestParams,
     ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: route.body } } } } : {}),
+    ...(route.rawBody
+      ? { requestBody: { required: true, content: { [route.rawBody.contentType]: { schema: route.rawBody.schema } } } }
+      : {}),
     responses,
   };
 }

@@ -99,22 +99,25 @@ export function responseValidator(rawDocument: unknown): ResponseValidator {
       if (spec.content && Object.keys(spec.content).length > 0) problems.push("documents a body but none was sent");
       return problems;
     }
-    const media = type && spec.content?.[type];
-    if (!type || !media) {
+    // The most specific documented range wins: `image/png`, then `image/*`, then `*/*`.
+    const range = type && [type, `${type.split("/")[0]}/*`, "*/*"].find((candidate) => spec.content?.[candidate]);
+    const media = range && spec.content?.[range];
+    if (!type || !range || !media) {
       const listed = Object.keys(spec.content ?? {});
       problems.push(
         `content type ${type ?? "(none)"} is not documented (${listed.length ? listed.join(", ") : "no body is"})`,
       );
       return problems;
     }
-    if (media.schema === undefined) return problems;
+    // A schema describes a JSON body; a file's (a binary string) has nothing to parse.
+    if (media.schema === undefined || !/^application\/(.+\+)?json$/.test(type)) return problems;
     let body: unknown;
     try {
       body = JSON.parse(response.body.toString("utf8"));
     } catch {
       return [`the ${type} body is not JSON`];
     }
-    const validate = schemaAt(pointer(...ref.split("\u0000"), "content", type, "schema"));
+    const validate = schemaAt(pointer(...ref.split("\u0000"), "content", range, "schema"));
     if (!validate(body)) {
       for (const error of validate.errors ?? []) {
         const extra = "additionalProperty" in error.params ? ` (${String(error.params.additionalProperty)})` : "";
