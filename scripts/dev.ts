@@ -37,6 +37,7 @@ import { freePorts } from "./lib/ports.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { type Managed, pipeWithPrefix, run, startGroup, stopGroup } from "./lib/processes.ts";
 import { provideRedis, type RedisHandle } from "./lib/redis.ts";
+import { type LocalStorageHandle, provideStorage } from "./lib/storage.ts";
 import { httpOk, pollUntil } from "./lib/wait.ts";
 
 const started = performance.now();
@@ -57,6 +58,7 @@ const children: Managed[] = [];
 const logs: WriteStream[] = [];
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
+let storage: LocalStorageHandle | undefined;
 let stopping = false;
 let stopWatching = () => {};
 let receiver: WebhookReceiver | undefined;
@@ -69,6 +71,7 @@ async function stopAll(): Promise<void> {
   await Promise.allSettled([...children.map((child) => stopGroup(child)), receiver?.close()]);
   // Last, so that the runner and watchers are gone before the data is exported.
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
+  await storage?.stop();
   await Promise.allSettled(logs.map((log) => new Promise((done) => log.end(done))));
 }
 
@@ -145,6 +148,8 @@ async function main(): Promise<void> {
   // The emulator loads functions/lib at start, so build once before the watcher takes over.
   const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
   if (built !== 0) throw new Error("the functions build failed");
+  // Media (uploads, stickers, received files): the runner and the functions are told where it is.
+  storage = await provideStorage();
 
   const [redisResult, emulatorResult] = await Promise.allSettled([
     provideRedis(),
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
       ports: flags["free-ports"] ? "free" : "configured",
       output: { write: (line) => print(readableEmulatorLine(line)) },
       dataDir,
+      env: { ...storage.env },
       ...prerequisites,
     }),
   ]);
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
   if (redisResult.status === "rejected") throw redisResult.reason;
   if (emulatorResult.status === "rejected" || !emulators || !redis)
     throw emulatorResult.status === "rejected" ? emulatorResult.reason : new Error("no emulators");
-  const env = { ...emulators.env, REDIS_URL: redis.url };
+  const env = { ...emulators.env, ...storage.env, REDIS_URL: redis.url };
   const apiUrl = `${emulators.functionsUrl}/api/v1`;
   const runnerUrl = `http://127.0.0.1:${runnerPort}`;
   const phonesUrl = `http://127.0.0.1:${phonesPort}`;
@@ -252,6 +258,7 @@ async function main(): Promise<void> {
   print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics  ·  phones ${phonesUrl}`);
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
   print(`  Redis           ${redis.url} (${redis.source})`);
+  print(`  Storage         ${storage.env.STORAGE_EMULATOR_HOST} (bucket ${storage.env.MEDIA_BUCKET}, in memory)`);
   print(`  data, logs      ${home} (${flags.fresh ? "fresh start; " : ""}npm run dev -- --fresh wipes it)`);
   print(`WhatsDeX ready in ${seconds} s. Ctrl-C stops everything started here.`);
 }

@@ -10,17 +10,20 @@ import { type Emulators, startEmulators } from "./lib/emulators.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { run } from "./lib/processes.ts";
 import { provideRedis, type RedisHandle } from "./lib/redis.ts";
+import { type LocalStorageHandle, provideStorage } from "./lib/storage.ts";
 
 const started = performance.now();
 console.log(`node ${process.version}`);
 
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
+let storage: LocalStorageHandle | undefined;
 let stopping = false;
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
+  await storage?.stop();
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -37,6 +40,8 @@ async function main(): Promise<number> {
   const logDir = join(ROOT, ".cache", "logs");
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `emulators-test-${process.pid}.log`);
+  // Before the emulators: the functions they run are told where it is.
+  storage = await provideStorage();
   const [redisResult, emulatorResult] = await Promise.allSettled([
     provideRedis(),
     startEmulators({
@@ -44,6 +49,7 @@ async function main(): Promise<number> {
       only: ["auth", "firestore", "functions"],
       ports: "free",
       output: { file: logFile },
+      env: { ...storage.env },
       ...prerequisites,
     }),
   ]);
@@ -65,7 +71,7 @@ async function main(): Promise<number> {
   const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${resultsFile}`];
   const code = await run(vitest, ["run", ...reporters, ...process.argv.slice(2)], {
     cwd: ROOT,
-    env: { ...process.env, ...emulators.env, REDIS_URL: redis.url, NODE_ENV: "test" },
+    env: { ...process.env, ...emulators.env, ...storage.env, REDIS_URL: redis.url, NODE_ENV: "test" },
   });
   printTotals(resultsFile);
   return code;

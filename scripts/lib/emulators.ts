@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   output: { file: string } | { write: (line: string) => void };
   /** Firestore/Auth data to import at start and export on exit (dev persistence). */
   dataDir?: string;
+  /** More variables for the emulators and the functions they run (the local storage server's). */
+  env?: Record<string, string>;
 }
 
 /** What a client of the emulators needs: the variables the Admin SDK reads, and our own. */
@@ -89,6 +91,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     ...offlineGoogleAuth,
     // firebase-tools runs `java` from PATH and refuses one older than 21.
     PATH: `${join(options.java.home, "bin")}${delimiter}${process.env.PATH ?? ""}`,
