@@ -202,6 +202,7 @@ export {
   type StoredMedia,
   type UploadInfo,
 } from "./media/media-store.ts";
+export { type FetchedMedia, fetchMediaFromUrl, type UrlMediaOptions } from "./media/url-media.ts";
 export { type InvitationDoc, invitationDocSchema, invitationStatusSchema } from "./members/invitation-schema.ts";
 export {
   INVITATION_TTL_MS,
@@ -281,6 +282,13 @@ export { type UsageDoc, usageDocSchema } from "./usage/schema.ts";
 export { UsageService, usageDay } from "./usage/usage-service.ts";
 export { packageVersion } from "./version.ts";
 export {
+  type DelivererOptions,
+  type DeliverOutcome,
+  DISABLE_AFTER_FAILING_MS,
+  MAX_LOGGED_ATTEMPTS,
+  WebhookDeliverer,
+} from "./webhooks/deliverer.ts";
+export {
   type DeliveryStatus,
   MAX_REPLAY_DELIVERIES,
   MAX_REPLAY_RANGE_MS,
@@ -288,6 +296,12 @@ export {
   type ReplayRange,
   WebhookDeliveryService,
 } from "./webhooks/delivery-service.ts";
+export {
+  EndpointDirectory,
+  type EndpointDirectoryOptions,
+  type Subscriber,
+  subscribes,
+} from "./webhooks/endpoint-directory.ts";
 export {
   type CreateWebhookInput,
   MAX_WEBHOOKS_PER_TENANT,
@@ -301,6 +315,15 @@ export {
 } from "./webhooks/endpoint-service.ts";
 export { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "./webhooks/endpoint-url.ts";
 export {
+  deliverJobOptions,
+  EventPublisher,
+  type EventPublisherOptions,
+  eventIdOf,
+  MAX_EVENT_BODY_BYTES,
+  scheduledJobId,
+} from "./webhooks/event-publisher.ts";
+export { deliverySchedule, MAX_RETRY_AFTER_MS, retryAfterMs, withJitter } from "./webhooks/retry-schedule.ts";
+export {
   type DeliveryAttempt,
   deliveryAttemptSchema,
   deliveryStatusSchema,
@@ -312,5 +335,12 @@ export {
   webhookEventFilterSchema,
   webhookSecretDocSchema,
 } from "./webhooks/schema.ts";
+export {
+  newWebhookSecret,
+  type SignedHeaders,
+  secretKey,
+  signature,
+  signedHeaders,
+} from "./webhooks/standard-webhooks.ts";
 export { EVENT_RETENTION_MS, publishTestEvent } from "./webhooks/test-event.ts";
 export { type WebhookRefs, webhookRefs } from "./webhooks/webhook-refs.ts";
