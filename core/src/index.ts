@@ -202,6 +202,7 @@ export {
   type StoredMedia,
   type UploadInfo,
 } from "./media/media-store.ts";
+export { type FetchedMedia, fetchMediaFromUrl, type UrlMediaOptions } from "./media/url-media.ts";
 export { type InvitationDoc, invitationDocSchema, invitationStatusSchema } from "./members/invitation-schema.ts";
 export {
   INVITATION_TTL_MS,

@@ -4,9 +4,11 @@ import {
   createMediaBucket,
   deployedBy,
   type Firebase,
+  fetchMediaFromUrl,
   type Logger,
   MediaStore,
   mediaBucketName,
+  OutboundHttp,
   packageVersion,
   parseEnv,
   startTracing,
@@ -84,6 +86,12 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     allowPrivateWebhookTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
     webhookQueue: createWebhookQueue(env, projectId),
     media,
+    // Media named by URL is fetched once, through the SSRF guard (private targets and http: development only).
+    fetchMedia: (url, kind) =>
+      fetchMediaFromUrl(url, kind, {
+        guard: new OutboundHttp({ allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true" }),
+        allowHttp: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
+      }),
   });
   const api = createApiApp({
     logger,

@@ -182,6 +182,30 @@ describe("POST /v1/tenants/{t}/media", () => {
   });
 });
 
+describe("sending an upload", () => {
+  it("gives each send its own copy, so one upload can be sent many times", async () => {
+    const { owner, tenantId } = await ownerWithTenant(http);
+    const auth = { token: owner.idToken };
+    const botId = botSchema.parse((await http.post(`/tenants/${tenantId}/bots`, auth, { name: "a" })).body).id;
+    await http.post(`/tenants/${tenantId}/bots/${botId}/connect`, auth, { method: "qr" });
+    const uploaded = await upload(tenantId, owner.idToken, {
+      file: { data: samples.pdf, type: "application/pdf", name: "invoice.pdf" },
+    });
+    const { id } = uploadSchema.parse(uploaded.body);
+    for (const to of ["6281111111111@s.whatsapp.net", "6282222222222@s.whatsapp.net"]) {
+      const sent = await http.post(`/tenants/${tenantId}/bots/${botId}/messages`, auth, {
+        to,
+        content: { type: "document", media: { mediaId: id }, fileName: "invoice.pdf" },
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    }
+    const [copies] = await bucket.getFiles({ prefix: `transit/${tenantId}/${botId}/` });
+    expect(copies).toHaveLength(2);
+    for (const copy of copies) expect((await copy.download())[0].equals(samples.pdf)).toBe(true);
+    expect(await media.uploadInfo(tenantId, id)).toBeDefined();
+  });
+});
+
 describe("GET /v1/tenants/{t}/bots/{b}/media/{id}", () => {
   it("serves a received message's media with its type, never as a page, and 404 once gone", async () => {
     const { owner, tenantId } = await ownerWithTenant(http);
