@@ -1,7 +1,15 @@
 import { GoogleGenAI } from "@google/genai";
 import { CloudTasksClient } from "@google-cloud/tasks";
 import type { Tracer } from "@opentelemetry/api";
-import { type MediaStore, OutboxWriter, UsageService } from "@whatsdex/core";
+import {
+  EventPublisher,
+  type EventSink,
+  type MediaStore,
+  OutboundHttp,
+  OutboxWriter,
+  UsageService,
+  webhookRefs,
+} from "@whatsdex/core";
 import {
   aiJobs,
   campaignJobs,
@@ -15,6 +23,7 @@ import {
   type QueueTransport,
   queueNames,
   UnrecoverableError,
+  webhookJobs,
 } from "@whatsdex/core/jobs";
 import { bullmqTransport, startBullmqWorker } from "@whatsdex/core/jobs/bullmq";
 import { cloudTasksReceiver, cloudTasksTransport, oidcVerifier } from "@whatsdex/core/jobs/cloud-tasks";
@@ -27,9 +36,21 @@ import { aiProcessors } from "./ai-processor.ts";
 import { apologizeForFailedJobs } from "./apology.ts";
 import { campaignProcessors } from "./campaign-worker.ts";
 import { mediaProcessors } from "./media-processor.ts";
+import { webhookProcessors } from "./webhook-worker.ts";
+
+/** An event still undispatched this long after it was stored was left by a crash (a publish takes milliseconds). */
+const STRANDED_AFTER_MS = 60_000;
+const SWEEP_EVERY_MS = 60_000;
 
 export interface JobWorkers {
-  queues: { media: JobQueue<typeof mediaJobs>; ai: JobQueue<typeof aiJobs>; campaign: JobQueue<typeof campaignJobs> };
+  queues: {
+    media: JobQueue<typeof mediaJobs>;
+    ai: JobQueue<typeof aiJobs>;
+    campaign: JobQueue<typeof campaignJobs>;
+    webhooks: JobQueue<typeof webhookJobs>;
+  };
+  /** Where the runner publishes events: stored and queued for the tenant's webhooks, if any subscribe. */
+  events: EventSink;
   /** Cloud Tasks only: the receivers to mount (`/tasks/<queue>`). */
   routes: Array<{ path: string; router: Router }>;
   close(): Promise<void>;
@@ -70,6 +91,8 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
   const { env, db, media, tracer, logger } = deps;
   const outbox = new OutboxWriter(db);
   const deadLetters = new DeadLetterStore(db);
+  const hooks = webhookRefs(db);
+  let webhookQueue: JobQueue<typeof webhookJobs> | undefined;
   const genai = env.GEMINI_API_KEY
     ? new GoogleGenAI({
         apiKey: env.GEMINI_API_KEY,
@@ -103,6 +126,19 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
       definitions: campaignJobs,
       concurrency: env.JOBS_CONCURRENCY_CAMPAIGN,
       processors: campaignProcessors({ outbox, stoppedRetryMs: 60_000 }),
+    },
+    webhooks: {
+      definitions: webhookJobs,
+      concurrency: env.JOBS_CONCURRENCY_WEBHOOKS,
+      processors: webhookProcessors({
+        refs: hooks,
+        http: new OutboundHttp({ allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true" }),
+        logger,
+        queue: () => {
+          if (!webhookQueue) throw new Error("the webhooks queue is not built yet");
+          return webhookQueue;
+        },
+      }),
     },
   } as const;
 
@@ -175,10 +211,26 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
     media: wire("media", workers.media),
     ai: wire("ai", workers.ai),
     campaign: wire("campaign", workers.campaign),
+    webhooks: wire("webhooks", workers.webhooks),
   };
+  webhookQueue = queues.webhooks;
+  const events = new EventPublisher({ refs: hooks, queue: queues.webhooks, logger });
+  // Events a crash left stored but unqueued are queued by whichever instance sweeps first (the
+  // queue's job ids make a second sweep harmless).
+  const sweeper = setInterval(() => {
+    events
+      .dispatchStranded(STRANDED_AFTER_MS)
+      .then((count) => {
+        if (count > 0) logger.warn({ count }, "queued the deliveries of events a crash had left undispatched");
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "sweeping undispatched events failed"));
+  }, SWEEP_EVERY_MS);
+  sweeper.unref();
+  closers.unshift(async () => clearInterval(sweeper));
   if (cloudTasks) closers.push(() => cloudTasks.close());
   return {
     queues,
+    events,
     routes,
     async close() {
       // Workers first (they finish their jobs), then the producers' connections.
