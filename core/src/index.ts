@@ -143,7 +143,6 @@ export {
   eventsCollectionPath,
   groupSettingsPath,
   leasePath,
-  mediaPath,
   memberPath,
   outboxCollectionPath,
   outboxItemPath,

@@ -17,7 +17,6 @@ export const collections = {
   lease: "lease",
   campaigns: "campaigns",
   deadLetters: "deadLetters",
-  media: "media",
   usage: "usage",
   groups: "groups",
   bans: "bans",
@@ -112,11 +111,6 @@ export function deadLetterPath(tenantId: string, deadLetterId: string): string {
 
 export function deadLettersCollectionPath(tenantId: string): string {
   return `${tenantPath(tenantId)}/${collections.deadLetters}`;
-}
-
-/** Media in transit between a job and the bot's runner (a made sticker, a downloaded image). */
-export function mediaPath(tenantId: string, botId: string, mediaId: string): string {
-  return `${botPath(tenantId, botId)}/${collections.media}/${id(mediaId, "media id")}`;
 }
 
 /** A tenant's usage on one UTC day (`YYYY-MM-DD`), against its plan's daily limits. */
