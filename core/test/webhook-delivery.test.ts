@@ -31,6 +31,7 @@ let tracing: Tracing;
 type Reply = { status: number; headers?: Record<string, string>; body?: string };
 interface Received {
   webhookId: string;
+  headers: Record<string, string>;
   eventId: string;
   verified: boolean;
   body: string;
@@ -107,7 +108,7 @@ beforeAll(async () => {
     } catch {
       verified = false;
     }
-    received.push({ webhookId, eventId: headers["webhook-id"], verified, body, at: Date.now() });
+    received.push({ webhookId, headers, eventId: headers["webhook-id"], verified, body, at: Date.now() });
     const reply = scripts.get(webhookId)?.shift() ?? { status: 204 };
     res.writeHead(reply.status, reply.headers ?? {}).end(reply.body ?? "");
   });
@@ -379,6 +380,72 @@ describe("webhook delivery", () => {
     expect(delivery.attempts[0]?.statusCode).toBeNull();
     expect(delivery.attempts[0]?.error).toMatch(/^blocked_address: refused: (127\.0\.0\.1|::1) is a loopback address/);
     expect(received.some((r) => r.webhookId === "loopback")).toBe(false);
+  });
+
+  it("replays a delivered event when asked, logging the replay beside the first attempt", async () => {
+    const tenantId = uniqueId("t");
+    const webhookId = await addEndpoint(tenantId, ["message.status"]);
+    scripts.set(webhookId, [{ status: 200 }, { status: 500 }, { status: 200 }]);
+    await dev.publisher.publish(tenantId, [statusEvent("b1", "m1")]);
+    const [eventId = ""] = await eventIds(tenantId);
+    await deliveryWhen(tenantId, webhookId, eventId, "delivered", (d) => d.status === "delivered");
+    // What the API's replay queues: attempt 1 again, marked replay, under an id of its own.
+    await dev.queue.add(
+      "webhook.deliver",
+      { tenantId, eventId, webhookId, attempt: 1, replay: true },
+      { jobId: `replay-${eventId}-1` },
+    );
+    const replayed = await deliveryWhen(
+      tenantId,
+      webhookId,
+      eventId,
+      "replayed",
+      (d) => d.status === "delivered" && d.attempts.length === 3,
+    );
+    expect(replayed.attempts.map((a) => [a.statusCode, a.replay])).toEqual([
+      [200, false],
+      [500, true],
+      [200, true],
+    ]);
+    const hits = received.filter((r) => r.webhookId === webhookId);
+    expect(hits.map((h) => h.eventId)).toEqual([eventId, eventId, eventId]);
+    expect(hits.every((h) => h.verified)).toBe(true);
+  });
+
+  it("signs with the previous secret too until it expires, after a rotation", async () => {
+    const tenantId = uniqueId("t");
+    const webhookId = await addEndpoint(tenantId, ["message.status"]);
+    const previous = secrets.get(webhookId) ?? "";
+    const current = newWebhookSecret();
+    await refs.secret(tenantId, webhookId).set({
+      current,
+      previous,
+      previousExpiresAt: Timestamp.fromMillis(Date.now() + 3_600_000),
+      rotatedAt: Timestamp.now(),
+    });
+    // The receiver still verifies with the old secret, as a receiver mid-switch would.
+    await dev.publisher.publish(tenantId, [statusEvent("b1", "m1")]);
+    const [eventId = ""] = await eventIds(tenantId);
+    await deliveryWhen(tenantId, webhookId, eventId, "delivered", (d) => d.status === "delivered");
+    const [hit] = received.filter((r) => r.webhookId === webhookId);
+    expect(hit?.verified).toBe(true);
+    expect(new Webhook(current).verify(hit?.body ?? "", hit?.headers ?? {})).toBeTruthy();
+  });
+
+  it("disables an endpoint whose deliveries have all failed for 5 days", async () => {
+    const tenantId = uniqueId("t");
+    const webhookId = await addEndpoint(tenantId, ["message.status"]);
+    await refs
+      .endpoint(tenantId, webhookId)
+      .update({ failingSince: Timestamp.fromMillis(Date.now() - 6 * 86_400_000) });
+    scripts.set(webhookId, [{ status: 500 }]);
+    await dev.publisher.publish(tenantId, [statusEvent("b1", "m1")]);
+    const [eventId = ""] = await eventIds(tenantId);
+    const delivery = await deliveryWhen(tenantId, webhookId, eventId, "failed", (d) => d.status === "failed");
+    expect(delivery.attempts).toHaveLength(1);
+    const endpoint = (await refs.endpoint(tenantId, webhookId).get()).data();
+    expect(endpoint?.enabled).toBe(false);
+    expect(endpoint?.disabledReason).toMatch(/^every delivery failed for 5 days/);
   });
 
   it("dispatches an event a crash left undispatched", async () => {
