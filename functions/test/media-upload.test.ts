@@ -182,6 +182,32 @@ describe("POST /v1/tenants/{t}/media", () => {
   });
 });
 
+describe("under Cloud Functions, which read the body before the app", () => {
+  it("takes the upload from the raw body the platform kept, with the same limits", async () => {
+    const platform = await startTestApi({ platformReadsBody: true });
+    const original = api;
+    api = platform;
+    try {
+      const { owner, tenantId } = await ownerWithTenant(client(platform.url));
+      const kept = await upload(tenantId, owner.idToken, {
+        kind: "video",
+        file: { data: samples.mp4, type: "video/mp4", name: "clip.mp4" },
+      });
+      expect(kept.status, JSON.stringify(kept.body)).toBe(201);
+      expect(uploadSchema.parse(kept.body)).toMatchObject({ kind: "video", bytes: samples.mp4.length });
+      const big = await upload(tenantId, owner.idToken, {
+        kind: "sticker",
+        file: { data: webp(600 * 1024), type: "image/webp", name: "big.webp" },
+      });
+      expect(big.status).toBe(413);
+      expect(await uploadsOf(tenantId)).toHaveLength(1);
+    } finally {
+      api = original;
+      await platform.close();
+    }
+  });
+});
+
 describe("sending an upload", () => {
   it("gives each send its own copy, so one upload can be sent many times", async () => {
     const { owner, tenantId } = await ownerWithTenant(http);

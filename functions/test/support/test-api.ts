@@ -2,7 +2,7 @@ import { createLogger, type FetchMedia, MediaStore, startTracing, type Tracing }
 import { JobQueue, queueNames, webhookJobs } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
 import { type CapturedLogs, captureLogs, requireEnv, testBucket, testFirebase, uniqueId } from "@whatsdex/core/testing";
-import type { Express } from "express";
+import express, { type Express } from "express";
 import { getAuth } from "firebase-admin/auth";
 import { afterEach } from "vitest";
 import { z } from "zod";
@@ -50,6 +50,11 @@ export const TEST_PEPPER = "test-pepper-0123456789-0123456789-abcdef";
 export async function startTestApi(
   options: {
     bodyLimitBytes?: number;
+    /**
+     * As the Cloud Functions runtime does: the body is read before the app sees it and kept in
+     * `req.rawBody` (multipart only here, which the platform leaves unparsed).
+     */
+    platformReadsBody?: boolean;
     accessCacheTtlMs?: number;
     traceExporter?: "memory" | "none";
     /** How sends fetch media from URLs (absent: such sends are refused as unavailable). */
@@ -106,7 +111,7 @@ export async function startTestApi(
     bodyLimitBytes: options.bodyLimitBytes ?? 102_400,
     rateLimits: options.rateLimits ?? roomyRateLimits,
   });
-  const server = await serveApi(app);
+  const server = await serveApi(options.platformReadsBody ? readBodyFirst(app) : app);
   return {
     url: server.url,
     firebase,
@@ -122,6 +127,20 @@ export async function startTestApi(
       failOnViolations("outside a test");
     },
   };
+}
+
+/** The app behind what the Cloud Functions runtime does to a request before our code runs. */
+function readBodyFirst(app: Express): Express {
+  const platform = express();
+  platform.use(
+    express.raw({
+      type: "multipart/form-data",
+      limit: "32mb",
+      verify: (req, _res, buffer) => Reflect.set(req, "rawBody", buffer),
+    }),
+  );
+  platform.use(app);
+  return platform;
 }
 
 /** Serves an API app with every response checked against the OpenAPI document (see above). */
