@@ -84,16 +84,21 @@ export class EventPublisher implements EventSink {
     return (await this.#directory.subscribers(tenantId, type)).length > 0;
   }
 
+  /** Every subscribed event is checked before any is stored: one bad event and nothing is written. */
   async publish(tenantId: string, events: readonly NewEvent[]): Promise<void> {
+    const prepared: Array<{ eventId: string; doc: EventDoc }> = [];
     for (const event of events) {
       const subscribers = await this.#directory.subscribers(tenantId, event.type);
       if (subscribers.length === 0) continue;
-      await this.#store(
-        tenantId,
-        event,
-        subscribers.map((s) => s.webhookId),
+      prepared.push(
+        this.#prepare(
+          tenantId,
+          event,
+          subscribers.map((s) => s.webhookId),
+        ),
       );
     }
+    for (const { eventId, doc } of prepared) await this.#store(tenantId, eventId, doc);
   }
 
   /**
@@ -128,7 +133,7 @@ export class EventPublisher implements EventSink {
     return dispatched;
   }
 
-  async #store(tenantId: string, event: NewEvent, endpointIds: string[]): Promise<string> {
+  #prepare(tenantId: string, event: NewEvent, endpointIds: string[]): { eventId: string; doc: EventDoc } {
     const data = parseOrThrow(eventDataSchemas[event.type], event.data, `${event.type} event`);
     const at = event.at ?? this.#now();
     const body: WebhookBody = { type: event.type, timestamp: new Date(at).toISOString(), data };
@@ -139,7 +144,6 @@ export class EventPublisher implements EventSink {
         `A ${event.type} event's webhook body is ${bytes} bytes, over ${MAX_EVENT_BODY_BYTES}: reference large content by id instead.`,
       );
     }
-    const eventId = eventIdOf(tenantId, event.type, event.key);
     const now = this.#now();
     const doc: EventDoc = {
       type: event.type,
@@ -150,6 +154,10 @@ export class EventPublisher implements EventSink {
       createdAt: Timestamp.fromMillis(now),
       expiresAt: Timestamp.fromMillis(now + this.#retentionMs),
     };
+    return { eventId: eventIdOf(tenantId, event.type, event.key), doc };
+  }
+
+  async #store(tenantId: string, eventId: string, doc: EventDoc): Promise<void> {
     const ref = this.#refs.event(tenantId, eventId);
     try {
       await ref.create(doc);
@@ -160,7 +168,6 @@ export class EventPublisher implements EventSink {
       const existing = (await ref.get()).data();
       if (existing && !existing.dispatched) await this.#dispatch(tenantId, eventId, existing);
     }
-    return eventId;
   }
 
   /** Pending deliveries, then one job per endpoint, then `dispatched`: each step safe to repeat. */
