@@ -304,7 +304,6 @@ export {
 export {
   type CreateWebhookInput,
   MAX_WEBHOOKS_PER_TENANT,
-  mintWebhookSecret,
   PREVIOUS_SECRET_VALIDITY_MS,
   WebhookEndpointService,
   type WebhookEndpointServiceOptions,
@@ -315,6 +314,7 @@ export {
 export { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "./webhooks/endpoint-url.ts";
 export {
   deliverJobOptions,
+  EVENT_RETENTION_MS,
   EventPublisher,
   type EventPublisherOptions,
   eventIdOf,
@@ -341,5 +341,4 @@ export {
   signature,
   signedHeaders,
 } from "./webhooks/standard-webhooks.ts";
-export { EVENT_RETENTION_MS, publishTestEvent } from "./webhooks/test-event.ts";
 export { type WebhookRefs, webhookRefs } from "./webhooks/webhook-refs.ts";

@@ -5,6 +5,7 @@ import {
   AuditLog,
   BotService,
   createRefs,
+  EventPublisher,
   type FetchMedia,
   InvitationService,
   type Logger,
@@ -73,6 +74,11 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       allowPrivateTargets: options.allowPrivateWebhookTargets,
       audit,
     }),
-    webhookDeliveries: new WebhookDeliveryService(webhookRefs(options.firestore), options.webhookQueue),
+    webhookDeliveries: new WebhookDeliveryService(
+      webhookRefs(options.firestore),
+      options.webhookQueue,
+      // Only `publishTo` is used here (test events), so its endpoint directory is never read.
+      new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger }),
+    ),
   };
 }

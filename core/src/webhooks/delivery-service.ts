@@ -7,8 +7,8 @@ import { type Page, type PageRequest, paginate } from "../firestore/pagination.t
 import type { webhookJobs } from "../jobs/job-catalog.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { webhookNotFound } from "./endpoint-service.ts";
+import { deliverJobOptions, type EventPublisher, eventIdOf } from "./event-publisher.ts";
 import type { deliveryStatusSchema, WebhookDeliveryDoc } from "./schema.ts";
-import { publishTestEvent } from "./test-event.ts";
 import type { WebhookRefs } from "./webhook-refs.ts";
 
 /** How far back a range replay may reach: events are kept about this long anyway. */
@@ -38,10 +38,12 @@ export interface RangeReplayResult {
 export class WebhookDeliveryService {
   readonly #refs: WebhookRefs;
   readonly #queue: JobQueue<typeof webhookJobs>;
+  readonly #publisher: EventPublisher;
 
-  constructor(refs: WebhookRefs, queue: JobQueue<typeof webhookJobs>) {
+  constructor(refs: WebhookRefs, queue: JobQueue<typeof webhookJobs>, publisher: EventPublisher) {
     this.#refs = refs;
     this.#queue = queue;
+    this.#publisher = publisher;
   }
 
   /** Newest first; `status` narrows it (a composite index in firestore.indexes.json). */
@@ -67,11 +69,33 @@ export class WebhookDeliveryService {
     return data;
   }
 
-  /** A `webhook.test` event for this endpoint alone, whatever it subscribes to. */
+  /**
+   * A `webhook.test` event for this endpoint alone, whatever it subscribes to, through the publisher
+   * like every event. If its job cannot be queued (no queue configured) the caller hears so, and
+   * the event is taken back, so the sweeper does not deliver it later after all.
+   */
   async sendTest(tenantId: string, webhookId: string): Promise<{ eventId: string }> {
     const endpoint = await this.#endpoint(tenantId, webhookId);
     if (!endpoint.enabled) throw disabled();
-    return publishTestEvent(this.#refs, this.#queue, tenantId, webhookId);
+    const key = `test:${webhookId}:${randomBytes(12).toString("hex")}`;
+    const event = {
+      type: "webhook.test" as const,
+      key,
+      data: {
+        webhookId,
+        message: "A test event from WhatsDeX: if you can read this, your endpoint receives and verifies our webhooks.",
+      },
+    };
+    try {
+      return { eventId: await this.#publisher.publishTo(tenantId, event, [webhookId]) };
+    } catch (error) {
+      const eventId = eventIdOf(tenantId, event.type, key);
+      const undo = this.#refs.db.batch();
+      undo.delete(this.#refs.event(tenantId, eventId));
+      undo.delete(this.#refs.delivery(tenantId, webhookId, eventId));
+      await undo.commit().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Delivers one stored event to this endpoint again, whatever became of it before. */
@@ -88,7 +112,7 @@ export class WebhookDeliveryService {
     await this.#queue.add(
       "webhook.deliver",
       { tenantId, eventId: deliveryId, webhookId, attempt: 1, replay: true },
-      { jobId },
+      { ...deliverJobOptions, jobId },
     );
     return { jobId };
   }
@@ -132,7 +156,7 @@ export class WebhookDeliveryService {
         live.map((doc) => ({
           name: "webhook.deliver" as const,
           data: { tenantId, eventId: doc.id, webhookId, attempt: 1, replay: true },
-          opts: { jobId: `replay-${doc.id}-${batch}` },
+          opts: { ...deliverJobOptions, jobId: `replay-${doc.id}-${batch}` },
         })),
       );
     }

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { Timestamp } from "firebase-admin/firestore";
 import type { z } from "zod";
@@ -10,6 +9,7 @@ import { type Page, type PageRequest, paginate } from "../firestore/pagination.t
 import { tenantPath } from "../firestore/paths.ts";
 import { checkWebhookUrl } from "./endpoint-url.ts";
 import type { WebhookEndpointDoc, WebhookSecretDoc, webhookEventFilterSchema } from "./schema.ts";
+import { newWebhookSecret } from "./standard-webhooks.ts";
 import { type WebhookRefs, webhookRefs } from "./webhook-refs.ts";
 
 /** Enough for a tenant's systems (a CRM, a helpdesk, a logger); each endpoint costs a job per event. */
@@ -46,11 +46,6 @@ export interface WebhookEndpointServiceOptions {
   allowPrivateTargets: boolean;
   maxEndpoints?: number;
   audit?: AuditLog;
-}
-
-/** `whsec_` + base64 of 32 random bytes, as Standard Webhooks libraries expect. */
-export function mintWebhookSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
 const target = (webhookId: string) => `webhook:${webhookId}`;
@@ -98,7 +93,7 @@ export class WebhookEndpointService {
     const { tenantId } = access;
     const url = checkWebhookUrl(input.url, { allowPrivateTargets: this.#allowPrivateTargets });
     const ref = this.#refs.endpoints(tenantId).doc();
-    const secret = mintWebhookSecret();
+    const secret = newWebhookSecret();
     const now = Timestamp.now();
     const endpoint: WebhookEndpointDoc = {
       url,
@@ -205,7 +200,7 @@ export class WebhookEndpointService {
    */
   async rotateSecret(tenantId: string, webhookId: string, context: AuditContext): Promise<WebhookSecrets> {
     const secretRef = this.#refs.secret(tenantId, webhookId);
-    const secret = mintWebhookSecret();
+    const secret = newWebhookSecret();
     return this.#db.runTransaction(async (tx) => {
       const [endpoint, old] = await Promise.all([tx.get(this.#refs.endpoint(tenantId, webhookId)), tx.get(secretRef)]);
       const current = old.data();

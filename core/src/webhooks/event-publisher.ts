@@ -20,8 +20,10 @@ import type { JobQueue } from "../jobs/queue.ts";
 import type { Logger } from "../logging/logger.ts";
 import { EndpointDirectory } from "./endpoint-directory.ts";
 import type { WebhookDeliveryDoc } from "./schema.ts";
-import { EVENT_RETENTION_MS } from "./test-event.ts";
 import type { WebhookRefs } from "./webhook-refs.ts";
+
+/** How long a stored event (and its deliveries) is kept for retries and replays; a TTL policy removes it. */
+export const EVENT_RETENTION_MS = 7 * 86_400_000;
 
 /** A webhook body's limit: far above any event (media goes by reference), far below what a receiver should buffer. */
 export const MAX_EVENT_BODY_BYTES = 20_000;
@@ -99,6 +101,16 @@ export class EventPublisher implements EventSink {
       );
     }
     for (const { eventId, doc } of prepared) await this.#store(tenantId, eventId, doc);
+  }
+
+  /**
+   * Stores and queues one event for the named endpoints only, whatever they subscribe to (the API's
+   * `webhook.test`), by the same path as every event. Returns its id.
+   */
+  async publishTo(tenantId: string, event: NewEvent, webhookIds: readonly string[]): Promise<string> {
+    const { eventId, doc } = this.#prepare(tenantId, event, [...webhookIds]);
+    await this.#store(tenantId, eventId, doc);
+    return eventId;
   }
 
   /**
