@@ -1,5 +1,7 @@
 import { LeaseStore, leaseFence, OutboxService, outboxItemSchema } from "@whatsdex/core";
+import { testBucket } from "@whatsdex/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { botSchema, messageSchema, queuedSchema } from "../src/bots/dto.ts";
 import { problemSchema } from "../src/http/schemas.ts";
 import { ownerWithTenant } from "./support/fixtures.ts";
@@ -14,6 +16,72 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 const ALICE = "6281111111111@s.whatsapp.net";
+const bucket = testBucket();
+
+/** Just enough of each format for its type to show in its first bytes (uploads are typed from them). */
+const samples = {
+  png: {
+    data: Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+      "base64",
+    ),
+    type: "image/png",
+    name: "dot.png",
+  },
+  mp4: {
+    data: Buffer.concat([
+      Buffer.from([0, 0, 0, 0x18]),
+      Buffer.from("ftypisom"),
+      Buffer.from([0, 0, 2, 0]),
+      Buffer.from("isomiso2"),
+      Buffer.alloc(200),
+    ]),
+    type: "video/mp4",
+    name: "clip.mp4",
+  },
+  mp3: {
+    data: Buffer.concat([
+      Buffer.from("ID3"),
+      Buffer.from([4, 0, 0, 0, 0, 0, 0, 0xff, 0xfb, 0x90, 0x64]),
+      Buffer.alloc(400),
+    ]),
+    type: "audio/mpeg",
+    name: "note.mp3",
+  },
+  pdf: {
+    data: Buffer.from("%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n", "latin1"),
+    type: "application/pdf",
+    name: "invoice.pdf",
+  },
+  webp: { data: webp(300), type: "image/webp", name: "sticker.webp" },
+};
+
+function webp(bytes: number): Buffer {
+  const data = Buffer.alloc(bytes);
+  data.write("RIFF", 0, "latin1");
+  data.writeUInt32LE(bytes - 8, 4);
+  data.write("WEBPVP8 ", 8, "latin1");
+  return data;
+}
+
+/** Uploads a file as `curl -F file=@…` would; its id. */
+async function upload(tenantId: string, token: string, file: { data: Buffer; type: string; name: string }) {
+  const form = new FormData();
+  form.append("file", new Blob([new Uint8Array(file.data)], { type: file.type }), file.name);
+  const response = await fetch(`${api.url}/v1/tenants/${tenantId}/media`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  expect(response.status).toBe(201);
+  return z.object({ id: z.string() }).parse(await response.json()).id;
+}
+
+/** The bot's copies of sends' media. */
+async function copiesOf(tenantId: string, botId: string): Promise<Buffer[]> {
+  const [files] = await bucket.getFiles({ prefix: `transit/${tenantId}/${botId}/` });
+  return Promise.all(files.map(async (file) => (await file.download())[0]));
+}
 const VCARD =
   "BEGIN:VCARD\nVERSION:3.0\nFN:Budi Santoso\nTEL;type=CELL;waid=6281234500000:+62 812 3450 0000\nEND:VCARD";
 
@@ -30,7 +98,7 @@ async function runningBot() {
       .map((doc) => ({ id: doc.id, ...outboxItemSchema.parse(doc.data()) }))
       .filter((item) => item.kind === "send");
   };
-  return { tenantId, botId: bot.id, auth, path, outbox };
+  return { tenantId, botId: bot.id, auth, token: owner.idToken, path, outbox };
 }
 
 describe("sending every message type through the API", () => {
@@ -106,6 +174,102 @@ describe("sending every message type through the API", () => {
     const other = await http.post(path, auth, { ...body, content: { ...body.content, latitude: 1.6 } }, headers);
     expect(other.status).toBe(409);
     expect(await outbox()).toHaveLength(1);
+  });
+});
+
+describe("sending media through the API", () => {
+  it("sends each kind from an upload, as the bot's own copy of it", async () => {
+    const { tenantId, botId, auth, token, path, outbox } = await runningBot();
+    const ids = {
+      png: await upload(tenantId, token, samples.png),
+      mp4: await upload(tenantId, token, samples.mp4),
+      mp3: await upload(tenantId, token, samples.mp3),
+      pdf: await upload(tenantId, token, samples.pdf),
+      webp: await upload(tenantId, token, samples.webp),
+    };
+    const contents = [
+      { type: "image", media: { mediaId: ids.png }, caption: "Receipt", mentions: [ALICE] },
+      { type: "video", media: { mediaId: ids.mp4 }, caption: "Unboxing", gifPlayback: true },
+      { type: "audio", media: { mediaId: ids.mp3 }, voiceNote: true },
+      { type: "document", media: { mediaId: ids.pdf }, fileName: "invoice-0042.pdf", caption: "Invoice" },
+      { type: "sticker", media: { mediaId: ids.webp } },
+      // A photo may go out as a document.
+      { type: "document", media: { mediaId: ids.png }, fileName: "photo.png", quotedId: "3EB0ABC123" },
+    ];
+    for (const content of contents) {
+      const response = await http.post(path, auth, { to: ALICE, content });
+      expect(response.status, JSON.stringify(response.body)).toBe(202);
+    }
+    const stored = await outbox();
+    expect(stored).toHaveLength(contents.length);
+    for (const item of stored) {
+      if (item.kind !== "send" || !("mediaId" in item.content)) throw new Error("a media send without media");
+      expect(item.content.mediaId).toBe(`${item.id}-media`);
+    }
+    expect(stored.map((item) => item.kind === "send" && item.content)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "image", caption: "Receipt", mentions: [ALICE] }),
+        expect.objectContaining({ type: "video", caption: "Unboxing", gifPlayback: true }),
+        expect.objectContaining({ type: "audio", voiceNote: true }),
+        expect.objectContaining({ type: "document", fileName: "invoice-0042.pdf", caption: "Invoice" }),
+        expect.objectContaining({ type: "sticker", animated: false }),
+        expect.objectContaining({ type: "document", fileName: "photo.png", caption: null, quotedId: "3EB0ABC123" }),
+      ]),
+    );
+    const copies = await copiesOf(tenantId, botId);
+    expect(copies).toHaveLength(contents.length);
+    for (const sample of [samples.png, samples.mp4, samples.mp3, samples.pdf, samples.webp]) {
+      expect(copies.some((copy) => copy.equals(sample.data))).toBe(true);
+    }
+  });
+
+  it("refuses an unknown upload, or one that is not of the kind sent, naming the field and keeping nothing", async () => {
+    const { tenantId, botId, auth, token, path, outbox } = await runningBot();
+    const pdf = await upload(tenantId, token, samples.pdf);
+    const cases: Array<[unknown, number]> = [
+      [{ type: "image", media: { mediaId: "no-such-upload" } }, 400],
+      [{ type: "image", media: { mediaId: pdf } }, 400],
+      [{ type: "sticker", media: { mediaId: pdf } }, 400],
+      [{ type: "audio", media: { mediaId: pdf }, voiceNote: true }, 400],
+    ];
+    for (const [content, status] of cases) {
+      const response = await http.post(path, auth, { to: ALICE, content });
+      expect(response.status, JSON.stringify(content)).toBe(status);
+      expect(problemSchema.parse(response.body).errors?.[0]?.path).toBe("body.content.media.mediaId");
+    }
+    // Another tenant's upload is no upload of this one.
+    const other = await ownerWithTenant(http);
+    const theirs = await upload(other.tenantId, other.owner.idToken, samples.png);
+    const foreign = await http.post(path, auth, { to: ALICE, content: { type: "image", media: { mediaId: theirs } } });
+    expect(foreign.status).toBe(400);
+    expect(await outbox()).toHaveLength(0);
+    expect(await copiesOf(tenantId, botId)).toHaveLength(0);
+  });
+
+  it("keeps Idempotency-Key semantics for a media send: one item, one copy; another body is refused", async () => {
+    const { tenantId, botId, auth, token, path, outbox } = await runningBot();
+    const png = await upload(tenantId, token, samples.png);
+    const body = { to: ALICE, content: { type: "image", media: { mediaId: png }, caption: "Receipt" } };
+    const headers = { "idempotency-key": "receipt-77" };
+    const first = await http.post(path, auth, body, headers);
+    const retry = await http.post(path, auth, body, headers);
+    expect([first.status, retry.status]).toEqual([202, 202]);
+    expect(queuedSchema.parse(retry.body).id).toBe(queuedSchema.parse(first.body).id);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const other = await http.post(path, auth, { ...body, content: { ...body.content, caption: "Other" } }, headers);
+    expect(other.status).toBe(409);
+    expect(await outbox()).toHaveLength(1);
+    expect(await copiesOf(tenantId, botId)).toHaveLength(1);
+  });
+
+  it("deletes the copy when the send is refused after it was made (a stopped bot)", async () => {
+    const { tenantId, botId, auth, token, path, outbox } = await runningBot();
+    const png = await upload(tenantId, token, samples.png);
+    await http.post(`/tenants/${tenantId}/bots/${botId}/disconnect`, auth);
+    const refused = await http.post(path, auth, { to: ALICE, content: { type: "image", media: { mediaId: png } } });
+    expect(refused.status).toBe(409);
+    expect(await outbox()).toHaveLength(0);
+    expect(await copiesOf(tenantId, botId)).toHaveLength(0);
   });
 });
 
