@@ -151,23 +151,18 @@ async function main(): Promise<void> {
   // Media (uploads, stickers, received files): the runner and the functions are told where it is.
   storage = await provideStorage();
 
-  const [redisResult, emulatorResult] = await Promise.allSettled([
-    provideRedis(),
-    startEmulators({
-      root: ROOT,
-      only: ["auth", "firestore", "functions"],
-      ports: flags["free-ports"] ? "free" : "configured",
-      output: { write: (line) => print(readableEmulatorLine(line)) },
-      dataDir,
-      env: { ...storage.env },
-      ...prerequisites,
-    }),
-  ]);
-  if (redisResult.status === "fulfilled") redis = redisResult.value;
-  if (emulatorResult.status === "fulfilled") emulators = emulatorResult.value;
-  if (redisResult.status === "rejected") throw redisResult.reason;
-  if (emulatorResult.status === "rejected" || !emulators || !redis)
-    throw emulatorResult.status === "rejected" ? emulatorResult.reason : new Error("no emulators");
+  // Redis first: the API (in the Functions emulator) queues webhook tests and replays on it.
+  redis = await provideRedis();
+  emulators = await startEmulators({
+    root: ROOT,
+    only: ["auth", "firestore", "functions"],
+    ports: flags["free-ports"] ? "free" : "configured",
+    output: { write: (line) => print(readableEmulatorLine(line)) },
+    dataDir,
+    // The demo webhook's receiver runs on this machine, so the API must accept its http URL.
+    env: { ...storage.env, REDIS_URL: redis.url, WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true" },
+    ...prerequisites,
+  });
   const env = { ...emulators.env, ...storage.env, REDIS_URL: redis.url };
   const apiUrl = `${emulators.functionsUrl}/api/v1`;
   const runnerUrl = `http://127.0.0.1:${runnerPort}`;
