@@ -5,8 +5,18 @@
  * added to `apiRoutes` joins the matrix by itself; if it takes a body, the sample-body test below
  * fails until it has a valid sample.
  */
-import { type ApiKeyScope, apiKeyScopes, type Role, roleAllows, roles, scopesAllow } from "@whatsdex/core";
+import {
+  type ApiKeyScope,
+  apiKeyScopes,
+  outboxItemPath,
+  pendingSendItem,
+  type Role,
+  roleAllows,
+  roles,
+  scopesAllow,
+} from "@whatsdex/core";
 import { uniqueId } from "@whatsdex/core/testing";
+import { Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { apiKeySchema } from "../src/api-keys/routes.ts";
@@ -27,7 +37,16 @@ import {
   type TestUser,
 } from "./support/test-api.ts";
 
-const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId"] as const;
+const pathParams = [
+  "tenantId",
+  "botId",
+  "uid",
+  "keyId",
+  "invitationId",
+  "webhookId",
+  "deliveryId",
+  "messageId",
+] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -58,6 +77,8 @@ interface TenantFixture {
   webhookId: string;
   /** The delivery of a `webhook.test` event to that endpoint (its id is the event's). */
   deliveryId: string;
+  /** A message the bot was asked to send. */
+  messageId: string;
 }
 
 let api: TestApi;
@@ -109,6 +130,7 @@ function idsOf(tenant: TenantFixture): PathIds {
     invitationId: "invitation-1",
     webhookId: tenant.webhookId,
     deliveryId: tenant.deliveryId,
+    messageId: tenant.messageId,
   };
 }
 
@@ -143,7 +165,19 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
   const webhookId = z.object({ id: z.string() }).parse(webhook.body).id;
   const test = await http.post(`/tenants/${tenantId}/webhooks/${webhookId}/test`, auth);
   expect(test.status).toBe(202);
+  const botId = botSchema.parse(bot.body).id;
+  // A message the bot was asked to send (written as the API queues one, without connecting the bot).
+  const messageId = uniqueId("msg");
+  await api.firebase.firestore
+    .doc(outboxItemPath(tenantId, botId, messageId))
+    .set(
+      pendingSendItem(
+        { to: "6281234567890@s.whatsapp.net", content: { type: "text", text: `from ${name}` }, requestedBy: "t" },
+        Timestamp.now(),
+      ),
+    );
   return {
+    messageId,
     tenantId,
     botId: botSchema.parse(bot.body).id,
     keyId: created.id,
@@ -212,6 +246,7 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}`,
         `tenants/${b.tenantId}/apiKeys/${b.keyId}`,
         `tenants/${b.tenantId}/bots/${b.botId}`,
+        `tenants/${b.tenantId}/bots/${b.botId}/outbox/${b.messageId}`,
         `tenants/${b.tenantId}/members/${b.owner.uid}`,
         `tenants/${b.tenantId}/webhooks/${b.webhookId}`,
         `tenants/${b.tenantId}/webhooks/${b.webhookId}/secret/current`,
