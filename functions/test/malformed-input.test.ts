@@ -30,7 +30,17 @@ import { type ApiResponse, client, signUp, startTestApi, type TestApi, type Test
 const NUM_RUNS = 40;
 const PROPERTY_TIMEOUT_MS = 60_000;
 
-const pathParams = ["tenantId", "botId", "uid", "keyId", "invitationId", "webhookId", "deliveryId", "mediaId"] as const;
+const pathParams = [
+  "tenantId",
+  "botId",
+  "uid",
+  "keyId",
+  "invitationId",
+  "webhookId",
+  "deliveryId",
+  "mediaId",
+  "messageId",
+] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
 
@@ -368,6 +378,8 @@ beforeAll(async () => {
     deliveryId: "evt_none",
     // Received media that names nothing: the route answers 404.
     mediaId: "media-none",
+    // A message id that names nothing: the route answers 404.
+    messageId: "message-none",
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();
