@@ -79,6 +79,7 @@ const createBotRuntime = botRuntimeFactory({
   logger,
   backoff: { initialMs: 2_000, maxMs: 300_000, stableMs: 60_000, loopCloses: 5, loopWindowMs: 120_000 },
   events: sessionMetrics(runner.metrics.registry).events,
+  eventSink: jobs.events,
   // Commands whose backend this runner lacks are answered as unavailable and left out of the menu.
   commands: new CommandRegistry(allCommands, { unavailable: env.GEMINI_API_KEY ? [] : ["gemini"] }),
   wiki: wikipedia({
