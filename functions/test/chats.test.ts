@@ -92,16 +92,15 @@ describe("the message store through the API", () => {
     expect(rest.items.map((m) => m.id)).toEqual(["IN0"]);
     expect(rest.nextCursor).toBeNull();
 
-    // A chat the store never saw, or not a chat at all: 404 naming it.
+    // A chat the store never saw (or whose messages expired): no messages. Not a chat's JID: 400.
     const unknown = await http.get(
       `/tenants/${tenantId}/bots/${botId}/chats/${encodeURIComponent("6289999999999@s.whatsapp.net")}/messages`,
       auth,
     );
-    expect(unknown.status).toBe(404);
-    expect(JSON.stringify(unknown.body)).toContain("6289999999999@s.whatsapp.net");
-    expect((await http.get(`/tenants/${tenantId}/bots/${botId}/chats/status@broadcast/messages`, auth)).status).toBe(
-      404,
-    );
+    expect(unknown.body).toEqual({ items: [], nextCursor: null });
+    const broadcast = await http.get(`/tenants/${tenantId}/bots/${botId}/chats/status@broadcast/messages`, auth);
+    expect(broadcast.status).toBe(400);
+    expect(JSON.stringify(broadcast.body)).toContain("path.chat");
   });
 
   it("shows chats to owners and message-scoped keys, not to viewers, read-only keys or other tenants", async () => {

@@ -8,6 +8,8 @@
 import {
   type ApiKeyScope,
   apiKeyScopes,
+  MediaStore,
+  MessageStore,
   outboxItemPath,
   pendingSendItem,
   type Role,
@@ -15,7 +17,7 @@ import {
   roles,
   scopesAllow,
 } from "@whatsdex/core";
-import { uniqueId } from "@whatsdex/core/testing";
+import { testBucket, uniqueId } from "@whatsdex/core/testing";
 import { Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -46,6 +48,8 @@ const pathParams = [
   "webhookId",
   "deliveryId",
   "messageId",
+  "mediaId",
+  "chat",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -79,6 +83,10 @@ interface TenantFixture {
   deliveryId: string;
   /** A message the bot was asked to send. */
   messageId: string;
+  /** Media the bot received (kept for its events). */
+  mediaId: string;
+  /** A chat in the bot's message store. */
+  chat: string;
 }
 
 let api: TestApi;
@@ -131,6 +139,8 @@ function idsOf(tenant: TenantFixture): PathIds {
     webhookId: tenant.webhookId,
     deliveryId: tenant.deliveryId,
     messageId: tenant.messageId,
+    mediaId: tenant.mediaId,
+    chat: tenant.chat,
   };
 }
 
@@ -176,8 +186,30 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
         Timestamp.now(),
       ),
     );
+  // What the bot received: its media (kept for events) and a chat in its message store.
+  const mediaId = uniqueId("media");
+  await new MediaStore(testBucket()).putInbound({ tenantId, botId }, mediaId, {
+    mimetype: "image/png",
+    data: Buffer.from(`${name} image`),
+  });
+  const chat = "111222333444555@lid";
+  await new MessageStore(api.firebase.firestore).record(
+    { tenantId, botId },
+    {
+      chat,
+      messageId: "IN1",
+      direction: "in",
+      from: { lid: chat, pn: null, name: null },
+      content: { type: "text", text: `to ${name}` },
+      quotedId: null,
+      sentAtMs: Date.now(),
+    },
+    30,
+  );
   return {
     messageId,
+    mediaId,
+    chat,
     tenantId,
     botId: botSchema.parse(bot.body).id,
     keyId: created.id,
@@ -229,7 +261,7 @@ describe("cross-tenant isolation", () => {
     }
   });
 
-  it("snapshots B with its tenant, owner, bot, key and webhook (and the audit entries of their creation)", () => {
+  it("snapshots B with its tenant, owner, bot, key, webhook and stored chat (and the audit entries of their creation)", () => {
     const audit = Object.entries(bBefore).filter(([path]) => path.startsWith(`tenants/${b.tenantId}/audit/`));
     expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
       "apiKey.created",
@@ -247,6 +279,8 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}/apiKeys/${b.keyId}`,
         `tenants/${b.tenantId}/bots/${b.botId}`,
         `tenants/${b.tenantId}/bots/${b.botId}/outbox/${b.messageId}`,
+        `tenants/${b.tenantId}/bots/${b.botId}/chats/lid-111222333444555`,
+        `tenants/${b.tenantId}/bots/${b.botId}/chats/lid-111222333444555/messages/IN1`,
         `tenants/${b.tenantId}/members/${b.owner.uid}`,
         `tenants/${b.tenantId}/webhooks/${b.webhookId}`,
         `tenants/${b.tenantId}/webhooks/${b.webhookId}/secret/current`,

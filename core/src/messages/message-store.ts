@@ -1,5 +1,5 @@
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
-import { NotFoundError } from "../errors/domain-error.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import type { EventContent, PersonRef } from "../events/schema.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { type Page, type PageRequest, paginateBy } from "../firestore/pagination.ts";
@@ -92,18 +92,21 @@ export class MessageStore {
     return paginateBy(query, "lastMessageAt", (chat) => chat.lastMessageAt, page);
   }
 
-  /** Newest first. NotFoundError when the store has no such chat. */
+  /** Newest first; an empty page for a chat the store has not kept (never seen, or expired). */
   async listMessages(
     bot: BotRef,
     chat: string,
     page: PageRequest,
   ): Promise<Page<{ id: string; path: string; data: StoredMessageDoc }>> {
     const chatKey = chatKeyOf(chat);
-    const chatRef = chatKey ? this.#db.doc(chatPath(bot.tenantId, bot.botId, chatKey)) : undefined;
-    if (!chatRef || !(await chatRef.get()).exists) {
-      throw new NotFoundError(`The bot has no stored chat ${chat}.`, { details: { chat } });
+    if (!chatKey) {
+      throw new ValidationError(`${chat} is not a chat the message store keeps.`, [
+        { path: "path.chat", message: "must be a person's or a group's JID" },
+      ]);
     }
-    const query = chatRef.collection("messages").withConverter(messageConverter);
+    const query = this.#db
+      .collection(`${chatPath(bot.tenantId, bot.botId, chatKey)}/messages`)
+      .withConverter(messageConverter);
     return paginateBy(query, "createdAt", (message) => message.createdAt, page);
   }
 }

@@ -75,12 +75,18 @@ export const chatRoutes = [
     method: "get",
     path: "/tenants/{tenantId}/bots/{botId}/chats/{chat}/messages",
     operationId: "listChatMessages",
-    summary: "A stored chat's messages, newest first",
+    summary: "A stored chat's messages, newest first (none for a chat the store has not kept)",
     tag: "Messages",
     auth: "user-or-api-key",
     permission: "messages:read",
     params: botParams.extend({
-      chat: z.string().max(100).meta({ description: "The chat's JID, as `GET …/chats` lists it (URL-encoded)." }),
+      chat: z
+        .string()
+        .regex(
+          /^(?:\d{5,20}@(?:lid|s\.whatsapp\.net)|[\d-]{5,64}@g\.us)$/,
+          "must be a chat's JID (…@lid, …@s.whatsapp.net or …@g.us)",
+        )
+        .meta({ description: "The chat's JID, as `GET …/chats` lists it." }),
     }),
     query: pageQuery,
     responses: { 200: { description: "A page of messages", schema: pageOf(storedMessageSchema) } },
