@@ -10,7 +10,8 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runnerEnvSchema } from "../src/config.ts";
 import { type JobWorkers, startJobWorkers } from "../src/jobs/workers.ts";
-import { runnerEnv } from "./support/fleet.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import { runnerEnv, tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 /**
  * The runner's wiring: an event published through the workers' EventSink reaches a local receiver
@@ -104,6 +105,77 @@ describe("the runner's webhooks worker", () => {
     });
     expect(delivery.attempts.map((a) => a.statusCode)).toEqual([200]);
     expect(seen).toEqual([{ id: eventId, body: events.docs[0]?.get("body"), verified: true }]);
+  });
+
+  it("hears an endpoint registered while the bot runs at once, and a redelivered message is one event", async () => {
+    const { tenantId } = await tenantWithBots(firebase.firestore, 1);
+    const whatsapp = new SimulatedWhatsApp();
+    const supervisor = testSupervisor(firebase.firestore, { whatsapp, tenantIds: [tenantId], eventSink: jobs.events });
+    supervisor.start();
+    try {
+      (await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"))).link(
+        "6281234567890",
+      );
+      const socket = await waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"));
+      // The bot has published (to nobody) already; the endpoint comes after, as a tenant registers one.
+      expect(await jobs.events.subscribed(tenantId, "message.received")).toBe(false);
+      const webhookId = uniqueId("wh");
+      const now = Timestamp.now();
+      await refs
+        .secret(tenantId, webhookId)
+        .set({ current: secret, previous: null, previousExpiresAt: null, rotatedAt: now });
+      await refs.endpoint(tenantId, webhookId).set({
+        url: `http://127.0.0.1:${port}/hook`,
+        events: ["message.received"],
+        description: null,
+        enabled: true,
+        disabledReason: null,
+        failingSince: null,
+        createdBy: "test",
+        createdAt: now,
+        updatedAt: now,
+      });
+      // Within the listener's round trip, not the 20 s a cached directory would take.
+      await waitFor(
+        "the endpoint heard",
+        async () => (await jobs.events.subscribed(tenantId, "message.received")) || undefined,
+        {
+          timeoutMs: 5_000,
+        },
+      );
+      const message = {
+        key: {
+          remoteJid: "111222333444555@lid",
+          remoteJidAlt: "6281111111111@s.whatsapp.net",
+          id: "REDELIVERED1",
+          fromMe: false,
+        },
+        pushName: "Alice",
+        messageTimestamp: Math.floor(Date.now() / 1000),
+        message: { conversation: "hello" },
+      };
+      socket.deliver(message);
+      const delivered = await waitFor("the message delivered", async () => {
+        const hit = seen.filter((s) => s.body.includes("REDELIVERED1"));
+        return hit.length > 0 ? hit : undefined;
+      });
+      socket.deliver(message); // WhatsApp redelivers it (a retry, a reconnect)
+      socket.deliver({ ...message, key: { ...message.key, id: "AFTER1" }, message: { conversation: "later" } });
+      await waitFor(
+        "the later message delivered",
+        async () => seen.some((s) => s.body.includes("AFTER1")) || undefined,
+      );
+      expect(seen.filter((s) => s.body.includes("REDELIVERED1"))).toEqual(delivered);
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0]?.verified).toBe(true);
+      const events = await refs.db
+        .collection(`tenants/${tenantId}/events`)
+        .where("type", "==", "message.received")
+        .get();
+      expect(events.size).toBe(2);
+    } finally {
+      await supervisor.stop();
+    }
   });
 
   it("refuses WEBHOOKS_ALLOW_PRIVATE_TARGETS when deployed", () => {

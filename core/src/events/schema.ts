@@ -210,4 +210,6 @@ export interface EventSink {
   publish(tenantId: string, events: readonly NewEvent[]): Promise<void>;
   /** Whether any enabled endpoint of the tenant would receive `type` (so costly payload parts, like inbound media, are made only then). */
   subscribed(tenantId: string, type: EventType): Promise<boolean>;
+  /** Keeps the tenant's subscriptions current while held (a process running its bots); returns the release. */
+  watchTenant(tenantId: string): () => void;
 }

@@ -85,6 +85,10 @@ export class EventPublisher implements EventSink {
   async subscribed(tenantId: string, type: EventType): Promise<boolean> {
     return (await this.#directory.subscribers(tenantId, type)).length > 0;
   }
+  /** Follows the tenant's endpoints live while the returned release is not called (see EndpointDirectory.watch). */
+  watchTenant(tenantId: string): () => void {
+    return this.#directory.watch(tenantId);
+  }
 
   /** Every subscribed event is checked before any is stored: one bad event and nothing is written. */
   async publish(tenantId: string, events: readonly NewEvent[]): Promise<void> {

@@ -124,6 +124,7 @@ export class BotRuntime {
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
+  #unwatchEndpoints: (() => void) | undefined;
 
   constructor(options: BotRuntimeOptions) {
     const { db, bot, lease, fence, auth, logger } = options;
@@ -355,6 +356,8 @@ export class BotRuntime {
   async start(): Promise<void> {
     // Bans hold from the first message on: loaded before the socket can deliver any.
     await this.bans.load();
+    // The tenant's webhooks followed live from the first event on (one listener per tenant per process).
+    this.#unwatchEndpoints = this.#options.eventSink.watchTenant(this.bot.tenantId);
     this.session.start();
     this.#flushTimer = setInterval(() => void this.flushPeople(), PEOPLE_FLUSH_MS);
     await this.#consumer.start();
@@ -386,6 +389,7 @@ export class BotRuntime {
     // Events already seen (the last messages, the final state) are published before the bot moves on.
     await this.#receipts.idle();
     await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle()]);
+    this.#unwatchEndpoints?.();
   }
 
   /** Its bot document changed: a command may be waiting. */
@@ -398,6 +402,7 @@ export class BotRuntime {
   /** As a crash would leave it: the socket gone, nothing written, no timer left. */
   abandon(): void {
     clearInterval(this.#flushTimer);
+    this.#unwatchEndpoints?.();
     void this.#consumer.stop();
     this.session.abandon();
   }

@@ -18,6 +18,19 @@ export class EventRecorder implements EventSink {
     return this.listening.has(type);
   }
 
+  /** Tenants held by a running bot: what a real publisher would follow live. */
+  readonly watched = new Map<string, number>();
+
+  watchTenant(tenantId: string): () => void {
+    this.watched.set(tenantId, (this.watched.get(tenantId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.watched.set(tenantId, (this.watched.get(tenantId) ?? 1) - 1);
+    };
+  }
+
   of<T extends EventType>(type: T): Array<Extract<NewEvent, { type: T }>> {
     return this.events.filter(
       (event): event is Extract<NewEvent, { type: T }> & { tenantId: string } => event.type === type,
