@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { linkingCodesSchema, linkingPath } from "@whatsdex/core";
-import { devEndpointsSchema, readDocument } from "@whatsdex/devtools/dev";
+import { devEndpointsSchema, type ReceivedWebhook, readDocument, startWebhookReceiver } from "@whatsdex/devtools/dev";
 import { PhoneClient, type PhoneEvent } from "@whatsdex/devtools/phone-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -33,7 +33,7 @@ afterAll(async () => {
 const printed = (output: string, label: string) => new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(output)?.[1];
 
 describe("npm run dev", () => {
-  it("brings the platform up, answers .ping and .sticker from a bot made over HTTP, and stops cleanly", async () => {
+  it("brings the platform up, answers .ping and .sticker from a bot made over HTTP, tells a webhook, and stops cleanly", async () => {
     // The test's own emulators and Redis are not for this stack: it finds or starts its own.
     const env = Object.fromEntries(
       Object.entries(process.env).filter(
@@ -100,11 +100,40 @@ describe("npm run dev", () => {
       { timeoutMs: 30_000 },
     );
 
+    // A tenant's own server: a webhook registered with the printed API key, every request verified.
+    const hooks: ReceivedWebhook[] = [];
+    const receiver = await startWebhookReceiver({ onEvent: (event) => hooks.push(event) });
+    const registered = await api("POST", `/tenants/${tenantId}/webhooks`, {
+      url: receiver.url,
+      events: ["message.received"],
+    });
+    expect(registered.status).toBe(201);
+    receiver.setSecret(z.object({ secret: z.string() }).parse(registered.body).secret);
+
     const events: PhoneEvent[] = [];
     const stopEvents = await phones.events((event) => events.push(event));
     const user = { number: "15550100042", name: "Newcomer" };
     await phones.send({ to: "15550100009", from: user, text: ".ping" });
     await pollUntil("the pong", async () => events.some((e) => /pong/i.test(e.text ?? "")), { timeoutMs: 30_000 });
+    const received = z.object({
+      botId: z.string(),
+      from: z.object({ pn: z.string().nullable(), name: z.string().nullable() }),
+      content: z.object({ type: z.literal("text"), text: z.string() }),
+    });
+    await pollUntil(
+      "a signed message.received for .ping",
+      async () =>
+        hooks.some((hook) => {
+          const data = received.safeParse(hook.data);
+          return hook.type === "message.received" && data.success && data.data.content.text === ".ping";
+        }),
+      { timeoutMs: 30_000 },
+    );
+    const ping = hooks.map((hook) => received.parse(hook.data)).find((data) => data.content.text === ".ping");
+    expect(ping).toMatchObject({ botId, from: { pn: "15550100042@s.whatsapp.net", name: "Newcomer" } });
+    await receiver.close();
+    // npm run dev's own receiver (the demo tenant's endpoint, every event) printed the flow as it went.
+    expect(output).toMatch(/\[webhook\] bot\.status .*state open ✓ signed/);
 
     const photo = readFileSync(join(import.meta.dirname, "fixtures", "photo.jpg"));
     await phones.send({

@@ -118,8 +118,10 @@ export async function seedDemo(options: {
   }
 
   let apiKey = state.apiKey;
-  if (!apiKey || (await api("GET", `/tenants/${tenantId}/bots`, { apiKey })).status !== 200) {
-    const body = { name: "npm run dev", scopes: ["read", "bots", "messages"] };
+  // Admin scope, so the printed key can also register webhooks as a tenant's server would (a key
+  // from before webhooks existed cannot, and is replaced).
+  if (!apiKey || (await api("GET", `/tenants/${tenantId}/webhooks`, { apiKey })).status !== 200) {
+    const body = { name: "npm run dev", scopes: ["read", "bots", "messages", "admin"] };
     const made = expect("creating the API key", await api("POST", `/tenants/${tenantId}/api-keys`, asOwner, body), 201);
     apiKey = z.object({ key: z.string() }).parse(made).key;
     created.push("API key");
