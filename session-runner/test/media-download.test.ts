@@ -204,7 +204,7 @@ describe(".sticker on a forged media message", () => {
       const forged = imageMessage({ url: `${hosts.internal.origin}/x` }, ".sticker");
       expect(await engine.handle({ ...forged, key: { ...forged.key, remoteJid: "200000000002@lid" } })).toBe("ok");
       expect(texts()).toEqual([
-        "That file is too large to work with (at most 1 MB).",
+        "That file is too large to work with (at most 16 MB).",
         "I could not download that file. Please send it again.",
       ]);
       expect(hosts.internal.requests.length).toBe(before);

@@ -1,3 +1,4 @@
+import { queueNames } from "@whatsdex/core/jobs";
 import { Box, Text, useApp, useInput, useWindowSize } from "ink";
 import { type ReactNode, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { BotsPane } from "./bots-pane.ts";
@@ -21,7 +22,8 @@ export interface AppProps {
   chat?: ChatPane | undefined;
 }
 
-const QUEUE_ROW_HEIGHT = 7;
+/** Two borders, the title, the column names and one row per queue. */
+const QUEUE_ROW_HEIGHT = 4 + Object.keys(queueNames).length;
 const COMMAND_ROWS = 5;
 const RIGHT_COLUMN = 61;
 

@@ -35,6 +35,9 @@ export function runnerEnv(overrides: Record<string, string> = {}): Record<string
     GCLOUD_PROJECT: requireEnv("GCLOUD_PROJECT"),
     METADATA_SERVER_DETECTION: "none",
     REDIS_URL: requireEnv("REDIS_URL"),
+    // The tests' local Cloud Storage (testBucket), where the runner keeps media.
+    STORAGE_EMULATOR_HOST: requireEnv("STORAGE_EMULATOR_HOST"),
+    MEDIA_BUCKET: requireEnv("MEDIA_BUCKET"),
     BULLMQ_PREFIX: uniqueId("jobs"),
     RUNNER_TENANTS: uniqueId("no-tenant"),
     ...overrides,
