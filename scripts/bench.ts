@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { provideTestStorage } from "@whatsdex/core/testing";
 import { Bench } from "tinybench";
 import type { BenchSuite, BenchTasks } from "./lib/bench-suite.ts";
 import { type EmulatorName, type Emulators, startEmulators } from "./lib/emulators.ts";
@@ -53,10 +54,14 @@ if (needs.length > 0) {
   Object.assign(process.env, emulators.env);
 }
 
+// Media lives in Cloud Storage: the local server speaking its JSON API, in this process (cheap).
+const stopStorage = await provideTestStorage();
+
 const failures: string[] = [];
 try {
   for (const suite of suites) failures.push(...(await runSuite(suite)));
 } finally {
+  await stopStorage();
   await emulators?.stop();
   await redis?.stop();
 }

@@ -4,6 +4,7 @@ import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import type { BenchSuite } from "../../scripts/lib/bench-suite.ts";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import { EventRecorder } from "../test/support/event-recorder.ts";
 import { tenantWithBots, testSupervisor } from "../test/support/fleet.ts";
 
 /** Bots per tenant: the largest plan's limit, so a fleet is several tenants, as in production. */
@@ -67,6 +68,8 @@ export const suite: BenchSuite = {
         capacity,
         ttlMs: 120_000,
         scanEveryMs: 500,
+        // Published as in production with no webhook endpoint: nothing kept.
+        eventSink: new EventRecorder({ keep: false }),
       });
       supervisors.push(supervisor);
       supervisor.start();

@@ -7,11 +7,20 @@ import type { EventSink, EventType, NewEvent } from "@whatsdex/core";
  */
 export class EventRecorder implements EventSink {
   readonly events: Array<NewEvent & { tenantId: string }> = [];
+  /** Events published, kept or not. */
+  published = 0;
+  readonly #keep: boolean;
+
+  /** `keep: false` counts without keeping (a memory benchmark must not measure the recorder). */
+  constructor({ keep = true }: { keep?: boolean } = {}) {
+    this.#keep = keep;
+  }
   /** Types someone "listens" to: what makes the runner build costly payload parts (inbound media). */
   readonly listening = new Set<EventType>();
 
   async publish(tenantId: string, events: readonly NewEvent[]): Promise<void> {
-    for (const event of events) this.events.push({ ...event, tenantId });
+    this.published += events.length;
+    if (this.#keep) for (const event of events) this.events.push({ ...event, tenantId });
   }
 
   async subscribed(_tenantId: string, type: EventType): Promise<boolean> {
