@@ -1,14 +1,7 @@
-import { type BotRef, type EventSink, messageStatusOf, type NewEvent, type SendItem } from "@whatsdex/core";
-import type { Logger } from "pino";
+import { messageStatusOf, type NewEvent, type SendItem } from "@whatsdex/core";
+import { EventOutlet, type EventOutletOptions } from "../events/event-outlet.ts";
 
-export interface SendEventsOptions {
-  sink: EventSink;
-  bot: BotRef;
-  logger: Logger;
-  /** Tries before an event is given up (the store was unreachable); the message itself is not sent again. */
-  attempts?: number;
-  retryDelayMs?: number;
-}
+export type SendEventsOptions = EventOutletOptions;
 
 const iso = (timestamp: { toMillis(): number } | null | undefined) =>
   new Date(timestamp?.toMillis() ?? Date.now()).toISOString();
@@ -20,10 +13,11 @@ const iso = (timestamp: { toMillis(): number } | null | undefined) =>
  */
 export class SendEvents {
   readonly #options: SendEventsOptions;
-  readonly #pending = new Set<Promise<void>>();
+  readonly #outlet: EventOutlet;
 
   constructor(options: SendEventsOptions) {
     this.#options = options;
+    this.#outlet = new EventOutlet(options);
   }
 
   /** The send returned: WhatsApp's server has the message. */
@@ -80,30 +74,11 @@ export class SendEvents {
   }
 
   /** Resolves once every event handed in so far was published or given up (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  idle(): Promise<void> {
+    return this.#outlet.idle();
   }
 
   #track(events: NewEvent[]): void {
-    const pending = this.#publish(events);
-    this.#pending.add(pending);
-    void pending.finally(() => this.#pending.delete(pending));
-  }
-
-  async #publish(events: NewEvent[]): Promise<void> {
-    const { sink, bot, logger } = this.#options;
-    const attempts = this.#options.attempts ?? 3;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sink.publish(bot.tenantId, events);
-        return;
-      } catch (error) {
-        if (attempt >= attempts) {
-          logger.error({ err: error, types: events.map((e) => e.type) }, "could not publish send events; given up");
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, (this.#options.retryDelayMs ?? 1_000) * attempt));
-      }
-    }
+    this.#outlet.publish(events);
   }
 }
