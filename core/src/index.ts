@@ -35,6 +35,31 @@ export {
   auditTargetSchema,
 } from "./audit/schema.ts";
 export {
+  type BillingInterval,
+  billingIntervalSchema,
+  billingIntervals,
+  isPaidPlan,
+  noBilling,
+  type PaidPlanId,
+  paidPlanIdSchema,
+  planOfLookupKey,
+  priceLookupKey,
+  STRIPE_EVENT_RETENTION_MS,
+  type StripeEventDoc,
+  type SubscriptionStatus,
+  stripeEventDocSchema,
+  subscriptionStatuses,
+  subscriptionStatusSchema,
+  type TenantBilling,
+  tenantBillingSchema,
+} from "./billing/schema.ts";
+export {
+  createStripeClient,
+  STRIPE_API_VERSION,
+  type StripeClient,
+  type StripeClientOptions,
+} from "./billing/stripe-client.ts";
+export {
   type BotPatch,
   BotService,
   type ConnectInput,
@@ -83,6 +108,7 @@ export {
   isDomainError,
   NotFoundError,
   PayloadTooLargeError,
+  PaymentRequiredError,
   PlanLimitError,
   RateLimitedError,
   TenantSuspendedError,
@@ -92,6 +118,7 @@ export {
 } from "./errors/domain-error.ts";
 export { fieldIssues, formatPath, parseOrThrow } from "./errors/zod-issues.ts";
 export {
+  billingSnapshotSchema,
   botQrEventSchema,
   botStatusEventSchema,
   type EventContent,
@@ -146,6 +173,8 @@ export {
   memberPath,
   outboxCollectionPath,
   outboxItemPath,
+  stripeEventPath,
+  tenantDeletionPath,
   tenantPath,
   usagePath,
   userPath,

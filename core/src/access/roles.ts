@@ -42,13 +42,23 @@ export const permissions = [
    * rotating it at least breaks the receiver, which someone sees.
    */
   "webhooks:secret",
+  /** The plan, subscription and usage against the limits: every member, `read` and `admin` keys. */
+  "billing:read",
+  /**
+   * Checkout and the customer portal (which can cancel the subscription and change the card):
+   * signed-in owners only. No API key, whatever its scope: a leaked key must not be able to cancel
+   * the tenant's service or reach its payment details (ADR 22).
+   */
+  "billing:manage",
+  /** Closing the account (every bot logged out, every byte deleted) and its export: signed-in owners only. */
+  "tenant:delete",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
 const byRole: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(permissions),
-  admin: new Set(permissions),
-  viewer: new Set<Permission>(["tenant:read", "members:read", "bots:read"]),
+  admin: new Set(permissions.filter((p) => p !== "billing:manage" && p !== "tenant:delete")),
+  viewer: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read"]),
 };
 
 /**
@@ -56,7 +66,7 @@ const byRole: Record<Role, ReadonlySet<Permission>> = {
  * manage members or other keys, so a leaked key cannot mint more keys or add an owner.
  */
 const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
-  read: new Set<Permission>(["tenant:read", "members:read", "bots:read"]),
+  read: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read"]),
   bots: new Set<Permission>(["bots:read", "bots:write"]),
   messages: new Set<Permission>(["bots:read", "messages:send", "messages:read"]),
   admin: new Set<Permission>([
@@ -70,6 +80,7 @@ const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
     "jobs:read",
     "webhooks:read",
     "webhooks:write",
+    "billing:read",
   ]),
 };
 

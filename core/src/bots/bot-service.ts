@@ -120,6 +120,8 @@ export class BotService {
       connectMethod: "qr",
       status: { state: "stopped", reason: null, updatedAt: now },
       settings,
+      keepOnDowngrade: false,
+      stoppedFor: null,
       createdBy: principalId(access.principal),
       createdAt: now,
       updatedAt: now,

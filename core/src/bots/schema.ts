@@ -119,6 +119,13 @@ export const botDocSchema = z.object({
   connectMethod: connectMethodSchema,
   status: z.object({ state: botStateSchema, reason: z.string().nullable(), updatedAt: timestampSchema }),
   settings: botSettingsSchema,
+  /** Kept running when a downgrade leaves room for fewer bots (the rest stop, newest first). */
+  keepOnDowngrade: z.boolean().default(false),
+  /** Why the platform stopped the bot (a downgrade); cleared when it is connected again within the plan. */
+  stoppedFor: z
+    .object({ reason: z.literal("plan_limit"), plan: z.string(), at: timestampSchema })
+    .nullable()
+    .default(null),
   createdBy: z.string().min(1),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,

@@ -12,6 +12,7 @@ export const errorCodes = [
   "not_found",
   "conflict",
   "plan_limit",
+  "payment_required",
   "rate_limited",
   "unavailable",
   "config_invalid",
@@ -93,6 +94,13 @@ export class ConflictError extends DomainError {
 export class PlanLimitError extends DomainError {
   constructor(message: string, options?: DomainErrorOptions) {
     super("plan_limit", message, options);
+  }
+}
+
+/** The subscription's payments failed past the grace period: outbound sending waits for a paid invoice. */
+export class PaymentRequiredError extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super("payment_required", message, options);
   }
 }
 

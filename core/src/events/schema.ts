@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { billingIntervalSchema, subscriptionStatusSchema } from "../billing/schema.ts";
 import { botStateSchema } from "../bots/schema.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
 
@@ -144,6 +145,56 @@ export const webhookTestEventSchema = z
   .object({ webhookId: z.string(), message: z.string() })
   .meta({ id: "WebhookTestEvent" });
 
+const planField = z.enum(["free", "starter", "business", "enterprise"]);
+
+/** The tenant's subscription as it stands after a change (every `billing.*` event carries it). */
+export const billingSnapshotSchema = z
+  .object({
+    plan: planField.meta({ description: "The plan the tenant's limits come from now." }),
+    status: subscriptionStatusSchema,
+    interval: billingIntervalSchema.nullable(),
+    currentPeriodEnd: isoTime.nullable(),
+    cancelAt: isoTime.nullable(),
+    trialEnd: isoTime.nullable(),
+    restrictFrom: isoTime
+      .nullable()
+      .meta({ description: "While payments fail: when outbound sending (API sends, campaigns) stops." }),
+    restricted: z.boolean().meta({ description: "Outbound sending is refused until an invoice is paid." }),
+  })
+  .meta({ id: "BillingSnapshot" });
+
+export const billingSubscriptionEventSchema = z
+  .object({
+    previousPlan: planField,
+    previousStatus: subscriptionStatusSchema,
+    billing: billingSnapshotSchema,
+    stoppedBotIds: z
+      .array(z.string())
+      .meta({ description: "Bots stopped because the new plan allows fewer (newest first, kept ones last)." }),
+    at: isoTime,
+  })
+  .meta({ id: "BillingSubscriptionEvent" });
+
+export const billingInvoiceEventSchema = z
+  .object({
+    invoiceId: z.string(),
+    amountDue: z.number().int().meta({ description: "In the currency's smallest unit (cents)." }),
+    currency: z.string(),
+    hostedInvoiceUrl: z.string().nullable().meta({ description: "Where the customer can pay or authenticate." }),
+    nextPaymentAttempt: isoTime.nullable(),
+    billing: billingSnapshotSchema,
+    at: isoTime,
+  })
+  .meta({ id: "BillingInvoiceEvent" });
+
+export const billingRestrictionEventSchema = z
+  .object({ billing: billingSnapshotSchema, at: isoTime })
+  .meta({ id: "BillingRestrictionEvent" });
+
+export const billingTrialEventSchema = z
+  .object({ trialEnd: isoTime.nullable(), billing: billingSnapshotSchema, at: isoTime })
+  .meta({ id: "BillingTrialEvent" });
+
 /** Every event type and its `data`. Adding a type here is adding it to the API and the docs. */
 export const eventDataSchemas = {
   "message.received": messageReceivedSchema,
@@ -152,6 +203,13 @@ export const eventDataSchemas = {
   "bot.status": botStatusEventSchema,
   "bot.qr": botQrEventSchema,
   "group.participants": groupParticipantsEventSchema,
+  "billing.subscription_updated": billingSubscriptionEventSchema,
+  "billing.payment_failed": billingInvoiceEventSchema,
+  "billing.payment_action_required": billingInvoiceEventSchema,
+  "billing.payment_succeeded": billingInvoiceEventSchema,
+  "billing.trial_will_end": billingTrialEventSchema,
+  "billing.restricted": billingRestrictionEventSchema,
+  "billing.restored": billingRestrictionEventSchema,
   "webhook.test": webhookTestEventSchema,
 } as const;
 

@@ -28,6 +28,8 @@ export const collections = {
   secret: "secret",
   chats: "chats",
   messages: "messages",
+  stripeEvents: "stripeEvents",
+  tenantDeletions: "tenantDeletions",
 } as const;
 
 export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collections.bots}/{botId}` as const;
@@ -161,4 +163,14 @@ export function chatPath(tenantId: string, botId: string, chatKey: string): stri
 
 export function chatMessagePath(tenantId: string, botId: string, chatKey: string, messageId: string): string {
   return `${chatPath(tenantId, botId, chatKey)}/${collections.messages}/${id(messageId, "message id")}`;
+}
+
+/** A Stripe event that was applied (billing's idempotency record; server-only, TTL on `expiresAt`). */
+export function stripeEventPath(eventId: string): string {
+  return `${collections.stripeEvents}/${id(eventId, "Stripe event id")}`;
+}
+
+/** A tenant's account closing, while it runs and after (server-only): what lets an interrupted one resume. */
+export function tenantDeletionPath(tenantId: string): string {
+  return `${collections.tenantDeletions}/${id(tenantId, "tenant id")}`;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { noBilling, tenantBillingSchema } from "../billing/schema.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
 import { planIdSchema } from "../plans/plan-catalog.ts";
 
@@ -8,7 +9,11 @@ export const tenantNameSchema = z
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters");
 
-export const tenantStatusSchema = z.enum(["active", "suspended"]);
+/**
+ * `deleting`: the owner closed the account; nothing more is done for it (like `suspended`) while its
+ * bots are logged out and its data deleted.
+ */
+export const tenantStatusSchema = z.enum(["active", "suspended", "deleting"]);
 
 /** `tenants/{tenantId}` */
 export const tenantDocSchema = z.object({
@@ -24,5 +29,7 @@ export const tenantDocSchema = z.object({
   updatedAt: timestampSchema,
   stripeCustomerId: z.string().nullable(),
   stripeSubscriptionId: z.string().nullable(),
+  /** The subscription as last read from Stripe; defaulted for tenants created before billing existed. */
+  billing: tenantBillingSchema.default(noBilling),
 });
 export type TenantDoc = z.output<typeof tenantDocSchema>;

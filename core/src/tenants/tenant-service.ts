@@ -3,6 +3,7 @@ import { type TenantAccess, tenantNotFound } from "../access/access-service.ts";
 import type { Principal } from "../access/principal.ts";
 import type { Role } from "../access/roles.ts";
 import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
+import { noBilling } from "../billing/schema.ts";
 import { PlanLimitError, UnauthenticatedError } from "../errors/domain-error.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
 import { userPath } from "../firestore/paths.ts";
@@ -50,6 +51,7 @@ export class TenantService {
       updatedAt: now,
       stripeCustomerId: null,
       stripeSubscriptionId: null,
+      billing: noBilling,
     };
     const creator = this.#refs.db.doc(userPath(principal.uid));
     const theirFreeTenants = this.#refs

@@ -13,6 +13,7 @@ const httpByCode: Record<ErrorCode, { status: number; title: string }> = {
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   plan_limit: { status: 403, title: "Plan limit reached" },
+  payment_required: { status: 402, title: "Payment required" },
   rate_limited: { status: 429, title: "Too many requests" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   config_invalid: { status: 500, title: "The service is misconfigured" },

@@ -1,4 +1,4 @@
-import { PlanCatalog, roleSchema, type TenantDoc, toIso } from "@whatsdex/core";
+import { PlanCatalog, roleSchema, type TenantDoc, tenantStatusSchema, toIso } from "@whatsdex/core";
 import { z } from "zod";
 import { isoDateTime } from "../http/schemas.ts";
 
@@ -7,7 +7,7 @@ export const tenantSchema = z
     id: z.string(),
     name: z.string(),
     plan: z.string(),
-    status: z.enum(["active", "suspended"]),
+    status: tenantStatusSchema,
     botCount: z.number().int(),
     limits: z.object({
       maxBots: z.number().int(),
