@@ -31,6 +31,15 @@ export const auditActions = [
   "webhook.secret_rotated",
   /** Who saw a signing secret again after its creation (not a change, but the secret signs as us). */
   "webhook.secret_revealed",
+  /** Stripe's view of the subscription changed the tenant's plan or billing status (actor `system:stripe`). */
+  "billing.subscription_changed",
+  /** The tenant's Stripe customer was created (the first checkout). */
+  "billing.customer_created",
+  /** Outbound sending stopped after the grace period for a failed payment, or resumed once paid. */
+  "billing.restricted",
+  "billing.restored",
+  /** The platform stopped a bot because the tenant's plan allows fewer (a downgrade). */
+  "bot.stopped_by_plan",
 ] as const;
 export const auditActionSchema = z.enum(auditActions);
 export type AuditAction = z.output<typeof auditActionSchema>;
