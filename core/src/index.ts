@@ -35,6 +35,14 @@ export {
   auditTargetSchema,
 } from "./audit/schema.ts";
 export {
+  BillingService,
+  type BillingServiceOptions,
+  type BillingSummary,
+  type UsageLine,
+} from "./billing/billing-service.ts";
+export { type BillingSnapshot, billingSnapshot } from "./billing/billing-snapshot.ts";
+export { botsOverLimit } from "./billing/plan-effects.ts";
+export {
   type BillingInterval,
   billingIntervalSchema,
   billingIntervals,
@@ -59,6 +67,14 @@ export {
   type StripeClient,
   type StripeClientOptions,
 } from "./billing/stripe-client.ts";
+export { handledStripeEvents, StripeWebhookHandler, type StripeWebhookResponse } from "./billing/stripe-webhook.ts";
+export { effectivePlan, outboundRestricted } from "./billing/subscription-state.ts";
+export {
+  type BillingEventSink,
+  SubscriptionSync,
+  type SyncOutcome,
+  stripeAuditContext,
+} from "./billing/subscription-sync.ts";
 export {
   type BotPatch,
   BotService,
@@ -111,6 +127,7 @@ export {
   PaymentRequiredError,
   PlanLimitError,
   RateLimitedError,
+  TenantClosingError,
   TenantSuspendedError,
   UnauthenticatedError,
   UnavailableError,

@@ -38,6 +38,8 @@ export const auditActions = [
   /** Outbound sending stopped after the grace period for a failed payment, or resumed once paid. */
   "billing.restricted",
   "billing.restored",
+  /** The owner closed the account: every bot told to log out, the tenant's data about to be deleted (ADR 23). */
+  "tenant.closing_requested",
   /** The platform stopped a bot because the tenant's plan allows fewer (a downgrade). */
   "bot.stopped_by_plan",
 ] as const;

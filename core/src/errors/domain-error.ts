@@ -9,6 +9,7 @@ export const errorCodes = [
   "unauthenticated",
   "forbidden",
   "tenant_suspended",
+  "tenant_closing",
   "not_found",
   "conflict",
   "plan_limit",
@@ -76,6 +77,13 @@ export class ForbiddenError extends DomainError {
 export class TenantSuspendedError extends DomainError {
   constructor(message = "This tenant is suspended.", options?: DomainErrorOptions) {
     super("tenant_suspended", message, options);
+  }
+}
+
+/** The owner closed the account: its data is being deleted, and nothing more is done in it (ADR 23). */
+export class TenantClosingError extends DomainError {
+  constructor(message = "This tenant's account is being closed.", options?: DomainErrorOptions) {
+    super("tenant_closing", message, options);
   }
 }
 

@@ -10,6 +10,7 @@ const httpByCode: Record<ErrorCode, { status: number; title: string }> = {
   unauthenticated: { status: 401, title: "Authentication required" },
   forbidden: { status: 403, title: "Not allowed" },
   tenant_suspended: { status: 403, title: "The tenant is suspended" },
+  tenant_closing: { status: 403, title: "The tenant's account is being closed" },
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   plan_limit: { status: 403, title: "Plan limit reached" },

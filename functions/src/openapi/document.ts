@@ -59,7 +59,7 @@ function errorResponses(route: RouteDefinition): ZodOpenApiResponsesObject {
   };
   if (route.permission) {
     responses["403"] = problem(
-      "Your role or the key's scopes do not allow this, a plan limit was reached, or the tenant is suspended (code `tenant_suspended`).",
+      "Your role or the key's scopes do not allow this, a plan limit was reached, or the tenant is suspended (code `tenant_suspended`) or its account is being closed (code `tenant_closing`).",
     );
     responses["404"] = problem("Not found, or not yours: both answer the same.");
   }
