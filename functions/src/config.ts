@@ -43,14 +43,34 @@ export const functionsEnvSchema = baseEnvSchema
     CLOUD_TASKS_SERVICE_ACCOUNT: z.email().optional(),
     /** The session-runner's URL: webhook jobs are delivered to `<url>/tasks/webhooks`, the OIDC audience. */
     TASKS_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Stripe's secret API key (`sk_live_…`/`sk_test_…`, or a restricted `rk_…`); a Secret Manager secret in production. */
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(live|test)_\w+$/, "must be a Stripe secret key (sk_live_…, sk_test_… or rk_…)")
+      .optional(),
+    /** The Stripe webhook endpoint's signing secret (`whsec_…`); a Secret Manager secret in production. */
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)")
+      .optional(),
+    /** Another Stripe API to call instead of api.stripe.com: the local one (development and tests only). */
+    STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where Stripe's Checkout and customer portal send the customer back: the dashboard's billing page. */
+    BILLING_RETURN_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Days outbound sending keeps working after a subscription payment fails, before it is paused until paid. */
+    BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   })
   .superRefine((env, ctx) => {
     failClosedWhenDeployed(env, ctx, {
       required: {
         API_KEY_PEPPER: { value: env.API_KEY_PEPPER, what: "keys the hash of API keys" },
         MEDIA_BUCKET: { value: env.MEDIA_BUCKET, what: "names the bucket media is kept in" },
+        STRIPE_SECRET_KEY: { value: env.STRIPE_SECRET_KEY, what: "lets the API start checkouts and portals" },
+        STRIPE_WEBHOOK_SECRET: { value: env.STRIPE_WEBHOOK_SECRET, what: "verifies Stripe's webhook requests" },
+        BILLING_RETURN_URL: { value: env.BILLING_RETURN_URL, what: "is where customers return from Stripe" },
       },
       refused: {
+        STRIPE_API_URL: env.STRIPE_API_URL !== undefined,
         ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
         WEBHOOKS_ALLOW_PRIVATE_TARGETS: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
       },
@@ -60,6 +80,11 @@ export const functionsEnvSchema = baseEnvSchema
       ctx.addIssue({ code: "custom", path: ["API_KEY_PEPPER"], message: "is required in production" });
     }
   });
+
+/** Locally, customers come back to the dashboard's development server. */
+export function billingReturnUrl(env: FunctionsEnv): string {
+  return env.BILLING_RETURN_URL ?? "http://127.0.0.1:5000/billing";
+}
 
 export function apiKeyPepper(env: FunctionsEnv): string {
   return env.API_KEY_PEPPER ?? DEVELOPMENT_PEPPER;

@@ -5,16 +5,35 @@
 import { botDocumentPattern } from "@whatsdex/core";
 import { onDocumentDeleted } from "firebase-functions/firestore";
 import { onRequest } from "firebase-functions/https";
+import { onSchedule } from "firebase-functions/scheduler";
 import { getRuntime } from "./runtime.ts";
 import { cleanUpDeletedBot } from "./triggers/bot-deleted.ts";
 
+/**
+ * Secret Manager secrets, exposed to every function as environment variables: each function builds
+ * the same runtime, whose configuration requires them when deployed (fail closed).
+ */
+const secrets = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"];
+
 /** The tenant REST API: one Express app behind one HTTPS function. */
-export const api = onRequest({ concurrency: 80 }, async (request, response) => {
+export const api = onRequest({ concurrency: 80, secrets }, async (request, response) => {
   const { api } = await getRuntime();
   api(request, response);
 });
 
+/** Stripe's events (checkout, subscriptions, invoices): verified on the raw body, applied once each. */
+export const stripeWebhook = onRequest({ concurrency: 20, secrets }, async (request, response) => {
+  const { stripeWebhook } = await getRuntime();
+  await stripeWebhook(request, response);
+});
+
+/** Announces outbound sending paused for tenants whose payment grace period ended (sends check the clock themselves). */
+export const billingGraceSweep = onSchedule({ schedule: "every 15 minutes", secrets }, async () => {
+  const { billingSync } = await getRuntime();
+  await billingSync.restrictDue();
+});
+
 /** A deleted bot's auth state, outbox, contacts and lease go with it. */
-export const onBotDeleted = onDocumentDeleted(botDocumentPattern, async (event) => {
+export const onBotDeleted = onDocumentDeleted({ document: botDocumentPattern, secrets }, async (event) => {
   await cleanUpDeletedBot(await getRuntime(), event.params);
 });

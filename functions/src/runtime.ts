@@ -2,7 +2,10 @@ import {
   createFirebase,
   createLogger,
   createMediaBucket,
+  createRefs,
+  createStripeClient,
   deployedBy,
+  EventPublisher,
   type Firebase,
   fetchMediaFromUrl,
   type Logger,
@@ -11,14 +14,19 @@ import {
   OutboundHttp,
   packageVersion,
   parseEnv,
+  StripeWebhookHandler,
+  SubscriptionSync,
   startTracing,
   type Tracing,
+  webhookRefs,
 } from "@whatsdex/core";
-import type { Express } from "express";
+import type { Express, Request, Response } from "express";
 import { getAuth } from "firebase-admin/auth";
+import { stripeWebhookRequestHandler } from "./billing/stripe-webhook.ts";
 import {
   allowSimulator,
   apiKeyPepper,
+  billingReturnUrl,
   type FunctionsEnv,
   functionsEnvSchema,
   projectIdOf,
@@ -37,6 +45,10 @@ export interface Runtime {
   /** Media in Cloud Storage (uploads, sends' copies, received media). */
   media: MediaStore;
   api: Express;
+  /** Stripe's events: verified, applied once each, in any order. */
+  stripeWebhook: (req: Request, res: Response) => Promise<void>;
+  /** Applies Stripe's state to tenants; its `restrictDue` is the grace period's sweep. */
+  billingSync: SubscriptionSync;
 }
 
 let runtime: Promise<Runtime> | undefined;
@@ -76,6 +88,23 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
       emulatorHost: env.STORAGE_EMULATOR_HOST,
     }),
   );
+  const webhookQueue = createWebhookQueue(env, projectId);
+  // One Stripe client for the deployable; absent, billing's calls answer 503 and the rest works.
+  const stripe = env.STRIPE_SECRET_KEY
+    ? createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL })
+    : null;
+  const billingSync = new SubscriptionSync({
+    refs: createRefs(firebase.firestore),
+    events: new EventPublisher({ refs: webhookRefs(firebase.firestore), queue: webhookQueue, logger }),
+    logger,
+    graceMs: env.BILLING_GRACE_DAYS * 86_400_000,
+  });
+  const stripeWebhook = stripeWebhookRequestHandler(
+    stripe && env.STRIPE_WEBHOOK_SECRET
+      ? new StripeWebhookHandler({ stripe, webhookSecret: env.STRIPE_WEBHOOK_SECRET, sync: billingSync, logger })
+      : null,
+    logger,
+  );
   const services = createApiServices({
     firestore: firebase.firestore,
     auth: getAuth(firebase.app),
@@ -84,8 +113,10 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     allowSimulator: allowSimulator(env),
     accessCacheTtlMs: env.ACCESS_CACHE_TTL_MS,
     allowPrivateWebhookTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
-    webhookQueue: createWebhookQueue(env, projectId),
+    webhookQueue,
     media,
+    stripe,
+    billingReturnUrl: billingReturnUrl(env),
     // Media named by URL is fetched once, through the SSRF guard (private targets and http: development only).
     fetchMedia: (url, kind) =>
       fetchMediaFromUrl(url, kind, {
@@ -102,5 +133,5 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
     bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
   });
-  return { env, logger, tracing, firebase, media, api };
+  return { env, logger, tracing, firebase, media, api, stripeWebhook, billingSync };
 }

@@ -3,6 +3,7 @@ import {
   AccessService,
   ApiKeyService,
   AuditLog,
+  BillingService,
   BotService,
   createRefs,
   EventPublisher,
@@ -13,6 +14,7 @@ import {
   MemberService,
   MessageStore,
   mediaStoreSource,
+  type StripeClient,
   TenantService,
   WebhookDeliveryService,
   WebhookEndpointService,
@@ -41,6 +43,10 @@ export interface ServiceOptions {
   media: MediaStore;
   /** Fetches a send's media from an https URL (through the SSRF guard); without it such sends are 503. */
   fetchMedia?: FetchMedia;
+  /** Stripe, for checkout and the portal; without it those answer 503 (the summary still works). */
+  stripe?: StripeClient | null;
+  /** Where Checkout and the portal send customers back. */
+  billingReturnUrl?: string;
 }
 
 /** The services the API routes call, wired to one Firestore and one Auth. */
@@ -80,5 +86,11 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       // Only `publishTo` is used here (test events), so its endpoint directory is never read.
       new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger }),
     ),
+    billing: new BillingService({
+      refs,
+      stripe: options.stripe ?? null,
+      returnUrl: options.billingReturnUrl ?? "http://127.0.0.1:5000/billing",
+      audit,
+    }),
   };
 }

@@ -55,6 +55,8 @@ export interface CreateBotInput {
 export interface BotPatch {
   name?: string | undefined;
   settings?: BotSettingsPatch | undefined;
+  /** Keep this bot running when a downgrade leaves room for fewer. */
+  keepOnDowngrade?: boolean | undefined;
 }
 
 export type ConnectInput = { method: "qr" } | { method: "pairing_code"; phoneNumber: string };
@@ -171,6 +173,7 @@ export class BotService {
       const next: BotDoc = {
         ...current,
         ...(patch.name === undefined ? {} : { name: patch.name }),
+        ...(patch.keepOnDowngrade === undefined ? {} : { keepOnDowngrade: patch.keepOnDowngrade }),
         settings: mergeSettings(current.settings, patch.settings),
         updatedAt: Timestamp.now(),
       };
@@ -334,7 +337,15 @@ export class BotService {
     await this.#refs.db.runTransaction(async (tx: Transaction) => {
       const bot = (await tx.get(botRef)).data();
       if (!bot) throw botNotFound();
-      const next: BotDoc = { ...bot, ...change, updatedAt: now };
+      const starting = change.desiredState === "running" && bot.desiredState !== "running";
+      if (starting) await assertRoomToRunIn(tx, this.#refs, access.tenantId);
+      const next: BotDoc = {
+        ...bot,
+        ...change,
+        // Started again within the plan: the reason it was stopped no longer holds.
+        ...(starting && { stoppedFor: null }),
+        updatedAt: now,
+      };
       tx.set(botRef, next);
       tx.create(itemRef, item);
       // Recorded even when nothing changed (connect while running): who asked is the point.
@@ -348,6 +359,26 @@ export class BotService {
     });
     return { outboxId: itemRef.id, item, replayed: false };
   }
+}
+
+/**
+ * A plan's `maxBots` counts bots that run: after a downgrade a tenant may keep more bots than that
+ * (stopped), and starting one needs a free slot. Read in the caller's transaction, so two connects
+ * at the limit cannot both start.
+ */
+async function assertRoomToRunIn(tx: Transaction, refs: Refs, tenantId: string): Promise<void> {
+  const [tenantSnapshot, running] = await Promise.all([
+    tx.get(refs.tenant(tenantId)),
+    tx.get(refs.bots(tenantId).where("desiredState", "==", "running")),
+  ]);
+  const tenant = tenantSnapshot.data();
+  if (!tenant) throw tenantNotFound();
+  const plan = PlanCatalog.get(tenant.plan);
+  if (running.size < plan.maxBots) return;
+  throw new PlanLimitError(
+    `The ${plan.name} plan runs ${plan.maxBots} bot${plan.maxBots === 1 ? "" : "s"} at once; disconnect one or upgrade.`,
+    { details: { plan: plan.id, limit: plan.maxBots, running: running.size } },
+  );
 }
 
 function mergeSettings(base: BotSettings, patch: BotSettingsPatch | undefined): BotSettings {

@@ -33,6 +33,8 @@ export interface Plan {
   maxApiKeys: number;
   /** Monthly price in US cents, as shown to customers; Stripe holds the authoritative price. */
   priceUsdCents: number;
+  /** Days a tenant's first subscription to this plan is free (Checkout's trial); 0 = no trial. */
+  trialDays: number;
   /** Gemini models the tenant's bots may use (`settings.ai.model`). */
   aiModels: readonly AiModel[];
   /** The model a bot falls back to when its own is not (or no longer) one of `aiModels`. */
@@ -55,6 +57,7 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 50,
     maxApiKeys: 2,
     priceUsdCents: 0,
+    trialDays: 0,
     aiModels: everyDayModels,
     defaultAiModel: "gemini-2.5-flash",
     apiRequestsPerKey: { burst: 20, perSecond: 1 },
@@ -69,6 +72,7 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 1_000,
     maxApiKeys: 5,
     priceUsdCents: 2_900,
+    trialDays: 14,
     aiModels: everyDayModels,
     defaultAiModel: "gemini-2.5-flash",
     apiRequestsPerKey: { burst: 50, perSecond: 5 },
@@ -83,6 +87,7 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 10_000,
     maxApiKeys: 20,
     priceUsdCents: 9_900,
+    trialDays: 14,
     aiModels: aiModels,
     defaultAiModel: "gemini-2.5-flash",
     apiRequestsPerKey: { burst: 200, perSecond: 20 },
@@ -97,6 +102,7 @@ const catalog: Readonly<Record<PlanId, Plan>> = {
     aiCallsPerDay: 100_000,
     maxApiKeys: 100,
     priceUsdCents: 49_900,
+    trialDays: 0,
     aiModels: aiModels,
     defaultAiModel: "gemini-2.5-flash",
     apiRequestsPerKey: { burst: 500, perSecond: 50 },

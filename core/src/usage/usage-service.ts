@@ -1,9 +1,10 @@
 import { FieldValue, type Firestore, Timestamp, type Transaction } from "firebase-admin/firestore";
-import { PlanLimitError } from "../errors/domain-error.ts";
+import { outboundRestricted } from "../billing/subscription-state.ts";
+import { PaymentRequiredError, PlanLimitError } from "../errors/domain-error.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { tenantPath, usagePath } from "../firestore/paths.ts";
 import { type Plan, PlanCatalog } from "../plans/plan-catalog.ts";
-import { tenantDocSchema } from "../tenants/schema.ts";
+import { type TenantDoc, tenantDocSchema } from "../tenants/schema.ts";
 import { type UsageCounter, usageDocSchema } from "./schema.ts";
 
 /** The UTC day a usage counter belongs to. */
@@ -62,7 +63,22 @@ export class UsageService {
    * together; throws PlanLimitError when today's messages are used up. For API sends.
    */
   async takeMessageIn(tx: Transaction, tenantId: string): Promise<void> {
-    const { granted, limit, plan } = await this.#reserveIn(tx, tenantId, "messages", (p) => p.messagesPerDay, 1);
+    const { granted, limit, plan, tenant } = await this.#reserveIn(
+      tx,
+      tenantId,
+      "messages",
+      (p) => p.messagesPerDay,
+      1,
+      1,
+      // Outbound sending waits for a paid invoice once the grace period is over; bots keep answering.
+      (t) => !outboundRestricted(t.billing, this.#now()),
+    );
+    if (tenant && outboundRestricted(tenant.billing, this.#now())) {
+      throw new PaymentRequiredError(
+        "Sending is paused: the subscription's payment failed and the grace period is over. Pay the open invoice (POST …/billing/portal) to resume.",
+        { details: { restrictFrom: tenant.billing.restrictFrom?.toDate().toISOString() ?? null } },
+      );
+    }
     if (granted === 1) return;
     throw new PlanLimitError(
       `Today's messages are used up (${limit} a day on the ${plan?.name ?? "tenant's"} plan); try again after midnight UTC or upgrade.`,
@@ -91,23 +107,24 @@ export class UsageService {
     limitOf: (plan: Plan) => number,
     wanted: number,
     shareOfLeft = 1,
-  ): Promise<{ granted: number; used: number; limit: number; plan: Plan | undefined }> {
+    allowed: (tenant: TenantDoc) => boolean = () => true,
+  ): Promise<{ granted: number; used: number; limit: number; plan: Plan | undefined; tenant: TenantDoc | undefined }> {
     const day = usageDay(this.#now());
     // Read through the schema; written with increments (which a converter would refuse to parse).
     const usageRef = this.#db.doc(usagePath(tenantId, day));
     const tenantRef = this.#db.doc(tenantPath(tenantId)).withConverter(tenantConverter);
     const [tenant, usage] = await Promise.all([tx.get(tenantRef), tx.get(usageRef.withConverter(usageConverter))]);
-    const planId = tenant.data()?.plan;
-    if (!planId) return { granted: 0, used: 0, limit: 0, plan: undefined };
-    const plan = PlanCatalog.get(planId);
+    const tenantDoc = tenant.data();
+    if (!tenantDoc) return { granted: 0, used: 0, limit: 0, plan: undefined, tenant: undefined };
+    const plan = PlanCatalog.get(tenantDoc.plan);
     const limit = limitOf(plan);
     const used = usage.data()?.[counter] ?? 0;
     const left = limit - used;
-    const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
+    const granted = allowed(tenantDoc) ? Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft))) : 0;
     if (granted > 0) {
       tx.set(usageRef, { day, [counter]: FieldValue.increment(granted), updatedAt: Timestamp.now() }, { merge: true });
     }
-    return { granted, used: used + granted, limit, plan };
+    return { granted, used: used + granted, limit, plan, tenant: tenantDoc };
   }
 
   async recordAiTokens(tenantId: string, tokens: { input: number; output: number }): Promise<void> {

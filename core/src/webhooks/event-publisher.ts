@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Timestamp } from "firebase-admin/firestore";
+import { Timestamp, type Transaction } from "firebase-admin/firestore";
 import { PayloadTooLargeError } from "../errors/domain-error.ts";
 import { parseOrThrow } from "../errors/zod-issues.ts";
 import {
@@ -105,6 +105,35 @@ export class EventPublisher implements EventSink {
       );
     }
     for (const { eventId, doc } of prepared) await this.#store(tenantId, eventId, doc);
+  }
+
+  /**
+   * Writes the subscribed events in the caller's transaction, undispatched, so that they exist if and
+   * only if the change they tell of committed (billing); `dispatchStaged` queues them after the commit,
+   * and a crash in between is finished by `dispatchStranded`. Returns the ids of the staged events.
+   */
+  async stage(tx: Transaction, tenantId: string, events: readonly NewEvent[]): Promise<string[]> {
+    const staged: string[] = [];
+    for (const event of events) {
+      const subscribers = await this.#directory.subscribers(tenantId, event.type);
+      if (subscribers.length === 0) continue;
+      const { eventId, doc } = this.#prepare(
+        tenantId,
+        event,
+        subscribers.map((s) => s.webhookId),
+      );
+      tx.set(this.#refs.event(tenantId, eventId), doc);
+      staged.push(eventId);
+    }
+    return staged;
+  }
+
+  /** Queues the deliveries of events `stage` wrote, once their transaction committed. */
+  async dispatchStaged(tenantId: string, eventIds: readonly string[]): Promise<void> {
+    for (const eventId of eventIds) {
+      const event = (await this.#refs.event(tenantId, eventId).get()).data();
+      if (event && !event.dispatched) await this.#dispatch(tenantId, eventId, event);
+    }
   }
 
   /**

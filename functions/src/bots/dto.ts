@@ -26,6 +26,11 @@ export const botSchema = z
     connectMethod: connectMethodSchema,
     status: z.object({ state: botStateSchema, reason: z.string().nullable(), updatedAt: isoDateTime }),
     settings: botSettingsSchema,
+    keepOnDowngrade: z.boolean().meta({ description: "Kept running when a downgrade leaves room for fewer bots." }),
+    stoppedFor: z
+      .object({ reason: z.literal("plan_limit"), plan: z.string(), at: isoDateTime })
+      .nullable()
+      .meta({ description: "Why the platform stopped the bot (a downgrade); cleared when it is connected again." }),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
   })
@@ -41,6 +46,8 @@ export function toBot(id: string, bot: BotDoc): z.output<typeof botSchema> {
     connectMethod: bot.connectMethod,
     status: { ...bot.status, updatedAt: toIso(bot.status.updatedAt) },
     settings: bot.settings,
+    keepOnDowngrade: bot.keepOnDowngrade,
+    stoppedFor: bot.stoppedFor && { ...bot.stoppedFor, at: toIso(bot.stoppedFor.at) },
     createdAt: toIso(bot.createdAt),
     updatedAt: toIso(bot.updatedAt),
   };

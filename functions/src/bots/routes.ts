@@ -91,7 +91,14 @@ export const botRoutes = [
     auth: "user-or-api-key",
     permission: "bots:write",
     params: botParams,
-    body: z.strictObject({ name: botNameSchema.optional(), settings: botSettingsPatchSchema.optional() }),
+    body: z.strictObject({
+      name: botNameSchema.optional(),
+      settings: botSettingsPatchSchema.optional(),
+      keepOnDowngrade: z
+        .boolean()
+        .optional()
+        .meta({ description: "Keep this bot running when a downgrade leaves room for fewer (others stop first)." }),
+    }),
     responses: { 200: { description: "The updated bot", schema: botSchema } },
     async handle(context) {
       const { params, body, services } = context;

@@ -1,5 +1,6 @@
 import { apiKeyRoutes } from "../api-keys/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
+import { billingRoutes } from "../billing/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
 import { chatRoutes } from "../chats/routes.ts";
 import { invitationRoutes } from "../invitations/routes.ts";
@@ -19,6 +20,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...mediaRoutes,
   ...chatRoutes,
   ...webhookRoutes,
+  ...billingRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,
   ...auditRoutes,

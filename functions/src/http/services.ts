@@ -2,6 +2,7 @@ import type {
   AccessService,
   ApiKeyService,
   AuditLog,
+  BillingService,
   BotService,
   InvitationService,
   MediaStore,
@@ -29,4 +30,5 @@ export interface ApiServices {
   media: MediaStore;
   webhooks: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
+  billing: BillingService;
 }

@@ -1,0 +1,69 @@
+import { Timestamp, type Transaction } from "firebase-admin/firestore";
+import type { AuditContext, AuditLog } from "../audit/audit-log.ts";
+import type { BotDoc } from "../bots/schema.ts";
+import type { Refs } from "../firestore/refs.ts";
+import { pendingOutboxItem } from "../outbox/schema.ts";
+import type { Plan } from "../plans/plan-catalog.ts";
+
+export interface RunningBot {
+  id: string;
+  bot: BotDoc;
+}
+
+/**
+ * Which running bots stop so that at most `maxBots` run: the ones the tenant did not mark to keep go
+ * first, newest first within each group (the longest-serving numbers are the ones customers know).
+ */
+export function botsOverLimit(running: readonly RunningBot[], maxBots: number): string[] {
+  const excess = running.length - maxBots;
+  if (excess <= 0) return [];
+  const order = [...running].sort(
+    (a, b) =>
+      Number(a.bot.keepOnDowngrade) - Number(b.bot.keepOnDowngrade) ||
+      b.bot.createdAt.toMillis() - a.bot.createdAt.toMillis() ||
+      b.id.localeCompare(a.id),
+  );
+  return order.slice(0, excess).map((entry) => entry.id);
+}
+
+/** The bots that should run, read in the caller's transaction (before any of its writes). */
+export async function runningBotsIn(tx: Transaction, refs: Refs, tenantId: string): Promise<RunningBot[]> {
+  const snapshot = await tx.get(refs.bots(tenantId).where("desiredState", "==", "running"));
+  return snapshot.docs.map((doc) => ({ id: doc.id, bot: doc.data() }));
+}
+
+/**
+ * Stops the bots `botsOverLimit` chose, in the caller's transaction: each gets `desiredState:
+ * stopped`, the reason, a disconnect for its runner and an audit entry. Connecting one again is
+ * refused while the plan has no room (BotService.connect).
+ */
+export function stopBotsForPlan(
+  tx: Transaction,
+  deps: { refs: Refs; audit: AuditLog },
+  tenantId: string,
+  stop: readonly RunningBot[],
+  plan: Plan,
+  context: AuditContext,
+): void {
+  const now = Timestamp.now();
+  for (const { id, bot } of stop) {
+    const next: BotDoc = {
+      ...bot,
+      desiredState: "stopped",
+      stoppedFor: { reason: "plan_limit", plan: plan.id, at: now },
+      updatedAt: now,
+    };
+    tx.set(deps.refs.bot(tenantId, id), next);
+    tx.create(deps.refs.outbox(tenantId, id).doc(), {
+      ...pendingOutboxItem("system:billing", now),
+      kind: "disconnect",
+    });
+    deps.audit.record(tx, tenantId, context, {
+      action: "bot.stopped_by_plan",
+      target: `bot:${id}`,
+      botId: id,
+      before: { desiredState: bot.desiredState },
+      after: { desiredState: "stopped", stoppedFor: `plan_limit:${plan.id}` },
+    });
+  }
+}
