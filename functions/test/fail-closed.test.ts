@@ -13,6 +13,13 @@ const cloudFunctions = {
   GCLOUD_PROJECT: "whatsdex-prod",
 };
 
+/** Billing's secrets (Secret Manager) and where customers return to. */
+const stripe = {
+  STRIPE_SECRET_KEY: "rk_live_0123456789abcdef",
+  STRIPE_WEBHOOK_SECRET: "whsec_0123456789abcdef",
+  BILLING_RETURN_URL: "https://app.whatsdex.example/billing",
+};
+
 function problems(env: Record<string, string>): Map<string, string> {
   try {
     parseEnv(functionsEnvSchema, env);
@@ -30,22 +37,28 @@ describe("functions configuration, deployed (fail closed)", () => {
       ALLOW_SIMULATOR: "true",
       FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
       STORAGE_EMULATOR_HOST: "http://127.0.0.1:9199",
+      STRIPE_API_URL: "http://127.0.0.1:12111",
     });
     expect([...found.keys()].sort()).toEqual([
       "ALLOW_SIMULATOR",
       "API_KEY_PEPPER",
+      "BILLING_RETURN_URL",
       "FIREBASE_AUTH_EMULATOR_HOST",
       "MEDIA_BUCKET",
       "NODE_ENV",
       "STORAGE_EMULATOR_HOST",
+      "STRIPE_API_URL",
+      "STRIPE_SECRET_KEY",
+      "STRIPE_WEBHOOK_SECRET",
     ]);
+    expect(found.get("STRIPE_WEBHOOK_SECRET")).toMatch(/verifies Stripe's webhook requests; required/);
     expect(found.get("API_KEY_PEPPER")).toMatch(/^is required but not set .*K_SERVICE is set/);
     expect(found.get("NODE_ENV")).toContain('must be "production"');
     expect(found.get("ALLOW_SIMULATOR")).toContain("refused on Cloud Run / Cloud Functions");
   });
 
   it("recognises Cloud Run by any of its variables, not only K_SERVICE", () => {
-    const bucket = { MEDIA_BUCKET: "whatsdex-prod-media" };
+    const bucket = { MEDIA_BUCKET: "whatsdex-prod-media", ...stripe };
     expect([...problems({ FUNCTION_TARGET: "api", NODE_ENV: "production", ...bucket }).keys()]).toEqual([
       "API_KEY_PEPPER",
     ]);
@@ -61,6 +74,7 @@ describe("functions configuration, deployed (fail closed)", () => {
       NODE_ENV: "production",
       API_KEY_PEPPER: pepper,
       MEDIA_BUCKET: "whatsdex-prod-media",
+      ...stripe,
     });
     expect(apiKeyPepper(env)).toBe(pepper);
     expect(allowSimulator(env)).toBe(false);

@@ -43,6 +43,25 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
+/**
+ * The development values of the functions' Secret Manager secrets (`secrets` in functions/src/index.ts).
+ * The Functions emulator reads declared secrets from `functions/.secret.local` and asks Secret Manager
+ * (unreachable offline) for any it lacks, so the file always holds them. They are the same for every
+ * local stack (dev and tests side by side share the file); which Stripe they reach is STRIPE_API_URL.
+ */
+export const LOCAL_SECRETS = {
+  STRIPE_SECRET_KEY: "sk_test_whatsdex_local",
+  STRIPE_WEBHOOK_SECRET: "whsec_whatsdex_local",
+} as const;
+
+function writeLocalSecrets(root: string): void {
+  const file = join(root, "functions", ".secret.local");
+  const content = `${Object.entries(LOCAL_SECRETS)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("\n")}\n`;
+  if (!existsSync(file) || readFileSync(file, "utf8") !== content) writeFileSync(file, content);
+}
+
 const hostPort = z.object({ host: z.string(), port: z.number().int() });
 const firebaseJsonSchema = z.looseObject({
   emulators: z.looseObject({
@@ -81,6 +100,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   // firebase.json; its name is unique so that concurrent runs never share one.
   const configFile = join(options.root, `.firebase-emulators-${process.pid}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
+  writeLocalSecrets(options.root);
 
   const e = config.emulators;
   const args = ["emulators:start", "--project", PROJECT_ID, "--only", options.only.join(","), "--config", configFile];

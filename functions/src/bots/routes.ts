@@ -192,7 +192,13 @@ export const botRoutes = [
     params: botParams,
     headers: idempotencyHeaders,
     body: z.strictObject({ to: recipientSchema, content: messageContentSchema }),
-    responses: accepted,
+    responses: {
+      ...accepted,
+      402: {
+        description:
+          "The subscription's payment failed and its grace period is over (code `payment_required`): sending resumes once an invoice is paid.",
+      },
+    },
     async handle({ access, params, headers, body, services }) {
       const queued = await services.bots.sendMessage(access, params.botId, body, headers["idempotency-key"]);
       return { status: 202, body: toQueued(queued), headers: queued.replayed ? { "Idempotent-Replayed": "true" } : {} };

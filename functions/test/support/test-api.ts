@@ -1,4 +1,11 @@
-import { createLogger, type FetchMedia, MediaStore, startTracing, type Tracing } from "@whatsdex/core";
+import {
+  createLogger,
+  type FetchMedia,
+  MediaStore,
+  type StripeClient,
+  startTracing,
+  type Tracing,
+} from "@whatsdex/core";
 import { JobQueue, queueNames, webhookJobs } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
 import { type CapturedLogs, captureLogs, requireEnv, testBucket, testFirebase, uniqueId } from "@whatsdex/core/testing";
@@ -65,6 +72,8 @@ export async function startTestApi(
     allowPrivateWebhookTargets?: boolean;
     /** As an API without the job queue's settings: webhook tests and replays answer 503. */
     withoutWebhookQueue?: boolean;
+    /** The Stripe the billing routes call (the local one); absent, as without STRIPE_SECRET_KEY. */
+    stripe?: StripeClient;
   } = {},
 ): Promise<TestApi> {
   requireEnv("FIREBASE_AUTH_EMULATOR_HOST");
@@ -100,6 +109,7 @@ export async function startTestApi(
     webhookQueue,
     media: new MediaStore(testBucket()),
     ...(options.fetchMedia ? { fetchMedia: options.fetchMedia } : {}),
+    ...(options.stripe ? { stripe: options.stripe, billingReturnUrl: "http://127.0.0.1:5000/billing" } : {}),
   });
   const app = createApiApp({
     logger,
