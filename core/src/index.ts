@@ -110,6 +110,26 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export {
+  AccountClosing,
+  type AccountClosingOptions,
+  LOGOUT_WAIT_MS,
+  tenantDeletionRef,
+  tenantDeletionsCollection,
+} from "./closing/account-closing.ts";
+export {
+  type CancelSubscription,
+  ClosingRunner,
+  type ClosingRunnerOptions,
+  type StepOutcome,
+} from "./closing/closing-runner.ts";
+export {
+  type ClosingPhase,
+  closingPhaseSchema,
+  closingPhases,
+  type TenantDeletionDoc,
+  tenantDeletionDocSchema,
+} from "./closing/schema.ts";
 export { type DeployedRules, deployedBy, failClosedWhenDeployed, platformVariables } from "./config/deployment.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
 export { createKeyring, type Keyring, KeyringError, keyringSpecSchema } from "./crypto/keyring.ts";
@@ -245,6 +265,7 @@ export {
   mediaPrefixes,
   mediaRetention,
   type StoredMedia,
+  type TenantObject,
   type UploadInfo,
 } from "./media/media-store.ts";
 export { type FetchedMedia, fetchMediaFromUrl, type UrlMediaOptions } from "./media/url-media.ts";
@@ -321,7 +342,13 @@ export {
 } from "./plans/plan-catalog.ts";
 export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
+export {
+  TENANT_EXPORT_FORMAT,
+  type TenantExportDocument,
+  tenantExportSchema,
+} from "./tenants/export-schema.ts";
 export { type TenantDoc, tenantDocSchema, tenantNameSchema, tenantStatusSchema } from "./tenants/schema.ts";
+export { TenantExport } from "./tenants/tenant-export.ts";
 export { TenantService, type TenantWithRole } from "./tenants/tenant-service.ts";
 export { type UsageDoc, usageDocSchema } from "./usage/schema.ts";
 export { UsageService, usageDay } from "./usage/usage-service.ts";

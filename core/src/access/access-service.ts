@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, TenantSuspendedError } from "../errors/domain-error.ts";
+import { ForbiddenError, NotFoundError, TenantClosingError, TenantSuspendedError } from "../errors/domain-error.ts";
 import type { Refs } from "../firestore/refs.ts";
 import type { PlanId } from "../plans/plan-catalog.ts";
 import type { AccessCache, TenantFacts } from "./access-cache.ts";
@@ -18,7 +18,9 @@ export interface TenantAccess {
  * Decides whether `principal` may do `permission` in `tenantId`. Anyone who is not in the tenant
  * gets the same NotFound as for a tenant that does not exist, so ids cannot be probed; members and
  * keys of a suspended tenant get TenantSuspended, for every permission, reads included (ADR 16);
- * members who lack the permission get Forbidden.
+ * those of a tenant whose account is being closed get TenantClosing, but for `tenant:delete` (the
+ * owner asking again, or asking how far the closing got: ADR 23); members who lack the permission
+ * get Forbidden.
  */
 export class AccessService {
   readonly #refs: Refs;
@@ -33,7 +35,7 @@ export class AccessService {
     if (principal.kind === "apiKey") {
       // The key was looked up under this tenant, but check anyway: it is the isolation boundary.
       if (principal.tenantId !== tenantId) throw tenantNotFound();
-      const tenant = assertActive(await this.#tenant(tenantId));
+      const tenant = assertActive(await this.#tenant(tenantId), permission);
       if (!scopesAllow(principal.scopes, permission)) {
         throw new ForbiddenError(`This API key's scopes do not allow ${permission}.`, { details: { permission } });
       }
@@ -46,11 +48,19 @@ export class AccessService {
     ]);
     if (!role) throw tenantNotFound();
     // Only now: a stranger learns nothing about the tenant, its suspension included.
-    const tenant = assertActive(facts);
+    const tenant = assertActive(facts, permission);
     if (!roleAllows(role, permission)) {
       throw new ForbiddenError(`Your role (${role}) does not allow ${permission}.`, { details: { permission, role } });
     }
     return { tenantId, principal, role, plan: tenant.plan };
+  }
+
+  /**
+   * A change this instance made to the tenant's status (an account closing): its next request sees
+   * it at once; other instances within the cache's TTL.
+   */
+  tenantChanged(tenantId: string, facts: TenantFacts): void {
+    this.#cache.rememberTenant(tenantId, facts);
   }
 
   async #tenant(tenantId: string): Promise<TenantFacts | undefined> {
@@ -71,10 +81,15 @@ export class AccessService {
 }
 
 /** A member of a tenant whose document is gone (being deleted) finds nothing, like anyone else. */
-function assertActive(tenant: TenantFacts | undefined): TenantFacts {
+function assertActive(tenant: TenantFacts | undefined, permission: Permission): TenantFacts {
   if (tenant === undefined) throw tenantNotFound();
   if (tenant.status === "suspended") {
     throw new TenantSuspendedError("This tenant is suspended: nothing can be done in it until it is reinstated.");
+  }
+  if (tenant.status === "deleting" && permission !== "tenant:delete") {
+    throw new TenantClosingError(
+      "This tenant's account is being closed: its bots are logged out and its data is being deleted.",
+    );
   }
   return tenant;
 }

@@ -37,6 +37,16 @@ export interface StoredMedia extends Media {
   bytes: number;
 }
 
+/** One stored object of a tenant, as an export names it. */
+export interface TenantObject {
+  kind: keyof typeof mediaPrefixes;
+  botId: string | null;
+  id: string;
+  contentType: string | null;
+  bytes: number;
+  createdAt: string | null;
+}
+
 /** An upload as the API describes it (`POST /v1/tenants/{t}/media` answers with this). */
 export interface UploadInfo {
   id: string;
@@ -265,6 +275,46 @@ export class MediaStore {
 
   async getInbound(bot: BotRef, mediaId: string): Promise<StoredMedia | undefined> {
     return (await this.#read(this.#inbound(bot, mediaId)))?.media;
+  }
+
+  /**
+   * Every object kept for a tenant (uploads, and each bot's transit and inbound media), a page at a
+   * time: an account's export lists them by reference, never their bytes.
+   */
+  async *tenantObjects(tenantId: string, pageSize = 500): AsyncGenerator<TenantObject> {
+    const tenant = checkedId(tenantId, "tenantId");
+    for (const [kind, prefix] of Object.entries(mediaPrefixes) as Array<[TenantObject["kind"], string]>) {
+      let pageToken: string | undefined;
+      do {
+        const [files, next] = await this.#bucket.getFiles({
+          prefix: `${prefix}${tenant}/`,
+          maxResults: pageSize,
+          autoPaginate: false,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        for (const file of files) {
+          // `{prefix}{tenant}/{id}` for uploads, `{prefix}{tenant}/{bot}/{id}` for the rest.
+          const parts = file.name.slice(prefix.length + tenant.length + 1).split("/");
+          yield {
+            kind,
+            botId: parts.length > 1 ? (parts[0] ?? null) : null,
+            id: parts[parts.length - 1] ?? file.name,
+            contentType: file.metadata.contentType ?? null,
+            bytes: Number(file.metadata.size ?? 0),
+            createdAt: file.metadata.timeCreated ?? null,
+          };
+        }
+        pageToken = next?.pageToken;
+      } while (pageToken);
+    }
+  }
+
+  /** Everything kept for a tenant whose account is closed (every prefix); safe to run twice. */
+  async deleteTenant(tenantId: string): Promise<void> {
+    const tenant = checkedId(tenantId, "tenantId");
+    for (const prefix of Object.values(mediaPrefixes)) {
+      await this.#bucket.deleteFiles({ prefix: `${prefix}${tenant}/` });
+    }
   }
 
   /** Everything kept for a deleted bot (transit and inbound); safe to run twice. */
