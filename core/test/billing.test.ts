@@ -8,8 +8,9 @@ import { createStripeClient, type StripeClient } from "../src/billing/stripe-cli
 import { StripeWebhookHandler } from "../src/billing/stripe-webhook.ts";
 import { type BillingEventSink, SubscriptionSync } from "../src/billing/subscription-sync.ts";
 import { BotService } from "../src/bots/bot-service.ts";
-import type { EventType } from "../src/events/schema.ts";
-import { stripeEventPath } from "../src/firestore/paths.ts";
+import { type EventType, eventDocSchema } from "../src/events/schema.ts";
+import { zodConverter } from "../src/firestore/converter.ts";
+import { eventsCollectionPath, stripeEventPath } from "../src/firestore/paths.ts";
 import { createRefs } from "../src/firestore/refs.ts";
 import { bullmqTransport } from "../src/jobs/bullmq/index.ts";
 import { JobQueue, webhookJobs } from "../src/jobs/index.ts";
@@ -108,7 +109,7 @@ const billing = () => new BillingService({ refs, stripe, returnUrl: "http://127.
 /** Checkout, paid on the local Stripe's page: the subscription exists and its events wait in the local Stripe. */
 async function subscribe(tenant: Tenant, plan: "starter" | "business" | "enterprise"): Promise<string> {
   const { sessionId } = await billing().startCheckout(tenant.access, { plan, interval: "month" }, systemAuditContext);
-  return local.completeCheckout(sessionId);
+  return local.completeCheckout(sessionId).subscription.id;
 }
 
 /** The events the local Stripe holds for a subscription (or customer) since `from`, oldest first. */
@@ -118,7 +119,11 @@ function eventsSince(from: number) {
 
 async function deliver(handler: StripeWebhookHandler, payloads: readonly string[]) {
   const results = [];
-  for (const payload of payloads) results.push(await handler.handle(payload, await sign(payload)));
+  for (const payload of payloads) {
+    // Time passes between deliveries, as it does between Stripe's requests.
+    clock.advance(1);
+    results.push(await handler.handle(payload, await sign(payload)));
+  }
   return results;
 }
 
@@ -135,8 +140,12 @@ function comparable(state: { plan: string; billing: TenantBilling; sub: string |
 }
 
 async function publishedTypes(tenantId: string): Promise<EventType[]> {
-  const events = await webhookRefs(firebase.firestore).events(tenantId).orderBy("createdAt").get();
+  const events = await eventsOf(tenantId).orderBy("createdAt").get();
   return events.docs.map((doc) => doc.data().type);
+}
+
+function eventsOf(tenantId: string) {
+  return firebase.firestore.collection(eventsCollectionPath(tenantId)).withConverter(zodConverter(eventDocSchema));
 }
 
 function shuffle<T>(items: readonly T[], seed: number): T[] {
@@ -183,10 +192,10 @@ describe("the Stripe webhook", () => {
     const tenant = await newTenant();
     const from = local.events().length;
     const subscriptionId = await subscribe(tenant, "business");
-    await local.control.failPayment(subscriptionId);
-    await local.control.pay(subscriptionId);
-    await local.control.renew(subscriptionId);
-    await local.control.cancelAtPeriodEnd(subscriptionId);
+    local.failPayment(subscriptionId);
+    local.pay(subscriptionId);
+    local.renew(subscriptionId);
+    local.cancelAtPeriodEnd(subscriptionId);
     const payloads = eventsSince(from).map((event) => event.payload);
     expect(payloads.length).toBeGreaterThanOrEqual(6);
 
@@ -218,8 +227,8 @@ describe("the Stripe webhook", () => {
     const tenant = await newTenant();
     const from = local.events().length;
     const subscriptionId = await subscribe(tenant, "starter");
-    await local.control.failPayment(subscriptionId);
-    await local.control.pay(subscriptionId);
+    local.failPayment(subscriptionId);
+    local.pay(subscriptionId);
     const payloads = eventsSince(from).map((event) => event.payload);
     await deliver(handlerWith(syncWith()), shuffle(payloads, 3));
     const state = await tenantState(tenant.tenantId);
@@ -228,6 +237,36 @@ describe("the Stripe webhook", () => {
     expect(state.billing.status).toBe(now.status);
     expect(state.billing.pastDueSince).toBeNull();
     expect(state.plan).toBe("starter");
+  });
+
+  it("never applies an older read of the subscription over a newer one (a slow, concurrent delivery)", async () => {
+    const tenant = await newTenant();
+    const from = local.events().length;
+    const subscriptionId = await subscribe(tenant, "starter");
+    const sync = syncWith();
+    await deliver(
+      handlerWith(sync),
+      eventsSince(from).map((event) => event.payload),
+    );
+    const before = await stripe.subscriptions.retrieve(subscriptionId);
+    const readBefore = clock.advance(1);
+    local.failPayment(subscriptionId);
+    const after = await stripe.subscriptions.retrieve(subscriptionId);
+    const readAfter = clock.advance(1);
+    const event = (id: string) => ({
+      id,
+      type: "customer.subscription.updated",
+      created: Math.floor(readAfter / 1000),
+    });
+
+    expect(
+      await sync.apply(event(uniqueId("evt")), { tenantId: tenant.tenantId, subscription: after, readAt: readAfter }),
+    ).toBe("applied");
+    // The read that started first commits last: recorded, and changes nothing.
+    expect(
+      await sync.apply(event(uniqueId("evt")), { tenantId: tenant.tenantId, subscription: before, readAt: readBefore }),
+    ).toBe("stale");
+    expect((await tenantState(tenant.tenantId)).billing.status).toBe("past_due");
   });
 
   it("refuses a bad or missing signature with 400 and writes nothing", async () => {
@@ -244,7 +283,8 @@ describe("the Stripe webhook", () => {
     expect((await handler.handle(first.payload, forged)).status).toBe(400);
     expect((await handler.handle(first.payload, undefined)).status).toBe(400);
     // A body changed after signing does not verify either.
-    const tampered = first.payload.replace('"livemode":false', '"livemode":true');
+    const tampered = first.payload.replace(first.id, `${first.id}x`);
+    expect(tampered).not.toBe(first.payload);
     expect((await handler.handle(tampered, await sign(first.payload))).status).toBe(400);
     expect((await firebase.firestore.doc(stripeEventPath(first.id)).get()).exists).toBe(false);
     expect((await tenantState(tenant.tenantId)).plan).toBe("free");
@@ -335,7 +375,7 @@ describe("what a plan change does", () => {
     const keep = ids[4] ?? "";
     await bots.update(tenant.tenantId, keep, { keepOnDowngrade: true });
     const before = local.events().length;
-    await local.control.cancelNow(subscriptionId);
+    local.cancelNow(subscriptionId);
     await deliver(
       handler,
       eventsSince(before).map((event) => event.payload),
@@ -360,10 +400,7 @@ describe("what a plan change does", () => {
     await expect(bots.connect({ ...access, plan: "free" }, ids[0] ?? "", { method: "qr" })).rejects.toMatchObject({
       code: "plan_limit",
     });
-    const updated = await webhookRefs(firebase.firestore)
-      .events(tenant.tenantId)
-      .where("type", "==", "billing.subscription_updated")
-      .get();
+    const updated = await eventsOf(tenant.tenantId).where("type", "==", "billing.subscription_updated").get();
     const stopped = updated.docs.map((doc) => JSON.parse(doc.data().body).data.stoppedBotIds as string[]);
     expect(stopped.find((list) => list.length === 9)?.sort()).toEqual(ids.filter((id) => id !== keep).sort());
   });
@@ -382,7 +419,7 @@ describe("what a plan change does", () => {
     const send = () => firebase.firestore.runTransaction((tx) => usage.takeMessageIn(tx, tenant.tenantId));
 
     let mark = local.events().length;
-    await local.control.failPayment(subscriptionId);
+    local.failPayment(subscriptionId);
     await deliver(
       handler,
       eventsSince(mark).map((event) => event.payload),
@@ -409,7 +446,7 @@ describe("what a plan change does", () => {
     });
 
     mark = local.events().length;
-    await local.control.pay(subscriptionId);
+    local.pay(subscriptionId);
     await deliver(
       handler,
       eventsSince(mark).map((event) => event.payload),
@@ -433,7 +470,7 @@ describe("what a plan change does", () => {
     const handler = handlerWith(syncWith());
     await deliver(handler, firstEvents);
     mark = local.events().length;
-    await local.control.cancelNow(first);
+    local.cancelNow(first);
     const cancelled = eventsSince(mark).map((event) => event.payload);
     await deliver(handler, cancelled);
     expect((await tenantState(tenant.tenantId)).plan).toBe("free");
@@ -463,8 +500,7 @@ describe("checkout and the portal", () => {
     ]);
     expect(a.url).not.toBe(b.url);
     const tenantDoc = (await refs.tenant(tenant.tenantId).get()).data();
-    const customers = await stripe.customers.list({ limit: 100 });
-    expect(customers.data.filter((c) => c.metadata.tenantId === tenant.tenantId).map((c) => c.id)).toEqual([
+    expect(local.customers({ tenantId: tenant.tenantId }).map((customer) => customer.id)).toEqual([
       tenantDoc?.stripeCustomerId,
     ]);
     const portal = await service.openPortal(tenant.access);

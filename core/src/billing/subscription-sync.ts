@@ -3,6 +3,7 @@ import type Stripe from "stripe";
 import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
 import type { NewEvent } from "../events/schema.ts";
 import { zodConverter } from "../firestore/converter.ts";
+import { resourceIdSchema } from "../firestore/ids.ts";
 import { stripeEventPath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -101,13 +102,8 @@ export class SubscriptionSync {
   async tenantOf(subscription: Pick<Stripe.Subscription, "customer" | "metadata">): Promise<string | null> {
     const customerId = idOf(subscription.customer);
     const named = subscription.metadata?.tenantId;
-    if (named) {
-      const tenant = (
-        await this.#refs
-          .tenant(named)
-          .get()
-          .catch(() => undefined)
-      )?.data();
+    if (named && resourceIdSchema.safeParse(named).success) {
+      const tenant = (await this.#refs.tenant(named).get()).data();
       if (tenant?.stripeCustomerId === customerId) return named;
     }
     const owners = await this.#refs.tenants().where("stripeCustomerId", "==", customerId).limit(1).get();
@@ -148,7 +144,9 @@ export class SubscriptionSync {
         tx.create(eventRef, this.#record(event, tenantId, "ignored"));
         return { outcome: "ignored" as const, staged: [] };
       }
-      const stale = tenant.billing.syncedAt !== null && tenant.billing.syncedAt.toMillis() >= readAt;
+      // Strictly newer: a read started in the same millisecond as the stored one is at least as new
+      // when it came after it (one instance, one event after another), and a coin toss otherwise.
+      const stale = tenant.billing.syncedAt !== null && tenant.billing.syncedAt.toMillis() > readAt;
       if (stale) {
         // The state is older than what is stored; what the event itself tells (an invoice) still goes out.
         const events = notice ? [this.#noticeEvent(event, notice, tenant.plan, tenant.billing)] : [];
