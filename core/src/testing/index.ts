@@ -17,5 +17,27 @@ export {
   type LocalStorageOptions,
   startLocalStorage,
 } from "./storage-server.ts";
+export {
+  type ControlAction,
+  type ControlCustomer,
+  type ControlEvent,
+  type ControlResult,
+  type ControlSubscription,
+  controlActionSchema,
+  controlActions,
+  controlCustomerListSchema,
+  controlErrorSchema,
+  controlEventListSchema,
+  controlResultSchema,
+  controlSubscriptionListSchema,
+} from "./stripe/control-schema.ts";
+export {
+  LOCAL_STRIPE_API_KEY,
+  LOCAL_STRIPE_DEV_PORT,
+  type LocalStripe,
+  type LocalStripeOptions,
+  startLocalStripe,
+} from "./stripe/server.ts";
+export type { DeliveryAttempt, LocalStripeEvent } from "./stripe/webhook-sender.ts";
 export { uniqueId } from "./unique-id.ts";
 export { waitFor } from "./wait-for.ts";
