@@ -30,10 +30,10 @@ export {
   controlEventListSchema,
   controlResultSchema,
   controlSubscriptionListSchema,
+  LOCAL_STRIPE_DEV_PORT,
 } from "./stripe/control-schema.ts";
 export {
   LOCAL_STRIPE_API_KEY,
-  LOCAL_STRIPE_DEV_PORT,
   type LocalStripe,
   type LocalStripeOptions,
   startLocalStripe,

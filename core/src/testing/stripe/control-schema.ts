@@ -6,6 +6,9 @@ import { z } from "zod";
  * response, read by the CLI through them.
  */
 
+/** The port `npm run dev` runs the local Stripe on, and `npm run stripe` looks for it at. */
+export const LOCAL_STRIPE_DEV_PORT = 12111;
+
 /** Actions on a subscription, as the URL and the CLI name them. */
 export const controlActions = [
   "renew",

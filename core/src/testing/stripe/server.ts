@@ -20,8 +20,6 @@ import { checkoutPage, invoicePage, messagePage, portalPage, portalSubscription,
 import { LocalStripeState, newId, type SubscriptionRecord } from "./state.ts";
 import { type DeliveryAttempt, type LocalStripeEvent, WebhookSender } from "./webhook-sender.ts";
 
-/** The port `npm run dev` runs the local Stripe on, and `npm run stripe` looks for it at. */
-export const LOCAL_STRIPE_DEV_PORT = 12111;
 /** Any `sk_test_…` key is accepted; this is the one the local stack is given. */
 export const LOCAL_STRIPE_API_KEY = "sk_test_local_whatsdex";
 
