@@ -2,12 +2,13 @@
  * The functions this codebase deploys. Each export is one line of wiring to the handler that the
  * tests run, so what is tested is what is deployed.
  */
-import { botDocumentPattern } from "@whatsdex/core";
-import { onDocumentDeleted } from "firebase-functions/firestore";
+import { botDocumentPattern, collections } from "@whatsdex/core";
+import { onDocumentCreated, onDocumentDeleted } from "firebase-functions/firestore";
 import { onRequest } from "firebase-functions/https";
 import { onSchedule } from "firebase-functions/scheduler";
 import { getRuntime } from "./runtime.ts";
 import { cleanUpDeletedBot } from "./triggers/bot-deleted.ts";
+import { startClosing, sweepClosings } from "./triggers/tenant-closing.ts";
 
 /**
  * Secret Manager secrets, exposed to every function as environment variables: each function builds
@@ -37,3 +38,17 @@ export const billingGraceSweep = onSchedule({ schedule: "every 15 minutes", secr
 export const onBotDeleted = onDocumentDeleted({ document: botDocumentPattern, secrets }, async (event) => {
   await cleanUpDeletedBot(await getRuntime(), event.params);
 });
+
+/** An account closing, from its record's creation: subscription, logouts, media, data (ADR 23). */
+export const onTenantClosing = onDocumentCreated(
+  { document: `${collections.tenantDeletions}/{tenantId}`, secrets, timeoutSeconds: 540 },
+  async (event) => startClosing(await getRuntime(), event.params),
+);
+
+/** Resumes account closings that a crash or a failed step left unfinished. */
+export const sweepTenantClosings = onSchedule(
+  { schedule: "every 10 minutes", secrets, timeoutSeconds: 540 },
+  async () => {
+    await sweepClosings(await getRuntime());
+  },
+);

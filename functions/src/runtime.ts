@@ -1,4 +1,5 @@
 import {
+  type CancelSubscription,
   createFirebase,
   createLogger,
   createMediaBucket,
@@ -49,6 +50,8 @@ export interface Runtime {
   stripeWebhook: (req: Request, res: Response) => Promise<void>;
   /** Applies Stripe's state to tenants; its `restrictDue` is the grace period's sweep. */
   billingSync: SubscriptionSync;
+  /** Ends a closing account's subscription at once (the closing's first step, ADR 23). */
+  cancelSubscription: CancelSubscription;
 }
 
 let runtime: Promise<Runtime> | undefined;
@@ -133,5 +136,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
     bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
   });
-  return { env, logger, tracing, firebase, media, api, stripeWebhook, billingSync };
+  const cancelSubscription: CancelSubscription = (tenantId, subscriptionId) =>
+    services.billing.cancelNow(tenantId, subscriptionId);
+  return { env, logger, tracing, firebase, media, api, stripeWebhook, billingSync, cancelSubscription };
 }

@@ -1,6 +1,7 @@
 import {
   AccessCache,
   AccessService,
+  AccountClosing,
   ApiKeyService,
   AuditLog,
   BillingService,
@@ -15,6 +16,7 @@ import {
   MessageStore,
   mediaStoreSource,
   type StripeClient,
+  TenantExport,
   TenantService,
   WebhookDeliveryService,
   WebhookEndpointService,
@@ -92,5 +94,7 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       returnUrl: options.billingReturnUrl ?? "http://127.0.0.1:5000/billing",
       audit,
     }),
+    closing: new AccountClosing(refs, { audit }),
+    tenantExport: new TenantExport(refs, options.media),
   };
 }

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { trace } from "@opentelemetry/api";
 import {
   type FieldIssue,
@@ -38,6 +39,12 @@ export interface RouteResult {
   body?: unknown;
   /** Bytes sent as they are (a media download), with their Content-Type in `headers`; instead of `body`. */
   binary?: Buffer;
+  /**
+   * A body written as it is produced (an export), instead of `body`: nothing is sent until its first
+   * piece is ready, so a failure before then is still an ordinary problem answer; one after that
+   * aborts the response, so a client never takes a cut-off body for a whole one.
+   */
+  stream?: AsyncIterable<string>;
   headers?: Record<string, string>;
 }
 
@@ -171,11 +178,42 @@ export function mountRoute(
       requestId: res.locals.requestId,
       request: req,
     });
+    if (result.stream) {
+      await sendStream(res, result.status, result.headers ?? {}, result.stream);
+      return;
+    }
     res.status(result.status).set(result.headers ?? {});
     if (result.binary) res.end(result.binary);
     else if (result.body === undefined) res.end();
     else res.json(result.body);
   });
+}
+
+async function sendStream(
+  res: Response,
+  status: number,
+  headers: Record<string, string>,
+  stream: AsyncIterable<string>,
+): Promise<void> {
+  const pieces = stream[Symbol.asyncIterator]();
+  let next = await pieces.next();
+  res.status(status).set(headers);
+  try {
+    while (!next.done) {
+      // Backpressure: a slow client holds the reads back instead of filling memory.
+      if (!res.write(next.value)) await Promise.race([once(res, "drain"), once(res, "close")]);
+      // The client went away: stop reading.
+      if (res.destroyed) {
+        await pieces.return?.();
+        return;
+      }
+      next = await pieces.next();
+    }
+    res.end();
+  } catch (error) {
+    res.locals.logger.error({ err: error }, "streamed response failed");
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 function isEmptyObject(value: unknown): boolean {

@@ -7,6 +7,7 @@ import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { mediaRoutes } from "../media/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
+import { closingRoutes } from "../tenants/closing-routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
 import type { RouteDefinition } from "./route.ts";
@@ -14,6 +15,7 @@ import type { RouteDefinition } from "./route.ts";
 /** Every operation of the tenant API, in the order the reference lists them. */
 export const apiRoutes: readonly RouteDefinition[] = [
   ...tenantRoutes,
+  ...closingRoutes,
   ...memberRoutes,
   ...invitationRoutes,
   ...botRoutes,

@@ -1,5 +1,6 @@
 import type {
   AccessService,
+  AccountClosing,
   ApiKeyService,
   AuditLog,
   BillingService,
@@ -8,6 +9,7 @@ import type {
   MediaStore,
   MemberService,
   MessageStore,
+  TenantExport,
   TenantService,
   WebhookDeliveryService,
   WebhookEndpointService,
@@ -31,4 +33,7 @@ export interface ApiServices {
   webhooks: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   billing: BillingService;
+  /** Closing an account (ADR 23): asking for it and how far it got; the deletion runs in a trigger. */
+  closing: AccountClosing;
+  tenantExport: TenantExport;
 }
