@@ -170,6 +170,8 @@ const tenantTargets: Target[] = [
 const globalTargets: Target[] = [
   // Stripe webhook payloads of every tenant (customers, invoices), kept for idempotency.
   { name: "stripeEvents", get: "nobody", list: "nobody", doc: () => `stripeEvents/${ids.stripeEvent}` },
+  // Account closings (who asked, how far it got): server-only, even for the tenant's own owner.
+  { name: "tenantDeletions", get: "nobody", list: "nobody", doc: () => `tenantDeletions/${tenantA}` },
   // Heartbeats of the session-runner fleet: hosts and load, nothing a tenant needs.
   { name: "runners", get: "nobody", list: "nobody", doc: () => `runners/${ids.runner}` },
 ];
@@ -274,6 +276,7 @@ beforeAll(async () => {
     }
     put(`stripeEvents/${ids.stripeEvent}`, { type: "invoice.paid" });
     put(`runners/${ids.runner}`, { host: "runner-host", bots: 1 });
+    put(`tenantDeletions/${tenantA}`, { phase: "await_logouts", requestedBy: "user:owner" });
     await batch.commit();
   });
 
