@@ -32,12 +32,14 @@ import {
 } from "@whatsdex/devtools/dev";
 import { PhoneClient } from "@whatsdex/devtools/phone-client";
 import { z } from "zod";
+import { LOCAL_STRIPE_DEV_PORT } from "../core/src/testing/stripe/control-schema.ts";
 import { type Emulators, PROJECT_ID, startEmulators } from "./lib/emulators.ts";
 import { freePorts } from "./lib/ports.ts";
 import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { type Managed, pipeWithPrefix, run, startGroup, stopGroup } from "./lib/processes.ts";
 import { provideRedis, type RedisHandle } from "./lib/redis.ts";
 import { type LocalStorageHandle, provideStorage } from "./lib/storage.ts";
+import { type LocalStripeHandle, provideStripe } from "./lib/stripe.ts";
 import { httpOk, pollUntil } from "./lib/wait.ts";
 
 const started = performance.now();
@@ -59,6 +61,7 @@ const logs: WriteStream[] = [];
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
 let storage: LocalStorageHandle | undefined;
+let stripe: LocalStripeHandle | undefined;
 let stopping = false;
 let stopWatching = () => {};
 let receiver: WebhookReceiver | undefined;
@@ -71,7 +74,7 @@ async function stopAll(): Promise<void> {
   await Promise.allSettled([...children.map((child) => stopGroup(child)), receiver?.close()]);
   // Last, so that the runner and watchers are gone before the data is exported.
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
-  await storage?.stop();
+  await Promise.allSettled([storage?.stop(), stripe?.stop()]);
   await Promise.allSettled(logs.map((log) => new Promise((done) => log.end(done))));
 }
 
@@ -144,12 +147,16 @@ async function main(): Promise<void> {
   const prerequisites = await checkPrerequisites();
   if (flags.fresh) rmSync(home, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
-  const [runnerPort, phonesPort, webhooksPort] = flags["free-ports"] ? await freePorts(3) : [8090, 8091, 8092];
+  const [runnerPort, phonesPort, webhooksPort, stripePort = 0] = flags["free-ports"]
+    ? await freePorts(4)
+    : [8090, 8091, 8092, LOCAL_STRIPE_DEV_PORT];
   // The emulator loads functions/lib at start, so build once before the watcher takes over.
   const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
   if (built !== 0) throw new Error("the functions build failed");
   // Media (uploads, stickers, received files): the runner and the functions are told where it is.
   storage = await provideStorage();
+  // Billing: Stripe's API, its hosted pages and its signed events, on this machine (npm run stripe drives it).
+  stripe = await provideStripe({ port: stripePort });
 
   // Redis first: the API (in the Functions emulator) queues webhook tests and replays on it.
   redis = await provideRedis();
@@ -160,11 +167,20 @@ async function main(): Promise<void> {
     output: { write: (line) => print(readableEmulatorLine(line)) },
     dataDir,
     // The demo webhook's receiver runs on this machine, so the API must accept its http URL.
-    env: { ...storage.env, REDIS_URL: redis.url, WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true" },
+    env: {
+      ...storage.env,
+      ...stripe.env,
+      // No dashboard yet: customers come back from Stripe to the local Stripe's own "back" page.
+      BILLING_RETURN_URL: `${stripe.url}/return`,
+      REDIS_URL: redis.url,
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
+    },
     ...prerequisites,
   });
   const env = { ...emulators.env, ...storage.env, REDIS_URL: redis.url };
   const apiUrl = `${emulators.functionsUrl}/api/v1`;
+  const stripeWebhookUrl = `${emulators.functionsUrl}/stripeWebhook`;
+  stripe.setWebhookUrl(stripeWebhookUrl);
   const runnerUrl = `http://127.0.0.1:${runnerPort}`;
   const phonesUrl = `http://127.0.0.1:${phonesPort}`;
 
@@ -253,6 +269,13 @@ async function main(): Promise<void> {
   print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics  ·  phones ${phonesUrl}`);
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
   print(`  Redis           ${redis.url} (${redis.source})`);
+  print(`  Stripe          ${stripe.url} (local: checkout and portal pages, signed events to ${stripeWebhookUrl})`);
+  print(
+    `  billing         POST ${apiUrl}/tenants/${seed.tenantId}/billing/checkout {"plan":"starter"} (owner's ID token), open the url;`,
+  );
+  print(
+    `                  npm run stripe -- status ${seed.tenantId}   (renew, fail, pay, cancel, end-period: every state)`,
+  );
   print(`  Storage         ${storage.env.STORAGE_EMULATOR_HOST} (bucket ${storage.env.MEDIA_BUCKET}, in memory)`);
   print(`  data, logs      ${home} (${flags.fresh ? "fresh start; " : ""}npm run dev -- --fresh wipes it)`);
   print(`WhatsDeX ready in ${seconds} s. Ctrl-C stops everything started here.`);

@@ -11,6 +11,7 @@ import { checkPrerequisites, ROOT } from "./lib/prerequisites.ts";
 import { run } from "./lib/processes.ts";
 import { provideRedis, type RedisHandle } from "./lib/redis.ts";
 import { type LocalStorageHandle, provideStorage } from "./lib/storage.ts";
+import { type LocalStripeHandle, provideStripe } from "./lib/stripe.ts";
 
 const started = performance.now();
 console.log(`node ${process.version}`);
@@ -18,12 +19,13 @@ console.log(`node ${process.version}`);
 let redis: RedisHandle | undefined;
 let emulators: Emulators | undefined;
 let storage: LocalStorageHandle | undefined;
+let stripe: LocalStripeHandle | undefined;
 let stopping = false;
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
-  await storage?.stop();
+  await Promise.allSettled([storage?.stop(), stripe?.stop()]);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -42,6 +44,8 @@ async function main(): Promise<number> {
   const logFile = join(logDir, `emulators-test-${process.pid}.log`);
   // Before the emulators: the functions they run are told where it is.
   storage = await provideStorage();
+  // The emulated API's Stripe is a local one, never api.stripe.com.
+  stripe = await provideStripe({ port: 0 });
   const [redisResult, emulatorResult] = await Promise.allSettled([
     provideRedis(),
     startEmulators({
@@ -49,7 +53,7 @@ async function main(): Promise<number> {
       only: ["auth", "firestore", "functions"],
       ports: "free",
       output: { file: logFile },
-      env: { ...storage.env },
+      env: { ...storage.env, ...stripe.env },
       ...prerequisites,
     }),
   ]);
@@ -62,6 +66,7 @@ async function main(): Promise<number> {
     }
     return 1;
   }
+  stripe.setWebhookUrl(`${emulators.functionsUrl}/stripeWebhook`);
   console.log(
     `emulators ready (${emulators.env.FIRESTORE_EMULATOR_HOST} firestore; log: ${logFile}); redis ${redis.url} (${redis.source})`,
   );

@@ -33,7 +33,7 @@ afterAll(async () => {
 const printed = (output: string, label: string) => new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(output)?.[1];
 
 describe("npm run dev", () => {
-  it("brings the platform up, answers .ping and .sticker from a bot made over HTTP, tells a webhook, and stops cleanly", async () => {
+  it("brings the platform up, answers .ping and .sticker from a bot made over HTTP, tells a webhook, sells a plan, and stops cleanly", async () => {
     // The test's own emulators and Redis are not for this stack: it finds or starts its own.
     const env = Object.fromEntries(
       Object.entries(process.env).filter(
@@ -134,6 +134,33 @@ describe("npm run dev", () => {
     await receiver.close();
     // npm run dev's own receiver (the demo tenant's endpoint, every event) printed the flow as it went.
     expect(output).toMatch(/\[webhook\] bot\.status .*state open ✓ signed/);
+
+    // Billing: the owner buys Enterprise on the local Stripe's checkout page; its signed events reach
+    // the stripeWebhook function, which changes the plan. An unsigned POST there changes nothing.
+    const idToken = printed(output, "ID token") ?? "";
+    const checkout = await fetch(`${apiUrl}/tenants/${tenantId}/billing/checkout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${idToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ plan: "enterprise" }),
+    });
+    expect(checkout.status).toBe(200);
+    const checkoutUrl = z.object({ url: z.string() }).parse(await checkout.json()).url;
+    const page = await (await fetch(checkoutUrl)).text();
+    const pay = /<form method="post" action="([^"]+)"/.exec(page)?.[1] ?? "";
+    expect((await fetch(new URL(pay, checkoutUrl), { method: "POST", redirect: "manual" })).status).toBe(303);
+    const plan = async () =>
+      z.object({ plan: z.string() }).parse((await api("GET", `/tenants/${tenantId}/billing`)).body).plan;
+    await pollUntil("the plan bought on the checkout page", async () => (await plan()) === "enterprise", {
+      timeoutMs: 30_000,
+    });
+    const stripeWebhook = apiUrl.replace(/\/api\/v1$/, "/stripeWebhook");
+    const unsigned = await fetch(stripeWebhook, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "evt_forged", type: "customer.subscription.deleted", data: { object: {} } }),
+    });
+    expect(unsigned.status).toBe(400);
+    expect(await plan()).toBe("enterprise");
 
     const photo = readFileSync(join(import.meta.dirname, "fixtures", "photo.jpg"));
     await phones.send({

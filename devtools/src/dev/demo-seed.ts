@@ -108,8 +108,9 @@ export async function seedDemo(options: {
     state.botId = undefined;
   }
 
-  // Plans change only through Stripe, which the local stack has not got: the demo tenant is put on
-  // Business directly in the emulator, so that it has room for bots of your own beside the demo bot.
+  // The demo tenant starts on Business, set directly in the emulator (as support would), so that it
+  // has room for bots of your own beside the demo bot; buying a plan through the local Stripe's
+  // checkout page (printed by npm run dev) replaces it with a subscription.
   const tenant = z
     .object({ plan: z.string() })
     .parse(expect("reading the tenant", await api("GET", `/tenants/${tenantId}`, asOwner), 200));
