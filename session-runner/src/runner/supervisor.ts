@@ -65,6 +65,9 @@ const CHANGE_JITTER_MS = 250;
  * that should no longer run, settling their outbox first; and settles the outbox of stopped bots
  * nobody holds (a logout queued while no runner had the bot). A suspended tenant's bots are neither
  * claimed nor kept: they are released (and their sockets ended) as soon as the suspension is seen.
+ * Nor are those of a tenant whose account is being closed (ADR 23), but they are released as stopped,
+ * not as still wanted: their queued logouts run first, so WhatsApp unlinks each connected device
+ * before the closing deletes the credentials with everything else.
  */
 export class Supervisor {
   readonly #options: SupervisorOptions;
@@ -74,7 +77,9 @@ export class Supervisor {
   readonly #wanted = new Map<string, { bot: BotRef; doc: BotDoc }>();
   /** Tenants whose status is `suspended`, as their listener last saw them: none of their bots runs. */
   readonly #suspended = new Set<string>();
-  /** Nothing is claimed before the suspended tenants are known, so a suspended tenant's bot never starts. */
+  /** Tenants whose account is being closed (`deleting`): none of their bots runs, and their logouts are carried out. */
+  readonly #closing = new Set<string>();
+  /** Nothing is claimed before the suspended and closing tenants are known, so none of their bots ever starts. */
   #tenantsKnown = false;
   /** Bots another instance holds, and until when its lease protects them: no lease read before then. */
   readonly #heldElsewhere = new Map<string, number>();
@@ -171,25 +176,32 @@ export class Supervisor {
       );
       this.#unsubscribers.push(unsubscribe);
     }
-    this.#unsubscribers.push(this.#followSuspendedTenants());
+    this.#unsubscribers.push(this.#followHaltedTenants());
     this.#timers.push(setInterval(() => void this.scan(), scanEveryMs));
     this.#timers.push(setInterval(() => void this.renew(), renewEveryMs));
   }
 
-  /** Suspensions are rare: one listener on every suspended tenant, whatever `onlyTenants` says. */
-  #followSuspendedTenants(): () => void {
+  /**
+   * Suspensions and closings are rare: one listener on every tenant in either state, whatever
+   * `onlyTenants` says.
+   */
+  #followHaltedTenants(): () => void {
     const { db, logger } = this.#options;
+    const { suspended, deleting } = tenantStatusSchema.enum;
     return db
       .collection(collections.tenants)
-      .where("status", "==", tenantStatusSchema.enum.suspended)
+      .where("status", "in", [suspended, deleting])
       .onSnapshot(
         (snapshot) => {
           this.#suspended.clear();
-          for (const doc of snapshot.docs) this.#suspended.add(doc.id);
+          this.#closing.clear();
+          for (const doc of snapshot.docs) {
+            (doc.get("status") === deleting ? this.#closing : this.#suspended).add(doc.id);
+          }
           this.#tenantsKnown = true;
           this.#changed();
         },
-        (error) => logger.error({ err: error }, "listener on suspended tenants failed"),
+        (error) => logger.error({ err: error }, "listener on suspended and closing tenants failed"),
       );
   }
 
@@ -233,6 +245,9 @@ export class Supervisor {
     const random = this.#options.random ?? Math.random;
     for (const [name, running] of this.#running) {
       if (!this.#wanted.has(name)) await this.#release(name, running, "desired state is stopped", { wanted: false });
+      // Not wanted any more, whatever its document says (a connect that raced the closing): its logout runs.
+      else if (this.#closing.has(running.runtime.bot.tenantId))
+        await this.#release(name, running, "account is being closed", { wanted: false });
       // Still wanted: its queued messages wait for the tenant to be reinstated (or their deadline).
       else if (this.#suspended.has(running.runtime.bot.tenantId))
         await this.#release(name, running, "tenant is suspended", { wanted: true });
@@ -241,7 +256,7 @@ export class Supervisor {
     const candidates = [...this.#wanted.values()].filter(({ bot, doc }) => {
       const name = key(bot);
       if (this.#running.has(name) || this.#starting.has(name) || !transports[doc.transport]) return false;
-      if (!this.#tenantsKnown || this.#suspended.has(bot.tenantId)) return false;
+      if (!this.#tenantsKnown || this.#suspended.has(bot.tenantId) || this.#closing.has(bot.tenantId)) return false;
       return (this.#heldElsewhere.get(name) ?? 0) <= now;
     });
     // Random order: instances scanning together go after different bots first.
@@ -324,7 +339,9 @@ export class Supervisor {
       if (this.#options.onlyTenants && !this.#options.onlyTenants.includes(tenantId)) continue;
       const bot = { tenantId, botId: botRef.id };
       const name = key(bot);
-      if (this.#wanted.has(name) || this.#running.has(name) || this.#starting.has(name)) continue;
+      // A closing tenant's bot is never run, even one still marked wanted: its logout is settled here.
+      const wanted = this.#wanted.has(name) && !this.#closing.has(tenantId);
+      if (wanted || this.#running.has(name) || this.#starting.has(name)) continue;
       if ((this.#heldElsewhere.get(name) ?? 0) > Date.now()) continue;
       bots.set(name, bot);
     }
