@@ -198,6 +198,37 @@ describe("the local Stripe's API, through the real SDK", () => {
   });
 });
 
+describe("customers", () => {
+  it("updates a customer, and deleting one cancels its subscriptions and leaves a deleted stub", async () => {
+    const { customer, subscription } = await subscribe("starter", "month");
+    const updated = await stripe.customers.update(customer, { email: "billing@acme.test", metadata: { note: "vip" } });
+    expect(updated.email).toBe("billing@acme.test");
+    expect(updated.metadata).toMatchObject({ note: "vip" });
+    expect(await stripe.customers.del(customer)).toEqual({ id: customer, object: "customer", deleted: true });
+    expect(await stripe.customers.retrieve(customer)).toMatchObject({ id: customer, deleted: true });
+    expect((await stripe.subscriptions.retrieve(subscription)).status).toBe("canceled");
+    await expect(stripe.customers.del(customer)).rejects.toMatchObject({ code: "resource_missing" });
+    await expect(stripe.billingPortal.sessions.create({ customer })).rejects.toMatchObject({
+      code: "resource_missing",
+      param: "customer",
+    });
+    await local.idle();
+    expect(receiver.types(subscription).at(-1)).toBe("customer.subscription.deleted");
+  });
+
+  it("refuses another API version, and an unknown endpoint", async () => {
+    const older = new Stripe("sk_test_123", {
+      apiVersion: "2025-03-31.basil" as Stripe.LatestApiVersion,
+      host: "127.0.0.1",
+      port: new URL(local.url).port,
+      protocol: "http",
+      maxNetworkRetries: 0,
+    });
+    await expect(older.customers.create({ name: "x" })).rejects.toThrow(/speaks API version 2026-11-18.endive only/);
+    await expect(stripe.rawRequest("GET", "/v1/charges", {})).rejects.toThrow(/Unrecognized request URL/);
+  });
+});
+
 describe("checkout", () => {
   it("shows the plan on the checkout page; Pay subscribes, redirects, and sends the events in Stripe's order", async () => {
     const tenantId = uniqueId("tenant");
@@ -272,6 +303,29 @@ describe("checkout", () => {
         .filter((e) => e.orderKey === subscription.id)
         .every((e) => e.state === "delivered"),
     ).toBe(true);
+  });
+
+  it("escapes what the page shows, and refuses a success_url that is not http(s)", async () => {
+    const customer = await stripe.customers.create({ email: '"><script>alert(1)</script>@x.test' });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: await priceId("starter", "month"), quantity: 1 }],
+      success_url: "http://app.test/ok",
+      cancel_url: 'http://app.test/"onmouseover="alert(1)',
+    });
+    const html = await (await fetch(session.url ?? "")).text();
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("&quot;&gt;&lt;script&gt;");
+    expect(html).not.toContain('"onmouseover="');
+    await expect(
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        customer: customer.id,
+        line_items: [{ price: await priceId("starter", "month"), quantity: 1 }],
+        success_url: "javascript:alert(1)",
+      }),
+    ).rejects.toMatchObject({ param: "success_url" });
   });
 
   it("starts a trial when asked: trialing until trial_end, nothing billed yet", async () => {

@@ -89,11 +89,14 @@ async function main(argv: string[]): Promise<number> {
 
   const subscription = pick(subscriptions, values.subscription, tenantId);
   const result = await client.act(subscription.id, entry.action);
-  const delivered = await settled(client, result.events);
+  const { events, webhookUrl } = await settled(client, result.events);
   process.stdout.write(`${name}: ${describeSubscription(result.subscription)}\n`);
   process.stdout.write(
-    delivered.length === 0 ? "No events sent.\n" : `Events sent:\n${delivered.map(describeEvent).join("\n")}\n`,
+    events.length === 0 ? "No events sent.\n" : `Events sent:\n${events.map(describeEvent).join("\n")}\n`,
   );
+  if (events.length > 0 && !webhookUrl) {
+    process.stdout.write("The local Stripe has no webhook URL yet: the events wait until npm run dev sets one.\n");
+  }
   return 0;
 }
 
@@ -112,16 +115,21 @@ function pick(subscriptions: ControlSubscription[], id: string | undefined, tena
 }
 
 /** The events as delivery left them: waits a little (polling) for the webhook to answer each. */
-async function settled(client: StripeControlClient, sent: ControlEvent[]): Promise<ControlEvent[]> {
+async function settled(
+  client: StripeControlClient,
+  sent: ControlEvent[],
+): Promise<{ events: ControlEvent[]; webhookUrl: string | null }> {
   const ids = new Set(sent.map((e) => e.id));
   const deadline = Date.now() + 5_000;
-  let latest = sent;
-  while (ids.size > 0) {
-    latest = (await client.events()).filter((e) => ids.has(e.id));
-    if (latest.every((e) => e.state !== "pending") || Date.now() > deadline) break;
+  for (;;) {
+    const { data, webhookUrl } = await client.events();
+    const events = data.filter((e) => ids.has(e.id));
+    // Without a webhook URL nothing will be delivered: no point waiting.
+    if (!webhookUrl || events.every((e) => e.state !== "pending") || Date.now() > deadline) {
+      return { events, webhookUrl };
+    }
     await sleep(100);
   }
-  return latest;
 }
 
 try {

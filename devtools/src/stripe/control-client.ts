@@ -47,8 +47,8 @@ export class StripeControlClient {
     return parse(controlResultSchema, answer);
   }
 
-  async events(): Promise<ControlEvent[]> {
-    return parse(controlEventListSchema, await this.call("GET", "/_control/events")).data;
+  async events(): Promise<{ data: ControlEvent[]; webhookUrl: string | null }> {
+    return parse(controlEventListSchema, await this.call("GET", "/_control/events"));
   }
 
   private async call(method: string, path: string): Promise<unknown> {

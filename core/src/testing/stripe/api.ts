@@ -6,6 +6,7 @@ import {
   expandUnder,
   renderCheckoutSession,
   renderCustomer,
+  renderDeletedCustomer,
   renderInvoice,
   renderPortalSession,
   renderPrice,
@@ -56,13 +57,35 @@ export function handleApi(ctx: ApiContext, call: ApiCall): unknown {
         name: params.name ?? null,
         email: params.email ?? null,
         metadata: withoutEmpty(params.metadata ?? {}),
+        deleted: false,
       };
       state.customers.set(customer.id, customer);
       return renderCustomer(customer);
     }
     case "GET customers/:id": {
       parseExpand(retrieveParams, form, expandable.customer);
-      return renderCustomer(found(state.customers.get(id ?? ""), "customer", id));
+      const customer = found(state.customers.get(id ?? ""), "customer", id);
+      return customer.deleted ? renderDeletedCustomer(customer) : renderCustomer(customer);
+    }
+    case "POST customers/:id": {
+      const params = parseParams(customerCreateParams, form);
+      const customer = liveCustomer(state, id);
+      if (params.name !== undefined) customer.name = params.name || null;
+      if (params.email !== undefined) customer.email = params.email || null;
+      if (params.metadata) customer.metadata = withoutEmpty({ ...customer.metadata, ...params.metadata });
+      return renderCustomer(customer);
+    }
+    case "DELETE customers/:id": {
+      parseParams(retrieveParams, form);
+      const customer = liveCustomer(state, id);
+      // Deleting a customer cancels its subscriptions at once, as Stripe does.
+      for (const subscription of state.subscriptions.values()) {
+        if (subscription.customer === customer.id && subscription.status !== "canceled") {
+          lifecycle.cancelNow(subscription, call.request);
+        }
+      }
+      customer.deleted = true;
+      return renderDeletedCustomer(customer);
     }
     case "GET prices": {
       const params = parseParams(priceListParams, form);
@@ -103,7 +126,7 @@ export function handleApi(ctx: ApiContext, call: ApiCall): unknown {
       if (!line || !price) throw resourceMissing("price", line?.price ?? "", "line_items[0][price]");
       if (!price.active) throw invalidRequest(`The price ${price.id} is not active.`, "line_items[0][price]");
       let customerId = params.customer;
-      if (customerId) found(state.customers.get(customerId), "customer", customerId, "customer");
+      if (customerId) liveCustomer(state, customerId, "customer");
       else {
         // Checkout makes a customer from what the buyer types in; here, from customer_email.
         const customer: CustomerRecord = {
@@ -112,6 +135,7 @@ export function handleApi(ctx: ApiContext, call: ApiCall): unknown {
           name: null,
           email: params.customer_email ?? null,
           metadata: {},
+          deleted: false,
         };
         state.customers.set(customer.id, customer);
         customerId = customer.id;
@@ -146,7 +170,7 @@ export function handleApi(ctx: ApiContext, call: ApiCall): unknown {
     case "POST billing_portal/sessions": {
       const params = parseParams(portalCreateParams, form);
       checkExpand(params.expand, expandable.portalSession);
-      found(state.customers.get(params.customer), "customer", params.customer, "customer");
+      liveCustomer(state, params.customer, "customer");
       const portal = {
         id: newId("bps"),
         created: lifecycle.now(),
@@ -251,6 +275,12 @@ function updateSubscription(
     lifecycle.setMetadata(subscription, changes, request);
   }
   return renderSubscription(state, subscription, expand);
+}
+
+function liveCustomer(state: LocalStripeState, id: string | undefined, param = "id"): CustomerRecord {
+  const customer = state.customers.get(id ?? "");
+  if (!customer || customer.deleted) throw resourceMissing("customer", id ?? "", param);
+  return customer;
 }
 
 function subscriptionOf(state: LocalStripeState, id: string | undefined): SubscriptionRecord {

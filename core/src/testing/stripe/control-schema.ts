@@ -82,5 +82,9 @@ export type ControlResult = z.output<typeof controlResultSchema>;
 
 export const controlSubscriptionListSchema = z.object({ data: z.array(controlSubscriptionSchema) });
 export const controlCustomerListSchema = z.object({ data: z.array(controlCustomerSchema) });
-export const controlEventListSchema = z.object({ data: z.array(controlEventSchema) });
+/** `webhookUrl` null: events wait until one is set (npm run dev sets it once the function is up). */
+export const controlEventListSchema = z.object({
+  data: z.array(controlEventSchema),
+  webhookUrl: z.string().nullable(),
+});
 export const controlErrorSchema = z.object({ error: z.object({ message: z.string() }) });

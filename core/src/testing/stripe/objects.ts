@@ -65,6 +65,10 @@ export function renderCustomer(
   };
 }
 
+export function renderDeletedCustomer(c: CustomerRecord): Stripe.DeletedCustomer {
+  return { id: c.id, object: "customer", deleted: true };
+}
+
 export function renderProduct(
   p: ProductRecord,
 ): Pick<

@@ -244,7 +244,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
         return json(res, 200, {}, completeCheckout(id));
       }
       if (method === "GET" && what === "events" && id === undefined) {
-        return json(res, 200, {}, { data: sender.events.map(eventSummary) });
+        return json(res, 200, {}, { data: sender.events.map(eventSummary), webhookUrl: sender.webhookUrl ?? null });
       }
       if (method === "POST" && what === "events" && id !== undefined && verb === "redeliver") {
         if (!sender.events.some((e) => e.id === id)) throw new ControlError(`No such event: ${id}`, 404);
@@ -252,7 +252,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
       }
       if (method === "POST" && what === "flush" && id === undefined) {
         await sender.flush();
-        return json(res, 200, {}, { data: sender.events.map(eventSummary) });
+        return json(res, 200, {}, { data: sender.events.map(eventSummary), webhookUrl: sender.webhookUrl ?? null });
       }
       if (method === "POST" && what === "webhook-url" && id === undefined) {
         const body = z

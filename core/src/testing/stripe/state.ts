@@ -12,6 +12,8 @@ export interface CustomerRecord {
   name: string | null;
   email: string | null;
   metadata: Metadata;
+  /** Deleted customers stay, as Stripe keeps them: retrieving one says `deleted: true`. */
+  deleted: boolean;
 }
 
 export interface ProductRecord {
