@@ -496,6 +496,7 @@ describe("what Stripe does by itself, on demand", () => {
     expect(scheduled.subscription).toMatchObject({ cancelAtPeriodEnd: true, status: "active" });
     expect(scheduled.subscription.cancelAt).toBe(scheduled.subscription.currentPeriodEnd);
     expect(() => local.renew(subscription)).toThrow(/cancel at the end of its period/);
+    expect(() => local.cancelAtPeriodEnd(subscription)).toThrow(/already set to cancel/);
     const ended = local.endPeriod(subscription);
     expect(ended.events.map((e) => e.type)).toEqual(["customer.subscription.deleted"]);
     const sub = await stripe.subscriptions.retrieve(subscription);

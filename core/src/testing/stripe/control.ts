@@ -1,4 +1,5 @@
 import type { ControlAction, ControlCustomer, ControlEvent, ControlSubscription } from "./control-schema.ts";
+import { ControlError } from "./errors.ts";
 import type { SubscriptionLifecycle } from "./lifecycle.ts";
 import type { LocalStripeState, SubscriptionRecord } from "./state.ts";
 import type { LocalStripeEvent } from "./webhook-sender.ts";
@@ -19,6 +20,9 @@ export function runAction(
     case "require-action":
       return lifecycle.requireAction(subscription);
     case "cancel-at-period-end":
+      if (subscription.cancelAtPeriodEnd) {
+        throw new ControlError(`Subscription ${subscription.id} is already set to cancel at the end of its period.`);
+      }
       return lifecycle.setCancelAtPeriodEnd(subscription, true, null);
     case "end-period":
       return lifecycle.endPeriod(subscription);

@@ -114,6 +114,8 @@ export class SubscriptionLifecycle {
   /** Cancel at period end (`true`), or keep the subscription after all (`false`). */
   setCancelAtPeriodEnd(subscription: SubscriptionRecord, cancel: boolean, request: ApiRequest): LocalStripeEvent[] {
     this.requireLive(subscription);
+    // Asked twice (a resubmitted form), nothing changes the second time.
+    if (subscription.cancelAtPeriodEnd === cancel) return [];
     return this.update(
       subscription,
       () => {

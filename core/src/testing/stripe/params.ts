@@ -79,6 +79,7 @@ export const checkoutCreateParams = z.strictObject({
   allow_promotion_codes: boolean.optional(),
   billing_address_collection: z.enum(["auto", "required"]).optional(),
   payment_method_collection: z.enum(["always", "if_required"]).optional(),
+  payment_method_types: z.array(z.literal("card", { error: "the local Stripe takes cards only" })).optional(),
   locale: z.string().optional(),
   expand,
 });

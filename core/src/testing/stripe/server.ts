@@ -198,7 +198,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
         handleApi({ state, lifecycle }, { method, segments, form, request: { id: requestId, idempotencyKey } }),
       );
       // Only a request that ran is remembered: a refused one may be retried with the same key.
-      if (idempotencyKey) state.idempotency.set(scope, { fingerprint, status: 200, body: answer });
+      if (idempotencyKey) state.remember(scope, { fingerprint, status: 200, body: answer });
       return send(res, 200, idempotencyKey ? { ...headers, "idempotency-key": idempotencyKey } : headers, answer);
     } catch (error) {
       const problem =
@@ -278,12 +278,12 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
     url: URL,
   ): Promise<void> {
     const [kind, id, verb] = segments;
-    const fields = method === "POST" ? parseForm((await readBody(req)).toString("utf8")) : {};
-    const field = (name: string) => {
-      const value = fields[name];
-      return typeof value === "string" ? value : undefined;
-    };
     try {
+      const fields = method === "POST" ? parseForm((await readBody(req)).toString("utf8")) : {};
+      const field = (name: string) => {
+        const value = fields[name];
+        return typeof value === "string" ? value : undefined;
+      };
       if (kind === "checkout" && id !== undefined) {
         const session = state.checkoutSessions.get(id);
         if (!session) return html(res, 404, messagePage("Not found", "No such checkout session."));
@@ -340,7 +340,12 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
       }
       return html(res, 404, messagePage("Not found", "The local Stripe has no such page."));
     } catch (error) {
-      const status = error instanceof ControlError ? error.status : 500;
+      const status =
+        error instanceof ControlError
+          ? error.status
+          : error instanceof FormError || error instanceof BodyTooLarge
+            ? 400
+            : 500;
       return html(
         res,
         status,

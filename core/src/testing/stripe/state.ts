@@ -112,6 +112,8 @@ export interface IdempotentResponse {
   body: string;
 }
 
+const MAX_IDEMPOTENT_RESPONSES = 10_000;
+
 export class LocalStripeState {
   /** `http://host:port` of the server, known once it listens: the hosted pages' URLs start with it. */
   origin = "";
@@ -124,6 +126,15 @@ export class LocalStripeState {
   readonly invoices = new Map<string, InvoiceRecord>();
   readonly idempotency = new Map<string, IdempotentResponse>();
   private invoiceNumber = 0;
+
+  /** Keeps a response for its Idempotency-Key; the oldest are forgotten past a bound (Stripe keeps them 24 h). */
+  remember(scope: string, response: IdempotentResponse): void {
+    this.idempotency.set(scope, response);
+    if (this.idempotency.size > MAX_IDEMPOTENT_RESPONSES) {
+      const oldest = this.idempotency.keys().next().value;
+      if (oldest !== undefined) this.idempotency.delete(oldest);
+    }
+  }
 
   nextInvoiceNumber(): string {
     this.invoiceNumber += 1;
