@@ -412,8 +412,11 @@ describe("subscriptions through the API", () => {
       .catch((error: unknown) => error);
     expect(badItem).toMatchObject({ code: "resource_missing", param: "items[0][id]" });
 
-    const canceled = await stripe.subscriptions.cancel(subscription);
+    const key = `close-${subscription}`;
+    const canceled = await stripe.subscriptions.cancel(subscription, {}, { idempotencyKey: key });
     expect(canceled.status).toBe("canceled");
+    // Retried with its key (a crash after Stripe answered), the cancel answers the same.
+    expect((await stripe.subscriptions.cancel(subscription, {}, { idempotencyKey: key })).id).toBe(subscription);
     expect(canceled.ended_at).not.toBeNull();
     expect((await stripe.subscriptions.retrieve(subscription)).status).toBe("canceled");
     await expect(stripe.subscriptions.cancel(subscription)).rejects.toMatchObject({ code: "resource_missing" });

@@ -170,7 +170,8 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
       const body = (await readBody(req)).toString("utf8");
       const form = parseForm(method === "GET" || method === "DELETE" ? url.search.slice(1) : body);
       const header = req.headers["idempotency-key"];
-      const idempotencyKey = method === "POST" && typeof header === "string" ? header : null;
+      // Stripe keys POSTs and DELETEs; a retried cancel with its key gets the first answer back.
+      const idempotencyKey = (method === "POST" || method === "DELETE") && typeof header === "string" ? header : null;
       const fingerprint = `${method} ${url.pathname}?${url.search} ${body}`;
       const scope = `${apiKey} ${idempotencyKey}`;
       if (idempotencyKey) {
