@@ -635,3 +635,13 @@ describe("manual delivery", () => {
     expect(idle.events()[0]?.attempts[0]?.status).toBe(0);
   });
 });
+
+describe("the return page", () => {
+  it("tells a developer back from checkout or the portal what happened", async () => {
+    const said = async (query: string) =>
+      (await (await fetch(`${local.url}/return${query}`)).text()).replace(/<[^>]+>/g, " ");
+    expect(await said("?checkout=success")).toMatch(/Payment received/);
+    expect(await said("?checkout=cancelled")).toMatch(/nothing was bought/);
+    expect(await said("")).toMatch(/customer portal/);
+  });
+});

@@ -285,6 +285,17 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
         const value = fields[name];
         return typeof value === "string" ? value : undefined;
       };
+      if (kind === "return" && method === "GET") {
+        // Where `npm run dev` sends customers back (BILLING_RETURN_URL) until the dashboard has a billing page.
+        const outcome = url.searchParams.get("checkout");
+        const said =
+          outcome === "success"
+            ? "Payment received. Stripe's events are on their way to the stripeWebhook function: GET …/billing shows the new plan in a moment."
+            : outcome === "cancelled"
+              ? "Checkout cancelled: nothing was bought."
+              : "Back from the customer portal.";
+        return html(res, 200, messagePage("Back from Stripe", said));
+      }
       if (kind === "checkout" && id !== undefined) {
         const session = state.checkoutSessions.get(id);
         if (!session) return html(res, 404, messagePage("Not found", "No such checkout session."));
