@@ -163,6 +163,7 @@ describe("DELETE /v1/tenants/{t}", () => {
     const bot = await http.get(`/tenants/${tenantId}/bots/${botIds[0]}`, user);
     expect(z.object({ desiredState: z.string() }).parse(bot.body).desiredState).toBe("running");
     expect((await tenantDeletionRef(api.firebase.firestore, tenantId).get()).exists).toBe(false);
+    expect((await http.get(`/tenants/${tenantId}/deletion`, user)).body).toEqual({ closing: null });
   });
 
   it("is only for signed-in owners", async () => {
@@ -243,7 +244,10 @@ describe("DELETE /v1/tenants/{t}", () => {
       { tenantId },
     );
     const failed = await http.get(`/tenants/${tenantId}/deletion`, user);
-    expect(closingSchema.parse(failed.body)).toMatchObject({ phase: "cancel_subscription", retrying: true });
+    expect(z.object({ closing: closingSchema }).parse(failed.body).closing).toMatchObject({
+      phase: "cancel_subscription",
+      retrying: true,
+    });
     // Logouts nobody confirms: the sweep does not wait for them, the trigger's run would until their deadline.
     const db = api.firebase.firestore;
     await tenantDeletionRef(db, tenantId).update({ logoutDeadline: new Date(0) });

@@ -91,6 +91,8 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
       to: new Date().toISOString(),
       status: "failed",
     },
+    // Never the tenant's name: a valid sample must not close the tenant the other cases run in.
+    closeTenant: { confirm: "not the tenant's name" },
   };
 }
 

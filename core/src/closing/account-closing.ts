@@ -2,7 +2,7 @@ import { type CollectionReference, type DocumentReference, type Firestore, Times
 import { type TenantAccess, tenantNotFound } from "../access/access-service.ts";
 import { principalId } from "../access/principal.ts";
 import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
-import { NotFoundError, UnauthenticatedError, ValidationError } from "../errors/domain-error.ts";
+import { UnauthenticatedError, ValidationError } from "../errors/domain-error.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { collections, tenantDeletionPath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
@@ -106,10 +106,8 @@ export class AccountClosing {
     );
   }
 
-  /** How far the closing got; NotFound when none was asked for. */
-  async status(tenantId: string): Promise<TenantDeletionDoc> {
-    const deletion = (await tenantDeletionRef(this.#refs.db, tenantId).get()).data();
-    if (!deletion) throw new NotFoundError("This tenant's account is not being closed.");
-    return deletion;
+  /** How far the closing got; null when none was asked for. */
+  async status(tenantId: string): Promise<TenantDeletionDoc | null> {
+    return (await tenantDeletionRef(this.#refs.db, tenantId).get()).data() ?? null;
   }
 }

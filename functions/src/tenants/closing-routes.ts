@@ -24,6 +24,8 @@ export const closingSchema = z
   })
   .meta({ id: "AccountClosing" });
 
+const closingStatusSchema = z.object({ closing: closingSchema.nullable() }).meta({ id: "AccountClosingStatus" });
+
 function toClosing(tenantId: string, deletion: TenantDeletionDoc): z.output<typeof closingSchema> {
   return {
     tenantId,
@@ -99,9 +101,12 @@ export const closingRoutes = [
     auth: "user",
     permission: "tenant:delete",
     params: tenantParams,
-    responses: { 200: { description: "The closing", schema: closingSchema } },
+    responses: {
+      200: { description: "The closing, or null when the account is not being closed", schema: closingStatusSchema },
+    },
     async handle({ params, services }) {
-      return { status: 200, body: toClosing(params.tenantId, await services.closing.status(params.tenantId)) };
+      const deletion = await services.closing.status(params.tenantId);
+      return { status: 200, body: { closing: deletion ? toClosing(params.tenantId, deletion) : null } };
     },
   }),
 ];
