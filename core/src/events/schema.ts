@@ -158,7 +158,7 @@ export const billingSnapshotSchema = z
     trialEnd: isoTime.nullable(),
     restrictFrom: isoTime
       .nullable()
-      .meta({ description: "While payments fail: when outbound sending (API sends, campaigns) stops." }),
+      .meta({ description: "While payments fail: when API sends stop (402) until an invoice is paid." }),
     restricted: z.boolean().meta({ description: "Outbound sending is refused until an invoice is paid." }),
   })
   .meta({ id: "BillingSnapshot" });

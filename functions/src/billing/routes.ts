@@ -10,7 +10,7 @@ export const billingSummarySchema = billingSnapshotSchema
   .extend({
     planName: z.string(),
     outboundRestricted: z.boolean().meta({
-      description: "API sends (and campaigns) are refused now: a payment failed and the grace period is over.",
+      description: "API sends are refused now (402): a payment failed and the grace period is over.",
     }),
     usage: z.object({
       day: z.string().meta({ description: "The UTC day the daily counters are for (YYYY-MM-DD)." }),
