@@ -11,7 +11,7 @@ import { ValidationError } from "../src/errors/domain-error.ts";
 import { createRefs } from "../src/firestore/refs.ts";
 import { MediaStore } from "../src/media/media-store.ts";
 import { TenantService } from "../src/tenants/tenant-service.ts";
-import { requireEnv, testBucket, testFirebase, uniqueId } from "../src/testing/index.ts";
+import { requireEnv, testBucket, testFirebase, uniqueId, waitFor } from "../src/testing/index.ts";
 
 const firebase = testFirebase();
 const db = firebase.firestore;
@@ -66,6 +66,37 @@ function recordingCancel() {
       }
     },
   };
+}
+
+/**
+ * Under `npm test` the Functions emulator runs onTenantClosing too, for every closing a test makes:
+ * a second runner, as the sweep is in production. It cannot cancel these tests' subscriptions (its
+ * Stripe does not know them), so it never gets past the first phase on its own; but it may hold the
+ * claim for a moment, so the tests' runs wait their turn, and only outcomes are asserted.
+ */
+async function finish(runner: ClosingRunner, tenantId: string): Promise<void> {
+  await waitFor(`the closing of ${tenantId} to be done`, async () => {
+    await runner.run(tenantId, { wait: false });
+    return (await tenantDeletionRef(db, tenantId).get()).data()?.phase === "done" ? true : undefined;
+  });
+}
+
+/** One step of `runner`'s own, once no other run holds the closing. */
+function ownStep(runner: ClosingRunner, tenantId: string) {
+  return waitFor("a step of this runner", async () => {
+    const outcome = await runner.step(tenantId);
+    return outcome.kind === "skipped" && outcome.reason === "claimed" ? undefined : outcome;
+  });
+}
+
+/** A run of `runner`'s own that fails: the error it failed with. */
+function failedRun(runner: ClosingRunner, tenantId: string): Promise<unknown> {
+  return waitFor("this runner's run to fail", () =>
+    runner.run(tenantId, { wait: false }).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    ),
+  ).then(({ error }) => error);
 }
 
 async function mediaLeft(tenantId: string): Promise<string[]> {
@@ -145,7 +176,7 @@ describe("carrying out a closing", () => {
     }
     const stripe = recordingCancel();
     const runner = new ClosingRunner({ db, media, cancelSubscription: stripe.cancel, logger });
-    expect(await runner.run(tenantId)).toEqual({ kind: "advanced", phase: "done" });
+    await finish(runner, tenantId);
 
     expect(stripe.calls).toEqual([[tenantId, subscriptionId]]);
     expect(await firestoreLeft(tenantId)).toEqual([]);
@@ -153,7 +184,7 @@ describe("carrying out a closing", () => {
     for (const botId of botIds)
       expect((await db.doc(`tenants/${tenantId}/bots/${botId}/auth/creds`).get()).exists).toBe(false);
     const record = (await tenantDeletionRef(db, tenantId).get()).data();
-    expect(record).toMatchObject({ phase: "done", unconfirmedBots: [], failures: 0, claim: null });
+    expect(record).toMatchObject({ phase: "done", unconfirmedBots: [], claim: null });
     expect(record?.doneAt).not.toBeNull();
 
     expect(await runner.run(tenantId)).toEqual({ kind: "skipped", reason: "done" });
@@ -171,7 +202,7 @@ describe("carrying out a closing", () => {
       requestId: null,
     });
     const runner = new ClosingRunner({ db, media, cancelSubscription: recordingCancel().cancel, logger });
-    expect(await runner.run(tenantId)).toEqual({ kind: "advanced", phase: "done" });
+    await finish(runner, tenantId);
     expect((await tenantDeletionRef(db, tenantId).get()).data()?.unconfirmedBots.sort()).toEqual([...botIds].sort());
     expect(await firestoreLeft(tenantId)).toEqual([]);
   });
@@ -183,9 +214,9 @@ describe("carrying out a closing", () => {
       requestId: null,
     });
     const runner = new ClosingRunner({ db, media, cancelSubscription: recordingCancel().cancel, logger });
-    expect(await runner.step(tenantId)).toEqual({ kind: "advanced", phase: "await_logouts" });
-    expect(await runner.step(tenantId)).toMatchObject({ kind: "waiting", phase: "await_logouts" });
-    expect((await tenantDeletionRef(db, tenantId).get()).data()).toMatchObject({ phase: "await_logouts", claim: null });
+    expect(await ownStep(runner, tenantId)).toEqual({ kind: "advanced", phase: "await_logouts" });
+    expect(await ownStep(runner, tenantId)).toMatchObject({ kind: "waiting", phase: "await_logouts" });
+    expect((await tenantDeletionRef(db, tenantId).get()).data()?.phase).toBe("await_logouts");
     expect((await refs.tenant(tenantId).get()).exists).toBe(true);
     expect(await mediaLeft(tenantId)).toHaveLength(3);
   });
@@ -199,16 +230,19 @@ describe("carrying out a closing", () => {
     const stripe = recordingCancel();
     stripe.failNext(1);
     const runner = new ClosingRunner({ db, media, cancelSubscription: stripe.cancel, logger });
-    await expect(runner.run(tenantId)).rejects.toThrow("Stripe answered 500");
+    expect(await failedRun(runner, tenantId)).toMatchObject({ message: "Stripe answered 500" });
     const failed = (await tenantDeletionRef(db, tenantId).get()).data();
-    expect(failed).toMatchObject({ phase: "cancel_subscription", failures: 1, claim: null });
-    expect(failed?.lastError).toMatchObject({ phase: "cancel_subscription", message: "Stripe answered 500" });
+    expect(failed?.phase).toBe("cancel_subscription");
+    expect(failed?.failures).toBeGreaterThanOrEqual(1);
+    expect(failed?.lastError?.phase).toBe("cancel_subscription");
     // Nothing deleted while the subscription may still be billing.
     expect((await refs.tenant(tenantId).get()).exists).toBe(true);
 
     // The sweep (here with no staleness, to pick it at once) finds it and finishes it.
-    const resumed = await runner.sweep({ staleMs: 0, onlyTenants: [tenantId] });
-    expect(resumed).toContain(tenantId);
+    await waitFor("the sweep to finish the closing", async () => {
+      await runner.sweep({ staleMs: 0, onlyTenants: [tenantId] });
+      return (await tenantDeletionRef(db, tenantId).get()).data()?.phase === "done" ? true : undefined;
+    });
     expect(stripe.calls).toEqual([
       [tenantId, subscriptionId],
       [tenantId, subscriptionId],
@@ -229,12 +263,11 @@ describe("carrying out a closing", () => {
       new Storage({ projectId: "local", apiEndpoint: requireEnv("STORAGE_EMULATOR_HOST") }).bucket(uniqueId("gone")),
     );
     const broken = new ClosingRunner({ db, media: brokenMedia, cancelSubscription: stripe.cancel, logger });
-    await expect(broken.run(tenantId)).rejects.toThrow();
-    expect((await tenantDeletionRef(db, tenantId).get()).data()).toMatchObject({ phase: "delete_media", failures: 1 });
-    expect(await mediaLeft(tenantId)).toHaveLength(3);
+    expect(await failedRun(broken, tenantId)).toBeInstanceOf(Error);
+    expect((await tenantDeletionRef(db, tenantId).get()).data()?.lastError?.phase).toBe("delete_media");
 
     const healthy = new ClosingRunner({ db, media, cancelSubscription: stripe.cancel, logger });
-    expect(await healthy.run(tenantId)).toEqual({ kind: "advanced", phase: "done" });
+    await finish(healthy, tenantId);
     expect(stripe.calls).toHaveLength(1);
     expect(await mediaLeft(tenantId)).toEqual([]);
     expect(await firestoreLeft(tenantId)).toEqual([]);
@@ -264,7 +297,10 @@ describe("carrying out a closing", () => {
       },
     });
     const other = new ClosingRunner({ db, media, cancelSubscription: recordingCancel().cancel, logger });
-    const running = slow.run(tenantId);
+    const running = waitFor("the slow runner to take the closing", async () => {
+      const outcome = await slow.run(tenantId);
+      return outcome.kind === "skipped" && outcome.reason === "claimed" ? undefined : outcome;
+    });
     await hasStarted;
     expect(await other.step(tenantId)).toEqual({ kind: "skipped", reason: "claimed" });
     release();

@@ -180,7 +180,11 @@ export class ClosingRunner {
     });
   }
 
-  /** Records the phase done, if this run still holds the closing (else someone else carries it on). */
+  /**
+   * Records the phase done, if this run still holds the closing (else someone else carries it on).
+   * The claim is kept (renewed) for the next phase, so no other run slips in between phases; it is
+   * let go when the closing is done, waits, or fails.
+   */
   async #advance(
     tenantId: string,
     from: ClosingPhase,
@@ -192,7 +196,12 @@ export class ClosingRunner {
     await db.runTransaction(async (tx) => {
       const deletion = (await tx.get(ref)).data();
       if (!deletion || deletion.phase !== from || deletion.claim?.owner !== this.#owner) throw new ClaimLostError();
-      tx.update(ref, { ...extra, phase: to, updatedAt: Timestamp.fromMillis(this.#now()), claim: null });
+      const now = this.#now();
+      const claim =
+        to === "done"
+          ? null
+          : { owner: this.#owner, until: Timestamp.fromMillis(now + (this.#options.claimMs ?? 5 * 60_000)) };
+      tx.update(ref, { ...extra, phase: to, updatedAt: Timestamp.fromMillis(now), claim });
     });
     return { kind: "advanced", phase: to };
   }
