@@ -51,7 +51,14 @@ describe("functions deploy artifact", () => {
     const result = z
       .object({ exports: z.array(z.string()), importMs: z.number(), loaded: z.array(z.string()) })
       .parse(JSON.parse(stdout));
-    expect(result.exports).toEqual(["api", "onBotDeleted"]);
+    expect(result.exports).toEqual([
+      "api",
+      "billingGraceSweep",
+      "onBotDeleted",
+      "onTenantClosing",
+      "stripeWebhook",
+      "sweepTenantClosings",
+    ]);
     // Cold start: the API must not pull in the WhatsApp client, image processing, Stripe or Gemini.
     const heavy = result.loaded.filter((url) => /node_modules\/(baileys|sharp|@img|stripe|@google\/genai)\//.test(url));
     expect(heavy).toEqual([]);
