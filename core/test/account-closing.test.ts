@@ -99,6 +99,10 @@ function failedRun(runner: ClosingRunner, tenantId: string): Promise<unknown> {
   ).then(({ error }) => error);
 }
 
+function context() {
+  return { actor: { kind: "user" as const, id: "owner" }, requestId: null };
+}
+
 async function mediaLeft(tenantId: string): Promise<string[]> {
   const names: string[] = [];
   for (const prefix of ["transit/", "uploads/", "inbound/"]) {
@@ -160,6 +164,16 @@ describe("asking to close an account", () => {
     const logouts = await db.collectionGroup("outbox").where("kind", "==", "logout").get();
     expect(logouts.docs.filter((d) => d.ref.path.startsWith(`tenants/${tenantId}/`))).toHaveLength(3);
     expect((await auditCollection(db, tenantId).where("action", "==", "tenant.closing_requested").get()).size).toBe(1);
+  });
+});
+
+describe("asking to close an account with a malformed bot document", () => {
+  it("still closes it, queuing that bot's logout too", async () => {
+    const { tenantId, name, access, botIds } = await tenantToClose(1);
+    await db.doc(`tenants/${tenantId}/bots/broken`).set({ name: 42, desiredState: "running" });
+    const { deletion } = await new AccountClosing(refs).request(access, name, context());
+    expect(deletion.logouts.map((l) => l.botId).sort()).toEqual([...botIds, "broken"].sort());
+    expect((await db.doc(`tenants/${tenantId}/bots/broken`).get()).get("desiredState")).toBe("stopped");
   });
 });
 

@@ -66,7 +66,8 @@ export class AccountClosing {
           ]);
         }
         if (existing) return { deletion: existing, started: false };
-        const bots = await tx.get(this.#refs.bots(tenantId));
+        // Read raw: one malformed bot document must not keep the owner from closing the account.
+        const bots = await tx.get(this.#refs.bots(tenantId).withConverter(null));
         const now = Timestamp.now();
         const requestedBy = principalId(principal);
         const logouts: TenantDeletionDoc["logouts"] = [];
