@@ -149,6 +149,14 @@ describe("GET /v1/tenants/{t}/export", () => {
     });
   });
 
+  it("breaks the connection when reading fails halfway, so a cut-off file never looks whole", async () => {
+    const { owner, tenantId } = await ownerWithTenant(http);
+    // A bot document that does not parse: the export fails when it reaches the bots, mid-stream.
+    await api.firebase.firestore.doc(`tenants/${tenantId}/bots/broken`).set({ name: 42 });
+    await expect(http.get(`/tenants/${tenantId}/export`, { token: owner.idToken })).rejects.toThrow();
+    expect(api.logs.lines().some((line) => line.message === "streamed response failed")).toBe(true);
+  });
+
   it("is only for owners: an admin is refused", async () => {
     const { owner, tenantId } = await ownerWithTenant(http);
     const admin = await signUp();
