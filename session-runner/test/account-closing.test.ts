@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Supervisor } from "../src/runner/supervisor.ts";
 import { statusCodeOf } from "../src/transport/disconnect.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import type { Transport } from "../src/transport/transport.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
 const firebase = testFirebase();
@@ -23,6 +24,24 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
 afterAll(() => firebase.close());
+
+/** The simulator, recording the status code of every connection WhatsApp closed. */
+class WatchedWhatsApp extends SimulatedWhatsApp {
+  readonly closes: number[] = [];
+
+  override transport(): Transport {
+    const inner = super.transport();
+    return {
+      connect: (options) => {
+        const socket = inner.connect(options);
+        socket.on("connection.update", (update) => {
+          if (update.connection === "close") this.closes.push(statusCodeOf(update.lastDisconnect?.error) ?? 0);
+        });
+        return socket;
+      },
+    };
+  }
+}
 
 const context = { actor: { kind: "user" as const, id: "owner" }, requestId: null };
 const leaseOwner = async (tenantId: string, botId: string) =>
@@ -89,6 +108,43 @@ describe("a tenant whose account is being closed", () => {
     });
     expect(await db.doc(`tenants/${tenantId}`).listCollections()).toEqual([]);
     expect(supervisor.running.size).toBe(0);
+  });
+
+  it("connects a stopped bot that is still linked once, only to log it out with WhatsApp, then lets go of it", async () => {
+    const fleet = await tenantWithBots(db, 1);
+    const { tenantId, access, bots } = fleet;
+    const botId = fleet.botIds[0] ?? "";
+    await refs.tenant(tenantId).update({ stripeSubscriptionId: "sub_only_this_test_cancels" });
+    const whatsapp = new WatchedWhatsApp();
+    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId], scanEveryMs: 100, logger });
+    started.push(supervisor);
+    supervisor.start();
+    const qr = await waitFor("the bot's QR", async () => whatsapp.liveSockets.find((s) => s.state === "qr"));
+    qr.link("6281234567891");
+    await waitFor("the bot to be open", async () =>
+      whatsapp.liveSockets.some((s) => s.state === "open") ? true : undefined,
+    );
+    // Disconnected from the dashboard: stopped, credentials kept, the device still linked.
+    await bots.disconnect(access, botId);
+    await waitFor("the bot to be stopped and let go", async () =>
+      supervisor.running.size === 0 && (await refs.bot(tenantId, botId).get()).data()?.status.state === "stopped"
+        ? true
+        : undefined,
+    );
+    const closesBefore = whatsapp.closes.length;
+
+    const { deletion } = await new AccountClosing(refs).request(access, "Fleet", context);
+    const logout = deletion.logouts[0]?.outboxId ?? "";
+    await waitFor("the logout to be carried out", async () =>
+      (await refs.outboxItem(tenantId, botId, logout).get()).data()?.status === "done" ? true : undefined,
+    );
+    // Connected again with its credentials, and WhatsApp told: 401, the device is unlinked.
+    expect(whatsapp.closes.slice(closesBefore)).toContain(401);
+    expect((await db.collection(authStateCollectionPath(tenantId, botId)).get()).size).toBe(0);
+    expect((await refs.bot(tenantId, botId).get()).data()?.status.state).toBe("logged_out");
+    await waitFor("the runner to let go of it", async () => (supervisor.running.size === 0 ? true : undefined));
+    expect(whatsapp.liveSockets).toHaveLength(0);
+    expect(await leaseOwner(tenantId, botId)).toBeNull();
   });
 
   it("never has a bot claimed, even one a late connect marked running again, and its logout is still settled", async () => {

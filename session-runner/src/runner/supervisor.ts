@@ -347,6 +347,17 @@ export class Supervisor {
     }
     for (const [name, bot] of bots) {
       if (this.#stopping) return;
+      // A closing tenant's bot that is still linked is connected once, only to be logged out, so
+      // that WhatsApp unlinks its device (the next pass lets go of it, since it is not wanted).
+      if (this.#closing.has(bot.tenantId)) {
+        const linked = await this.#linkedBot(bot);
+        const transport = linked && this.#options.transports[linked.transport];
+        if (linked && transport && this.#running.size + this.#starting.size < this.#options.capacity) {
+          // QR, never a pairing code: should the session turn out unlinked, nothing reaches the phone.
+          await this.#claim(transport, bot, { ...linked, connectMethod: "qr" });
+          continue;
+        }
+      }
       const attempt = await leases.tryAcquire(bot, instanceId);
       if (attempt.kind === "held") {
         this.#heldElsewhere.set(name, attempt.until.getTime());
@@ -363,6 +374,20 @@ export class Supervisor {
       } finally {
         await leases.release(lease);
       }
+    }
+  }
+
+  /** The bot's document when its session is (as far as it says) still linked to a phone. */
+  async #linkedBot(bot: BotRef): Promise<BotDoc | undefined> {
+    try {
+      const doc = (
+        await this.#options.db.doc(botPath(bot.tenantId, bot.botId)).withConverter(botConverter).get()
+      ).data();
+      const unlinked = new Set(["logged_out", "forbidden", "replaced", "qr", "pairing"]);
+      return doc && doc.phoneNumber !== null && !unlinked.has(doc.status.state) ? doc : undefined;
+    } catch (error) {
+      this.#options.logger.warn({ err: error, bot: key(bot) }, "bot document does not parse; settling it unconnected");
+      return undefined;
     }
   }
 

@@ -98,6 +98,11 @@ export class BotSession {
    * credentials are deleted whatever WhatsApp answered, so the number must be linked again.
    */
   async logout(): Promise<void> {
+    // Still connecting with linked credentials (a bot started only to log out, ADR 23, or one
+    // reconnecting): wait briefly for the socket to open, since only an open one can tell WhatsApp.
+    if (this.#socket && !this.#stopped && this.#state !== "open" && this.#options.auth.state.creds.registered) {
+      await this.#opened(LOGOUT_TIMEOUT_MS);
+    }
     const socket = this.#socket;
     const wasOpen = this.#state === "open";
     this.#stopped = true;
@@ -117,6 +122,22 @@ export class BotSession {
     this.#end(socket);
     await this.#options.auth.clear();
     await this.#set("logged_out", { reason: "logged out from the dashboard" });
+  }
+
+  /** Resolves once the session is open or has given up (a terminal state), or after `ms`. */
+  #opened(ms: number): Promise<void> {
+    const settled = new Set<BotState>(["open", "logged_out", "forbidden", "replaced", "stopped"]);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.onState((state) => {
+        if (settled.has(state)) done();
+      });
+    });
   }
 
   /** Ends the socket and any pending reconnect; the session keeps its credentials. */
