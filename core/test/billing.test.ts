@@ -47,7 +47,7 @@ let publisher: EventPublisher;
 
 beforeAll(async () => {
   local = await startLocalStripe({ port: 0, deliver: "manual", webhookSecret: WEBHOOK_SECRET });
-  stripe = createStripeClient({ secretKey: "sk_test_billing", apiUrl: local.url, maxNetworkRetries: 0 });
+  stripe = await createStripeClient({ secretKey: "sk_test_billing", apiUrl: local.url, maxNetworkRetries: 0 });
   const name = uniqueId("webhooks");
   queue = new JobQueue({
     name,
@@ -336,7 +336,7 @@ describe("the Stripe webhook", () => {
     await subscribe(tenant, "starter");
     const [event] = eventsSince(from);
     if (!event) throw new Error("no event");
-    const unreachable = createStripeClient({
+    const unreachable = await createStripeClient({
       secretKey: "sk_test_x",
       apiUrl: "http://127.0.0.1:9",
       maxNetworkRetries: 0,

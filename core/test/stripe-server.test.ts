@@ -94,7 +94,7 @@ beforeAll(async () => {
   local = await startLocalStripe({ now: clock.now, retryDelaysMs: [20, 40], deliveryTimeoutMs: 2_000 });
   local.setWebhookUrl(receiver.url);
   receiver.secret = local.webhookSecret;
-  stripe = createStripeClient({ secretKey: "sk_test_123", apiUrl: local.url, maxNetworkRetries: 0 });
+  stripe = await createStripeClient({ secretKey: "sk_test_123", apiUrl: local.url, maxNetworkRetries: 0 });
 });
 
 afterAll(async () => {
@@ -167,7 +167,7 @@ describe("the local Stripe's API, through the real SDK", () => {
   });
 
   it("answers a bad API key with StripeAuthenticationError, an unknown id with resource_missing", async () => {
-    const wrong = createStripeClient({ secretKey: "sk_live_nope", apiUrl: local.url, maxNetworkRetries: 0 });
+    const wrong = await createStripeClient({ secretKey: "sk_live_nope", apiUrl: local.url, maxNetworkRetries: 0 });
     await expect(wrong.customers.create({ name: "x" })).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     const missing = await stripe.subscriptions.retrieve("sub_doesnotexist").catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
@@ -578,7 +578,7 @@ describe("manual delivery", () => {
     const manual = await startLocalStripe({ deliver: "manual", webhookUrl: held.url, retryDelaysMs: [] });
     held.secret = manual.webhookSecret;
     try {
-      const client = manual.client();
+      const client = await manual.client();
       const customer = await client.customers.create({ name: "Manual" });
       const session = await client.checkout.sessions.create({
         mode: "subscription",
@@ -614,7 +614,7 @@ describe("manual delivery", () => {
 
   it("waits for a webhook URL, and stopping the server stops retries", async () => {
     const idle = await startLocalStripe({ retryDelaysMs: [60_000] });
-    const client = idle.client();
+    const client = await idle.client();
     const customer = await client.customers.create({ name: "No URL" });
     const session = await client.checkout.sessions.create({
       mode: "subscription",

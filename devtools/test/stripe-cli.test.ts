@@ -45,7 +45,7 @@ async function run(...args: string[]): Promise<Run> {
 }
 
 async function subscribedTenant(): Promise<{ tenantId: string; subscription: string }> {
-  const stripe = local.client();
+  const stripe = await local.client();
   const tenantId = uniqueId("tenant");
   const customer = await stripe.customers.create({ name: "CLI tenant", metadata: { tenantId } });
   const [price] = (await stripe.prices.list({ lookup_keys: ["whatsdex_business_month"] })).data;

@@ -94,7 +94,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
   const webhookQueue = createWebhookQueue(env, projectId);
   // One Stripe client for the deployable; absent, billing's calls answer 503 and the rest works.
   const stripe = env.STRIPE_SECRET_KEY
-    ? createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL })
+    ? await createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL })
     : null;
   const billingSync = new SubscriptionSync({
     refs: createRefs(firebase.firestore),

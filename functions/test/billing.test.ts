@@ -34,7 +34,7 @@ let queue: JobQueue<typeof webhookJobs>;
 
 beforeAll(async () => {
   local = await startLocalStripe({ port: 0, retryDelaysMs: [50, 100] });
-  api = await startTestApi({ stripe: local.client(), accessCacheTtlMs: 0 });
+  api = await startTestApi({ stripe: await local.client(), accessCacheTtlMs: 0 });
   http = client(api.url);
   queue = new JobQueue({
     name: queueNames.webhooks,
@@ -53,7 +53,7 @@ beforeAll(async () => {
     graceMs: 7 * 86_400_000,
   });
   const handler = new StripeWebhookHandler({
-    stripe: local.client(),
+    stripe: await local.client(),
     webhookSecret: local.webhookSecret,
     sync,
     logger,
@@ -179,6 +179,23 @@ describe("billing through the API", () => {
     }
     // Nothing reached Stripe for this tenant.
     expect(local.customers({ tenantId })).toEqual([]);
+  });
+
+  it("lists the plans with their limits and prices for a signed-in user", async () => {
+    const user = await signUp();
+    const response = await http.get("/plans", { token: user.idToken });
+    expect(response.status).toBe(200);
+    const plans = z
+      .object({
+        items: z.array(z.object({ id: z.string(), trialDays: z.number(), limits: z.object({ maxBots: z.number() }) })),
+      })
+      .parse(response.body);
+    expect(plans.items.map((plan) => plan.id)).toEqual(["free", "starter", "business", "enterprise"]);
+    expect(plans.items.find((plan) => plan.id === "business")).toMatchObject({
+      trialDays: 14,
+      limits: { maxBots: 10 },
+    });
+    expect((await http.get("/plans", undefined)).status).toBe(401);
   });
 
   it("names the bad field of a checkout and creates nothing", async () => {

@@ -116,6 +116,7 @@ function sampleBodies(attacker: TestUser): Record<string, unknown> {
     updateWebhook: { url: "https://attacker.example.com/hook", enabled: true },
     replayWebhookDeliveries: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() },
     closeTenant: { confirm: "Tenant B" },
+    startCheckout: { plan: "enterprise", interval: "year" },
   };
 }
 

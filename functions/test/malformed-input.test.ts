@@ -93,6 +93,7 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
     },
     // Never the tenant's name: a valid sample must not close the tenant the other cases run in.
     closeTenant: { confirm: "not the tenant's name" },
+    startCheckout: { plan: "starter", interval: "month" },
   };
 }
 

@@ -1,4 +1,4 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 
 /**
  * The Stripe API version every request and every webhook endpoint uses, pinned so that an SDK
@@ -19,8 +19,13 @@ export interface StripeClientOptions {
   timeoutMs?: number;
 }
 
-/** The one way a deployable builds its Stripe client (its composition root calls this once). */
-export function createStripeClient(options: StripeClientOptions): StripeClient {
+/**
+ * The one way a deployable builds its Stripe client (its composition root calls this once). The SDK
+ * is loaded here, on first use, not when the functions' entry is imported: every function's cold
+ * start would pay for it otherwise (functions/test/deploy-artifact.test.ts).
+ */
+export async function createStripeClient(options: StripeClientOptions): Promise<StripeClient> {
+  const { default: Stripe } = await import("stripe");
   const endpoint = options.apiUrl ? new URL(options.apiUrl) : undefined;
   return new Stripe(options.secretKey, {
     apiVersion: STRIPE_API_VERSION,

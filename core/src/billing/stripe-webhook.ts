@@ -1,4 +1,4 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type { Logger } from "../logging/logger.ts";
 import type { StripeClient } from "./stripe-client.ts";
 import { type BillingNotice, idOf, type SubscriptionSync, type SyncOutcome } from "./subscription-sync.ts";
@@ -66,7 +66,7 @@ export class StripeWebhookHandler {
     } catch (error) {
       // Stripe, Firestore or the network failed: nothing was recorded, so the redelivery applies it.
       log.error({ err: error }, "Stripe event failed; Stripe will deliver it again");
-      const status = error instanceof Stripe.errors.StripeError || isUnavailable(error) ? 503 : 500;
+      const status = error instanceof this.#options.stripe.errors.StripeError || isUnavailable(error) ? 503 : 500;
       return { status, body: { received: false, error: "The event could not be applied now; retry." } };
     }
   }
@@ -82,7 +82,7 @@ export class StripeWebhookHandler {
       subscription = await stripe.subscriptions.retrieve(subscriptionId);
     } catch (error) {
       // Not in our Stripe account (another integration's test event): nothing of ours to change.
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
+      if (error instanceof stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") {
         return sync.ignore(ref, null);
       }
       throw error;

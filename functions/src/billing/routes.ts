@@ -37,9 +37,52 @@ const redirectSchema = z
   .object({ url: z.url().meta({ description: "Send the customer's browser here (Stripe's page)." }) })
   .meta({ id: "BillingRedirect" });
 
+export const planSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    priceUsdCents: z.number().int().meta({ description: "Per month, as shown; Stripe's Price is what is charged." }),
+    trialDays: z.number().int().meta({ description: "Free days of a tenant's first subscription (0: none)." }),
+    limits: z.object({
+      maxBots: z.number().int().meta({ description: "Bots that may run at once." }),
+      messagesPerDay: z.number().int(),
+      aiCallsPerDay: z.number().int(),
+      maxCampaignRecipients: z.number().int(),
+      maxApiKeys: z.number().int(),
+    }),
+    aiModels: z.array(z.string()),
+  })
+  .meta({ id: "Plan" });
+
 const notConfigured = { description: "Billing is not configured on this deployment (code `unavailable`)." };
 
 export const billingRoutes = [
+  defineRoute({
+    method: "get",
+    path: "/plans",
+    operationId: "listPlans",
+    summary: "The plans a tenant can be on, with their limits and prices",
+    tag: "Billing",
+    auth: "user",
+    responses: { 200: { description: "Every plan, Free first", schema: z.object({ items: z.array(planSchema) }) } },
+    async handle() {
+      const items = PlanCatalog.all().map((plan) => ({
+        id: plan.id,
+        name: plan.name,
+        priceUsdCents: plan.priceUsdCents,
+        trialDays: plan.trialDays,
+        limits: {
+          maxBots: plan.maxBots,
+          messagesPerDay: plan.messagesPerDay,
+          aiCallsPerDay: plan.aiCallsPerDay,
+          maxCampaignRecipients: plan.maxCampaignRecipients,
+          maxApiKeys: plan.maxApiKeys,
+        },
+        aiModels: [...plan.aiModels],
+      }));
+      return { status: 200, body: { items } };
+    },
+  }),
   defineRoute({
     method: "get",
     path: "/tenants/{tenantId}/billing",

@@ -50,7 +50,7 @@ export interface LocalStripe {
   apiKey: string;
   webhookSecret: string;
   /** The real SDK pointed at this server (no retries: a test sees the first answer). */
-  client(): StripeClient;
+  client(): Promise<StripeClient>;
   setWebhookUrl(url: string): void;
   customers(filter?: { tenantId?: string }): ControlCustomer[];
   subscriptions(filter?: { tenantId?: string; customer?: string }): ControlSubscription[];
