@@ -68,8 +68,8 @@ function recordingCancel() {
     failNext(times: number) {
       failuresLeft = times;
     },
-    cancel: async (tenantId: string, subscriptionId: string) => {
-      calls.push([tenantId, subscriptionId]);
+    cancel: async (tenantId: string, stripe: { subscriptionId: string | null }) => {
+      calls.push([tenantId, stripe.subscriptionId ?? ""]);
       if (failuresLeft > 0) {
         failuresLeft--;
         throw new Error("Stripe answered 500");

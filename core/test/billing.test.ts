@@ -490,6 +490,44 @@ describe("what a plan change does", () => {
   });
 });
 
+describe("closing the account", () => {
+  it("cancels the recorded subscription and any other live one of the customer, and no other tenant's", async () => {
+    const tenant = await newTenant();
+    const from = local.events().length;
+    const recorded = await subscribe(tenant, "starter");
+    await deliver(
+      handlerWith(syncWith()),
+      eventsSince(from).map((event) => event.payload),
+    );
+    // A second subscription paid a moment before closing (a checkout opened in another tab before the
+    // first was paid): its events have not arrived, so the tenant does not know it.
+    const service = billing();
+    const customer = (await refs.tenant(tenant.tenantId).get()).data()?.stripeCustomerId ?? "";
+    const price = (await stripe.prices.list({ lookup_keys: ["whatsdex_business_month"] })).data[0]?.id ?? "";
+    const { id: sessionId } = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer,
+      success_url: "http://x.test/ok",
+      line_items: [{ price, quantity: 1 }],
+      subscription_data: { metadata: { tenantId: tenant.tenantId } },
+    });
+    const stray = local.completeCheckout(sessionId).subscription.id;
+    const customerId = customer;
+
+    await service.cancelAll(tenant.tenantId, { customerId, subscriptionId: recorded });
+    for (const id of [recorded, stray]) expect((await stripe.subscriptions.retrieve(id)).status).toBe("canceled");
+    // Again (a retried closing step): nothing left to cancel, and no error.
+    await expect(service.cancelAll(tenant.tenantId, { customerId, subscriptionId: recorded })).resolves.toBeUndefined();
+
+    // Another tenant's subscription on the same customer id is never touched.
+    const other = await newTenant();
+    const otherSub = await subscribe(other, "starter");
+    const otherCustomer = (await refs.tenant(other.tenantId).get()).data()?.stripeCustomerId ?? null;
+    await service.cancelAll(tenant.tenantId, { customerId: otherCustomer, subscriptionId: null });
+    expect((await stripe.subscriptions.retrieve(otherSub)).status).not.toBe("canceled");
+  });
+});
+
 describe("checkout and the portal", () => {
   it("creates one Stripe customer per tenant, however many checkouts", async () => {
     const tenant = await newTenant();

@@ -136,7 +136,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     healthFirestoreTimeoutMs: env.HEALTH_FIRESTORE_TIMEOUT_MS,
     bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
   });
-  const cancelSubscription: CancelSubscription = (tenantId, subscriptionId) =>
-    services.billing.cancelNow(tenantId, subscriptionId);
+  const cancelSubscription: CancelSubscription = (tenantId, stripeIds) =>
+    services.billing.cancelAll(tenantId, stripeIds);
   return { env, logger, tracing, firebase, media, api, stripeWebhook, billingSync, cancelSubscription };
 }

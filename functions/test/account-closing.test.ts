@@ -47,8 +47,8 @@ function closingDeps(cancelled: Array<[string, string]>) {
     media,
     tracing,
     logger: createLogger({ level: "silent", service: "t", version: "0" }),
-    cancelSubscription: async (tenantId: string, subscriptionId: string) => {
-      cancelled.push([tenantId, subscriptionId]);
+    cancelSubscription: async (tenantId: string, stripe: { subscriptionId: string | null }) => {
+      cancelled.push([tenantId, stripe.subscriptionId ?? ""]);
     },
   };
 }

@@ -152,16 +152,30 @@ export class BillingService {
     return { url: session.url };
   }
 
-  /** Ends the tenant's subscription now, without refund (closing the account). Already ended is fine. */
-  async cancelNow(tenantId: string, subscriptionId: string): Promise<void> {
+  /**
+   * Ends the tenant's subscriptions now, without refund (closing the account): the one recorded on
+   * the tenant, and every other live one of its customer (a checkout paid moments ago whose events
+   * have not arrived). Subscriptions that name another tenant are left alone. Safe to run again.
+   */
+  async cancelAll(tenantId: string, ids: { customerId: string | null; subscriptionId: string | null }): Promise<void> {
     const stripe = this.#requireStripe();
-    const subscription = await stripe.subscriptions.retrieve(subscriptionId);
-    const tenantOfIt = subscription.metadata?.tenantId;
-    if (tenantOfIt && tenantOfIt !== tenantId) {
-      throw new Error(`subscription ${subscriptionId} belongs to tenant ${tenantOfIt}, not ${tenantId}`);
+    const subscriptions: Stripe.Subscription[] = [];
+    if (ids.subscriptionId) subscriptions.push(await stripe.subscriptions.retrieve(ids.subscriptionId));
+    if (ids.customerId) {
+      for await (const subscription of stripe.subscriptions.list({
+        customer: ids.customerId,
+        status: "all",
+        limit: 100,
+      })) {
+        if (subscription.id !== ids.subscriptionId) subscriptions.push(subscription);
+      }
     }
-    if (subscription.status === "canceled" || subscription.status === "incomplete_expired") return;
-    await stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `whatsdex-close-${subscriptionId}` });
+    for (const subscription of subscriptions) {
+      const owner = subscription.metadata?.tenantId;
+      if (owner && owner !== tenantId) continue;
+      if (subscription.status === "canceled" || subscription.status === "incomplete_expired") continue;
+      await stripe.subscriptions.cancel(subscription.id, {}, { idempotencyKey: `whatsdex-close-${subscription.id}` });
+    }
   }
 
   async #tenant(tenantId: string): Promise<TenantDoc> {

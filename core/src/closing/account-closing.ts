@@ -84,6 +84,7 @@ export class AccountClosing {
           requestedAt: now,
           updatedAt: now,
           subscriptionId: tenant.stripeSubscriptionId,
+          customerId: tenant.stripeCustomerId,
           logouts,
           logoutDeadline: Timestamp.fromMillis(now.toMillis() + this.#logoutWaitMs),
           unconfirmedBots: [],

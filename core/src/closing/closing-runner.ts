@@ -11,7 +11,11 @@ import { type ClosingPhase, closingPhases, type TenantDeletionDoc } from "./sche
  * Cancels the tenant's Stripe subscription. Must succeed when it is already cancelled (a retried
  * step calls it again); any failure is retried by the next run, never skipped.
  */
-export type CancelSubscription = (tenantId: string, subscriptionId: string) => Promise<void>;
+/** Ends the tenant's subscriptions in Stripe now: the one recorded on it, and any other live one of its customer. */
+export type CancelSubscription = (
+  tenantId: string,
+  stripe: { customerId: string | null; subscriptionId: string | null },
+) => Promise<void>;
 
 export interface ClosingRunnerOptions {
   db: Firestore;
@@ -83,7 +87,10 @@ export class ClosingRunner {
     try {
       switch (deletion.phase) {
         case "cancel_subscription":
-          if (deletion.subscriptionId) await this.#options.cancelSubscription(tenantId, deletion.subscriptionId);
+          if (deletion.subscriptionId || deletion.customerId) {
+            const { customerId, subscriptionId } = deletion;
+            await this.#options.cancelSubscription(tenantId, { customerId, subscriptionId });
+          }
           return await this.#advance(tenantId, "cancel_subscription", "await_logouts");
         case "await_logouts": {
           const unconfirmed = await this.#unconfirmedLogouts(tenantId, deletion);

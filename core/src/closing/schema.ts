@@ -23,6 +23,11 @@ export const tenantDeletionDocSchema = z.object({
   updatedAt: timestampSchema,
   /** The Stripe subscription to cancel, copied from the tenant when the closing was asked for. */
   subscriptionId: z.string().nullable(),
+  /**
+   * The tenant's Stripe customer: every live subscription of it is cancelled too (one from a checkout
+   * whose events had not arrived yet would otherwise keep billing). Defaulted for older records.
+   */
+  customerId: z.string().nullable().default(null),
   /** The logout queued for each bot, whose outcome `await_logouts` waits for. */
   logouts: z.array(z.object({ botId: z.string().min(1), outboxId: z.string().min(1) })),
   /** After this, the closing goes on without the logouts still unconfirmed. */
