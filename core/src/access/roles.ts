@@ -52,13 +52,19 @@ export const permissions = [
   "billing:manage",
   /** Closing the account (every bot logged out, every byte deleted) and its export: signed-in owners only. */
   "tenant:delete",
+  /** The tenant's contacts (people's names, numbers and tags): owners, admins and `admin`/`messages` keys, not viewers. */
+  "contacts:read",
+  "contacts:write",
+  /** Templates and campaigns: what they say, to whom, their progress. Every member may read. */
+  "campaigns:read",
+  "campaigns:write",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
 const byRole: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(permissions),
   admin: new Set(permissions.filter((p) => p !== "billing:manage" && p !== "tenant:delete")),
-  viewer: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read"]),
+  viewer: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read", "campaigns:read"]),
 };
 
 /**
@@ -66,9 +72,17 @@ const byRole: Record<Role, ReadonlySet<Permission>> = {
  * manage members or other keys, so a leaked key cannot mint more keys or add an owner.
  */
 const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
-  read: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read"]),
+  read: new Set<Permission>(["tenant:read", "members:read", "bots:read", "billing:read", "campaigns:read"]),
   bots: new Set<Permission>(["bots:read", "bots:write"]),
-  messages: new Set<Permission>(["bots:read", "messages:send", "messages:read"]),
+  messages: new Set<Permission>([
+    "bots:read",
+    "messages:send",
+    "messages:read",
+    "contacts:read",
+    "contacts:write",
+    "campaigns:read",
+    "campaigns:write",
+  ]),
   admin: new Set<Permission>([
     "tenant:read",
     "tenant:write",
@@ -81,6 +95,10 @@ const byScope: Record<ApiKeyScope, ReadonlySet<Permission>> = {
     "webhooks:read",
     "webhooks:write",
     "billing:read",
+    "contacts:read",
+    "contacts:write",
+    "campaigns:read",
+    "campaigns:write",
   ]),
 };
 

@@ -29,6 +29,10 @@ export const collections = {
   chats: "chats",
   messages: "messages",
   stripeEvents: "stripeEvents",
+  templates: "templates",
+  recipients: "recipients",
+  contactImports: "contactImports",
+  governor: "governor",
   tenantDeletions: "tenantDeletions",
 } as const;
 
@@ -173,4 +177,37 @@ export function stripeEventPath(eventId: string): string {
 /** A tenant's account closing, while it runs and after (server-only): what lets an interrupted one resume. */
 export function tenantDeletionPath(tenantId: string): string {
   return `${collections.tenantDeletions}/${id(tenantId, "tenant id")}`;
+}
+
+/** A contact of the tenant, shared by its bots (`personId`: `lid:<digits>` or `pn:<digits>`). */
+export function tenantContactPath(tenantId: string, personId: string): string {
+  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
+  return `${tenantContactsCollectionPath(tenantId)}/${personId}`;
+}
+
+export function tenantContactsCollectionPath(tenantId: string): string {
+  return `${tenantPath(tenantId)}/${collections.contacts}`;
+}
+
+/** One CSV import of contacts: its report, and what undoing it needs. */
+export function contactImportPath(tenantId: string, importId: string): string {
+  return `${tenantPath(tenantId)}/${collections.contactImports}/${id(importId, "import id")}`;
+}
+
+export function templatePath(tenantId: string, templateId: string): string {
+  return `${tenantPath(tenantId)}/${collections.templates}/${id(templateId, "template id")}`;
+}
+
+export function campaignPath(tenantId: string, campaignId: string): string {
+  return `${tenantPath(tenantId)}/${collections.campaigns}/${id(campaignId, "campaign id")}`;
+}
+
+export function campaignRecipientPath(tenantId: string, campaignId: string, personId: string): string {
+  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
+  return `${campaignPath(tenantId, campaignId)}/${collections.recipients}/${personId}`;
+}
+
+/** The pacing governor's state for one bot (its windows, warm-up, WhatsApp's signals): what a takeover continues. */
+export function governorPath(tenantId: string, botId: string): string {
+  return `${botPath(tenantId, botId)}/${collections.governor}/current`;
 }
