@@ -42,6 +42,14 @@ export const auditActions = [
   "tenant.closing_requested",
   /** The platform stopped a bot because the tenant's plan allows fewer (a downgrade). */
   "bot.stopped_by_plan",
+  "campaign.created",
+  "campaign.updated",
+  "campaign.deleted",
+  /** Its recipients were written and it was scheduled (or started at once). */
+  "campaign.scheduled",
+  "campaign.paused",
+  "campaign.resumed",
+  "campaign.cancelled",
   /** A campaign message template was created, changed or deleted. */
   "template.created",
   "template.updated",
@@ -65,7 +73,10 @@ export type AuditActor = z.output<typeof auditActorSchema>;
 /** `type:id`, e.g. `member:<uid>`, `apiKey:<keyId>`, `bot:<botId>`, `person:lid:123`, `webhook:<id>`, `template:<id>`. */
 export const auditTargetSchema = z
   .string()
-  .regex(/^(tenant|member|invitation|apiKey|bot|person|webhook|template):[\w:.-]{1,200}$/, "must be <type>:<id>");
+  .regex(
+    /^(tenant|member|invitation|apiKey|bot|person|webhook|template|campaign|contact|import):[\w:.-]{1,200}$/,
+    "must be <type>:<id>",
+  );
 
 /** Only the fields that changed, as JSON (timestamps as ISO strings); secrets never appear. */
 export const auditFieldsSchema = z.record(z.string(), z.json()).nullable();
