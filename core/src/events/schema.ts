@@ -195,6 +195,23 @@ export const billingTrialEventSchema = z
   .object({ trialEnd: isoTime.nullable(), billing: billingSnapshotSchema, at: isoTime })
   .meta({ id: "BillingTrialEvent" });
 
+export const campaignStatusEventSchema = z
+  .object({
+    campaignId: z.string(),
+    status: z.enum(["draft", "scheduled", "running", "paused", "completed", "cancelled"]),
+    reason: z.string().nullable().meta({ description: "Why (a person's pause, WhatsApp's signal, the plan)." }),
+    counts: z.object({
+      total: z.number().int(),
+      pending: z.number().int(),
+      sending: z.number().int(),
+      sent: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+    }),
+    at: isoTime,
+  })
+  .meta({ id: "CampaignStatusEvent" });
+
 /** Every event type and its `data`. Adding a type here is adding it to the API and the docs. */
 export const eventDataSchemas = {
   "message.received": messageReceivedSchema,
@@ -210,6 +227,7 @@ export const eventDataSchemas = {
   "billing.trial_will_end": billingTrialEventSchema,
   "billing.restricted": billingRestrictionEventSchema,
   "billing.restored": billingRestrictionEventSchema,
+  "campaign.status": campaignStatusEventSchema,
   "webhook.test": webhookTestEventSchema,
 } as const;
 
