@@ -54,6 +54,15 @@ export const auditActions = [
   "template.created",
   "template.updated",
   "template.deleted",
+  /** A tenant contact was created, changed (name, tags, fields, identity), deleted, opted out or back in. */
+  "contact.created",
+  "contact.updated",
+  "contact.deleted",
+  "contact.opted_out",
+  "contact.opted_in",
+  /** A CSV import of contacts finished (its counts), or was undone. */
+  "contacts.imported",
+  "contacts.import_undone",
 ] as const;
 export const auditActionSchema = z.enum(auditActions);
 export type AuditAction = z.output<typeof auditActionSchema>;
