@@ -21,7 +21,13 @@ export const mediaRetention = {
 } as const;
 
 /** The top-level prefixes, one per kind of object: lifecycle rules match on a prefix. */
-export const mediaPrefixes = { transit: "transit/", uploads: "uploads/", inbound: "inbound/" } as const;
+export const mediaPrefixes = {
+  transit: "transit/",
+  uploads: "uploads/",
+  inbound: "inbound/",
+  /** A message template's own copy of its media, kept as long as the template (no lifecycle rule). */
+  templates: "templates/",
+} as const;
 
 const DAY_MS = 86_400_000;
 /** Buffers larger than this go up as resumable uploads (what the client recommends past ~10 MB). */
@@ -263,6 +269,50 @@ export class MediaStore {
       throw error;
     }
     return info;
+  }
+
+  #template(tenantId: string, mediaId: string): File {
+    return this.#bucket.file(
+      `${mediaPrefixes.templates}${checkedId(tenantId, "tenantId")}/${checkedId(mediaId, "mediaId")}`,
+    );
+  }
+
+  /**
+   * A template's own copy of an upload (inside Cloud Storage), which outlives the upload's day: what
+   * a campaign sends for as long as the template exists. Undefined when the upload is gone or expired.
+   */
+  async copyUploadToTemplate(tenantId: string, uploadId: string, mediaId: string): Promise<UploadInfo | undefined> {
+    const info = await this.uploadInfo(tenantId, uploadId);
+    if (!info) return undefined;
+    try {
+      await this.#upload(tenantId, uploadId).copy(this.#template(tenantId, mediaId), {
+        contentType: info.mimetype,
+        metadata: { customTime: new Date(this.#now()).toISOString() },
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    return info;
+  }
+
+  /** A send's own copy of a template's media, as copyUploadToBot; false when the template's copy is gone. */
+  async copyTemplateMediaToBot(tenantId: string, mediaId: string, bot: BotRef, transitId: string): Promise<boolean> {
+    if (bot.tenantId !== tenantId) return false;
+    try {
+      await this.#template(tenantId, mediaId).copy(this.#transit(bot, transitId), {
+        metadata: { customTime: new Date(this.#now()).toISOString() },
+      });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gone already is fine: a template's media is deleted with it, or when replaced. */
+  async deleteTemplateMedia(tenantId: string, mediaId: string): Promise<void> {
+    await this.#delete(this.#template(tenantId, mediaId));
   }
 
   /** Keeps a received message's media for `mediaRetention.inboundDays`. */

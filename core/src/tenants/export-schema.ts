@@ -75,7 +75,7 @@ export const tenantExportSchema = z
     deadLetters: z.array(storedDocument),
     media: z.array(
       z.object({
-        kind: z.enum(["transit", "uploads", "inbound"]),
+        kind: z.enum(["transit", "uploads", "inbound", "templates"]),
         botId: z.string().nullable(),
         id: z.string(),
         contentType: z.string().nullable(),
