@@ -110,6 +110,7 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export * from "./campaigns/pacing/index.ts";
 export {
   AccountClosing,
   type AccountClosingOptions,
@@ -349,6 +350,40 @@ export {
 } from "./plans/plan-catalog.ts";
 export { inSpan } from "./telemetry/spans.ts";
 export { defaultTraceExporter, startTracing, type TraceExporterKind, type Tracing } from "./telemetry/tracing.ts";
+export { type CheckedTemplate, checkTemplate } from "./templates/check-template.ts";
+export {
+  type CompiledTemplate,
+  compileTemplate,
+  type RenderContact,
+  type Rendered,
+  renderTemplate,
+} from "./templates/render.ts";
+export {
+  MAX_RENDERED_LENGTH,
+  MAX_TEMPLATE_SOURCE_LENGTH,
+  type TemplateDoc,
+  type TemplateMedia,
+  type TemplateWarning,
+  templateBodySchema,
+  templateDocSchema,
+  templateFallbacksSchema,
+  templateLanguageSchema,
+  templateMediaSchema,
+  templateNameSchema,
+  templateWarningSchema,
+} from "./templates/schema.ts";
+export { seededPick, spinSeed } from "./templates/spintax.ts";
+export { builtInVariables, TemplateSyntaxError } from "./templates/syntax.ts";
+export {
+  MAX_TEMPLATES_PER_TENANT,
+  type Preview,
+  type PreviewTarget,
+  type SavedTemplate,
+  type TemplateInput,
+  type TemplatePatch,
+  TemplateService,
+  templateNotFound,
+} from "./templates/template-service.ts";
 export {
   TENANT_EXPORT_FORMAT,
   type TenantExportDocument,
