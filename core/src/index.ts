@@ -110,7 +110,6 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
-export * from "./campaigns/pacing/index.ts";
 export {
   AccountClosing,
   type AccountClosingOptions,
