@@ -110,6 +110,7 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export * from "./campaigns/pacing/index.ts";
 export {
   AccountClosing,
   type AccountClosingOptions,
