@@ -133,6 +133,14 @@ export {
 } from "./closing/schema.ts";
 export { type DeployedRules, deployedBy, failClosedWhenDeployed, platformVariables } from "./config/deployment.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
+export {
+  keywordForm,
+  type OptOutChange,
+  type OptOutPerson,
+  optOutIntent,
+  recordOptIn,
+  recordOptOut,
+} from "./contacts/opt-out.ts";
 export { createKeyring, type Keyring, KeyringError, keyringSpecSchema } from "./crypto/keyring.ts";
 export {
   ConfigError,
