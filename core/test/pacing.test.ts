@@ -73,7 +73,9 @@ describe("pacing profiles", () => {
 describe("warm-up", () => {
   it("gives the day's budget from the linking on, then the profile's daily limit", () => {
     const linked = Date.UTC(2026, 0, 1, 15);
-    const budgets = [0, 1, 2, 3, 4, 5, 6, 7, 30].map((day) => dailyBudget(standard, linked, linked + day * DAY + 1).limit);
+    const budgets = [0, 1, 2, 3, 4, 5, 6, 7, 30].map(
+      (day) => dailyBudget(standard, linked, linked + day * DAY + 1).limit,
+    );
     expect(budgets).toEqual([20, 36, 65, 117, 210, 378, 680, 1_000, 1_000]);
     expect(dailyBudget(standard, linked, linked + DAY - 1)).toEqual({ limit: 20, warmingUp: true });
   });

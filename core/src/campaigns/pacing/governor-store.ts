@@ -1,4 +1,5 @@
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
+import { parseOrThrow } from "../../errors/zod-issues.ts";
 import { zodConverter } from "../../firestore/converter.ts";
 import { governorPath } from "../../firestore/paths.ts";
 import type { BotRef, WriteFence } from "../../leases/lease-store.ts";
@@ -74,8 +75,8 @@ export class GovernorStore {
         }),
       recorded: (outcome, profile) =>
         step((state, now) => ({ ...afterOutcome(state, profile, outcome, now), result: undefined })),
-      signal: (signal) => {
-        const parsed = whatsAppSignalSchema.parse(signal);
+      signal: async (signal) => {
+        const parsed = parseOrThrow(whatsAppSignalSchema, signal, "WhatsApp signal");
         return step((state, now) => ({ state: afterSignal(state, parsed, now), changed: true, result: undefined }));
       },
       resume: () => step((state) => ({ state: afterResume(state), changed: true, result: undefined })),
