@@ -297,6 +297,33 @@ describe("a campaign's life", () => {
     await expect(f.service.delete(f.access, draft.id, systemAuditContext)).rejects.toMatchObject({ code: "conflict" });
   });
 
+  it("takes a pacing profile that the tenant may only make stricter, naming a looser field", async () => {
+    const f = await fixture();
+    const base = {
+      name: "x",
+      botIds: [f.botId],
+      templateId: f.templateId,
+      audience: { kind: "tags" as const, tags: ["a"], match: "any" as const },
+      timezone: "UTC",
+    };
+    const strict = await f.service.create(
+      f.access,
+      { ...base, pacing: { profile: "cautious", overrides: { perMinute: 2, perDay: 100 } } },
+      systemAuditContext,
+    );
+    expect(strict.campaign.pacing).toEqual({ profile: "cautious", overrides: { perMinute: 2, perDay: 100 } });
+    await expect(
+      f.service.create(
+        f.access,
+        { ...base, pacing: { profile: "standard", overrides: { perMinute: 60 } } },
+        systemAuditContext,
+      ),
+    ).rejects.toMatchObject({
+      code: "validation_failed",
+      issues: [{ path: "pacing.overrides.perMinute", message: expect.stringContaining("at most 6") }],
+    });
+  });
+
   it("names unknown bots and templates when a campaign is created, and creates nothing", async () => {
     const f = await fixture();
     await expect(

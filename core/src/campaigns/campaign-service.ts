@@ -18,6 +18,13 @@ import { botPath, campaignPath, templatePath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { PlanCatalog } from "../plans/plan-catalog.ts";
+import {
+  type BuiltInProfileName,
+  builtInProfiles,
+  type PacingOverrides,
+  pacingOverridesSchema,
+  stricterOf,
+} from "./pacing/profile.ts";
 import { countRecipients, planRecipients } from "./recipient-planner.ts";
 import {
   type Audience,
@@ -40,7 +47,7 @@ export interface CampaignInput {
   /** ISO time; null or absent: as soon as it is scheduled. */
   startAt?: string | null | undefined;
   timezone: string;
-  pacing?: { profile: string; overrides?: Record<string, number> | undefined } | undefined;
+  pacing?: { profile: BuiltInProfileName; overrides?: PacingOverrides | undefined } | undefined;
 }
 
 export type CampaignPatch = Partial<CampaignInput>;
@@ -57,8 +64,6 @@ export interface CampaignServiceOptions {
   events?: EventSink;
   logger?: Logger;
   now?: () => number;
-  /** Checks a pacing profile and overrides (the governor's: only stricter than the profile). */
-  checkPacing?: (pacing: { profile: string; overrides: Record<string, number> }) => void;
 }
 
 /** A campaign that would take longer than this at the plan's messages per day is refused. */
@@ -384,10 +389,18 @@ export class CampaignService {
     }
   }
 
+  /** The profile and overrides as given, once the overrides are known to be no looser than the profile. */
   #pacing(input: CampaignInput["pacing"]): CampaignDoc["pacing"] {
-    const pacing = { profile: input?.profile ?? "standard", overrides: input?.overrides ?? {} };
-    this.#options.checkPacing?.(pacing);
-    return pacing;
+    const profile = input?.profile ?? "standard";
+    const overrides = input?.overrides ?? {};
+    try {
+      stricterOf(builtInProfiles[profile], overrides);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const issues = error.issues.map((issue) => ({ ...issue, path: `pacing.overrides.${issue.path}` }));
+      throw new ValidationError(`Invalid pacing: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+    }
+    return { profile, overrides: pacingOverridesSchema.parse(overrides) };
   }
 
   #ref(tenantId: string, campaignId: string) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { contactTagSchema, personIdSchema } from "../contacts/schema.ts";
 import { resourceIdSchema } from "../firestore/ids.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
+import { builtInProfileNames, pacingOverridesSchema } from "./pacing/profile.ts";
 
 /** draft → scheduled → running ⇄ paused → completed, or cancelled from any but completed. */
 export const campaignStatuses = ["draft", "scheduled", "running", "paused", "completed", "cancelled"] as const;
@@ -65,8 +66,8 @@ export const campaignDocSchema = z.object({
   /** When sending may begin (null: as soon as it is scheduled). */
   startAt: timestampSchema.nullable(),
   timezone: timezoneSchema,
-  /** The pacing profile (data, ADR 24) and the tenant's stricter overrides of it. */
-  pacing: z.object({ profile: z.string().min(1).max(40), overrides: z.record(z.string(), z.number()) }),
+  /** The pacing profile (data, ADR 24) and the tenant's overrides of it, each no looser than the profile's. */
+  pacing: z.object({ profile: z.enum(builtInProfileNames), overrides: pacingOverridesSchema }),
   status: campaignStatusSchema,
   /** Why it is paused, cancelled or completed as it is (a signal from WhatsApp, the plan, a person). */
   statusReason: z.string().max(500).nullable(),
