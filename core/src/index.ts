@@ -133,6 +133,26 @@ export {
 } from "./closing/schema.ts";
 export { type DeployedRules, deployedBy, failClosedWhenDeployed, platformVariables } from "./config/deployment.ts";
 export { baseEnvSchema, type Env, loadEnvOrExit, logLevels, parseEnv, projectIdFrom } from "./config/env.ts";
+export { ContactExport } from "./contacts/contact-export.ts";
+export { ContactImporter, MAX_IMPORT_ROWS, STALE_IMPORT_MS } from "./contacts/contact-import.ts";
+export { type ContactRefs, contactRefs } from "./contacts/contact-refs.ts";
+export {
+  type ContactEntry,
+  type ContactInput,
+  type ContactListRequest,
+  type ContactPatch,
+  ContactService,
+  type ContactServiceOptions,
+} from "./contacts/contact-service.ts";
+export { lidDigits, lidOfJid, phoneDigits, phoneOfJid } from "./contacts/identity.ts";
+export {
+  type ContactImportDoc,
+  type ContactImportOptions,
+  contactImportDocSchema,
+  contactImportOptionsSchema,
+  type ImportChangeDoc,
+  MAX_REPORTED_REJECTIONS,
+} from "./contacts/import-schema.ts";
 export {
   keywordForm,
   type OptOutChange,
@@ -141,6 +161,16 @@ export {
   recordOptIn,
   recordOptOut,
 } from "./contacts/opt-out.ts";
+export {
+  type ContactDoc,
+  contactDocSchema,
+  contactFieldsSchema,
+  contactTagSchema,
+  type OptOut,
+  optOutSchema,
+  type PersonId,
+  personIdSchema,
+} from "./contacts/schema.ts";
 export { createKeyring, type Keyring, KeyringError, keyringSpecSchema } from "./crypto/keyring.ts";
 export {
   ConfigError,
