@@ -110,6 +110,14 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export {
+  type CampaignInput,
+  type CampaignPatch,
+  CampaignService,
+  type CampaignServiceOptions,
+  type CampaignView,
+  MAX_CAMPAIGN_DAYS,
+} from "./campaigns/campaign-service.ts";
 export * from "./campaigns/pacing/index.ts";
 export {
   AccountClosing,
