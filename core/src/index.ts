@@ -119,6 +119,25 @@ export {
   MAX_CAMPAIGN_DAYS,
 } from "./campaigns/campaign-service.ts";
 export * from "./campaigns/pacing/index.ts";
+export { countRecipients, PLANNING_PAGE, planRecipients, recipientOrder } from "./campaigns/recipient-planner.ts";
+export {
+  type Audience,
+  audienceSchema,
+  type CampaignCounts,
+  type CampaignDoc,
+  type CampaignStatus,
+  campaignCountsSchema,
+  campaignDocSchema,
+  campaignStatuses,
+  campaignStatusSchema,
+  type RecipientDoc,
+  type RecipientStatus,
+  recipientDocSchema,
+  recipientStatusSchema,
+  type SkipReason,
+  skipReasonSchema,
+  timezoneSchema,
+} from "./campaigns/schema.ts";
 export {
   AccountClosing,
   type AccountClosingOptions,
