@@ -6,6 +6,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { CommandRegistry, CommandServices, GroupActions } from "../commands/command.ts";
 import { CommandEngine, type CommandOutcome } from "../commands/engine.ts";
+import { optOutGuard } from "../commands/opt-out.ts";
 import { antilinkGuard } from "../group-rules/antilink-guard.ts";
 import { type WelcomeDeps, welcomeNewMembers } from "../group-rules/welcome-members.ts";
 import { translator } from "../i18n/messages.ts";
@@ -262,7 +263,8 @@ export class BotRuntime {
         updateSettings: (patch, owner) => settingsWriter.patch(patch, owner.id),
         download: (message, limits) => this.#connected().downloadMedia(message, limits),
       },
-      guards: [antilinkGuard],
+      // Opt-out first: a STOP is recorded whatever else the bot does with messages.
+      guards: [optOutGuard({ db, bot, logger, ...(options.now ? { now: options.now } : {}) }), antilinkGuard],
       allowance: new MessageAllowance({ usage: new UsageService(db), tenantId: bot.tenantId }),
       tracer: trace.getTracer("whatsdex-session-runner"),
       logger,

@@ -111,6 +111,8 @@ const en = {
   "category.search": "Search",
   "category.group": "Group",
   "category.owner": "Owner",
+  "optout.stopped": "You will not get broadcast messages from us any more. Reply START to subscribe again.",
+  "optout.started": "You are subscribed again and may get our broadcast messages. Reply STOP to stop them.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -226,6 +228,8 @@ const id: Record<MessageKey, string> = {
   "category.search": "Cari",
   "category.group": "Grup",
   "category.owner": "Pemilik",
+  "optout.stopped": "Anda tidak akan menerima pesan siaran dari kami lagi. Balas MULAI untuk berlangganan kembali.",
+  "optout.started": "Anda berlangganan kembali dan bisa menerima pesan siaran kami. Balas BERHENTI untuk berhenti.",
 };
 
 const catalogs: Record<Language, Record<MessageKey, string>> = { en, id };
