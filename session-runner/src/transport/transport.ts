@@ -31,6 +31,8 @@ export type TransportEvents = Pick<
   | "groups.upsert"
   | "groups.update"
   | "group-participants.update"
+  /** WhatsApp's new-chat quota and its warnings (see signals.ts). */
+  | "message-capping.update"
 >;
 
 export type TransportEvent = keyof TransportEvents;

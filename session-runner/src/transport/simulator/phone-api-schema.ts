@@ -51,6 +51,41 @@ export const receiptSchema = z.object({
   from: person.optional(),
 });
 
+/**
+ * WhatsApp's own signals about a bot's number, on demand (`POST /v1/signals`): what the server
+ * would send when it warns, locks or refuses the number, so tests and `npm run dev` can show them.
+ */
+export const signalSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("capping"),
+    botNumber: digits,
+    status: z.enum(["NONE", "FIRST_WARNING", "SECOND_WARNING", "CAPPED"]),
+    used: z.number().int().min(0).max(1_000_000).optional(),
+    total: z.number().int().min(0).max(1_000_000).optional(),
+    /** When the quota's cycle ends (ISO 8601). */
+    cycleEndsAt: z.iso.datetime({ offset: true }).optional(),
+  }),
+  z.object({
+    kind: z.literal("reachoutLock"),
+    botNumber: digits,
+    /** false lifts the lock. */
+    active: z.boolean().default(true),
+    /** When the lock ends (ISO 8601); WhatsApp Web assumes a minute when the server does not say. */
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    type: z
+      .string()
+      .regex(/^[A-Z_]{1,64}$/, "must be an enforcement type such as BIZ_QUALITY")
+      .default("BIZ_QUALITY"),
+  }),
+  z.object({
+    kind: z.literal("sendRefused463"),
+    botNumber: digits,
+    /** How many of the bot's next sends WhatsApp answers with error 463. */
+    sends: z.number().int().min(1).max(10_000).default(1),
+  }),
+]);
+export type PhoneSignal = z.input<typeof signalSchema>;
+
 /** What a bot sent, as the phone on the other end sees it (`GET /v1/events`, one per server-sent event). */
 export const phoneEventSchema = z.object({
   id: z.string(),

@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Server, ServerResponse } from "node:http";
 import type { Logger } from "@whatsdex/core";
-import { type GroupMetadata, type proto, type WAMessage, WAMessageAddressingMode } from "baileys";
+import {
+  type GroupMetadata,
+  NewChatMessageCappingStatusType,
+  type proto,
+  ReachoutTimelockEnforcementType,
+  type WAMessage,
+  WAMessageAddressingMode,
+} from "baileys";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
@@ -14,6 +21,7 @@ import {
   type PhoneEvent,
   pairSchema,
   receiptSchema,
+  signalSchema,
 } from "./phone-api-schema.ts";
 import type { SentMessage, SimulatedSocket, SimulatedWhatsApp } from "./simulator.ts";
 
@@ -275,6 +283,39 @@ export async function startSimulatorPhones(
     }
     bot.receipt(sent.message.key, receipt.status, receipt.from ? identityOf(receipt.from.number).lid : undefined);
     res.json({ id: receipt.id, status: receipt.status });
+  });
+
+  // WhatsApp warns, locks or refuses a bot's number (ADR 24): the bot's socket gets what the server would send.
+  app.post("/v1/signals", (req, res) => {
+    const signal = signalSchema.parse(req.body);
+    const socket = botByNumber(signal.botNumber);
+    if (signal.kind === "capping") {
+      socket.capping({
+        capping_status: NewChatMessageCappingStatusType[signal.status],
+        ...(signal.used === undefined ? {} : { used_quota: signal.used }),
+        ...(signal.total === undefined ? {} : { total_quota: signal.total }),
+        ...(signal.cycleEndsAt
+          ? { cycle_end_timestamp: String(Math.floor(Date.parse(signal.cycleEndsAt) / 1000)) }
+          : {}),
+        server_sent_timestamp: String(Math.floor(Date.now() / 1000)),
+      });
+    } else if (signal.kind === "reachoutLock") {
+      const type = Object.values(ReachoutTimelockEnforcementType).find((known) => known === signal.type);
+      if (!type) {
+        const known = Object.values(ReachoutTimelockEnforcementType).join(", ");
+        throw new PhoneApiError(400, "invalid_request", `type: must be one of ${known}`);
+      }
+      const endsAt = signal.endsAt ? new Date(signal.endsAt) : new Date(Date.now() + 60_000);
+      // As Baileys reports a lifted lock: inactive, of the DEFAULT (no restriction) type.
+      socket.reachoutLock(
+        signal.active
+          ? { isActive: true, timeEnforcementEnds: endsAt, enforcementType: type }
+          : { isActive: false, enforcementType: ReachoutTimelockEnforcementType.DEFAULT },
+      );
+    } else {
+      socket.refuseNextSends(signal.sends);
+    }
+    res.status(202).json(signal);
   });
 
   app.get("/v1/media", (req, res) => {

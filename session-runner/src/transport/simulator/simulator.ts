@@ -2,14 +2,18 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Boom } from "@hapi/boom";
 import {
+  ACCOUNT_RESTRICTED_TEXT,
   type AnyMessageContent,
   areJidsSameUser,
   DisconnectReason,
   type GroupMetadata,
   type GroupParticipant,
   generateWAMessage,
+  type NewChatMessageCapInfo,
   type ParticipantAction,
   proto,
+  type ReachoutTimelockState,
+  SERVER_ERROR_CODES,
   type WAMessage,
   type WAMessageKey,
 } from "baileys";
@@ -156,6 +160,8 @@ export class SimulatedSocket implements TransportSocket {
   #state: "new" | "connecting" | "qr" | "open" | "closed" = "new";
   #pairing: { code: string; phoneNumber: string } | undefined;
   #qr: string | undefined;
+  /** Sends WhatsApp still answers with error 463 (the account may not start new chats). */
+  #refuse463 = 0;
 
   constructor(server: SimulatedWhatsApp, options: ConnectOptions) {
     this.#server = server;
@@ -455,6 +461,11 @@ export class SimulatedSocket implements TransportSocket {
         directPath: "/simulated",
       }),
     });
+    if (this.#refuse463 > 0) {
+      this.#refuse463 -= 1;
+      this.#refused(message);
+      return message;
+    }
     const sent = { jid, message };
     this.sent.push(sent);
     if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);
@@ -490,6 +501,44 @@ export class SimulatedSocket implements TransportSocket {
     const { DELIVERY_ACK, READ, PLAYED } = proto.WebMessageInfo.Status;
     const code = status === "delivered" ? DELIVERY_ACK : status === "read" ? READ : PLAYED;
     this.#emit("messages.update", [{ key, update: { status: code } }]);
+  }
+
+  /** WhatsApp's message capping changes for this number, as the server notifies it. */
+  capping(info: NewChatMessageCapInfo): void {
+    this.#assertOpen();
+    this.#emit("message-capping.update", info);
+  }
+
+  /** WhatsApp sets (or lifts) a reach-out time lock on this number: new chats are refused until it ends. */
+  reachoutLock(lock: ReachoutTimelockState): void {
+    this.#assertOpen();
+    this.#emit("connection.update", { reachoutTimeLock: lock });
+  }
+
+  /** The account may not start new chats: WhatsApp answers the next `sends` sends with error 463. */
+  refuseNextSends(sends = 1): void {
+    this.#assertOpen();
+    this.#refuse463 += sends;
+  }
+
+  /**
+   * As Baileys reports a 463: the send had resolved; the server's error ack then arrives as a
+   * `messages.update` marking it ERROR with the code. The message reaches nobody.
+   */
+  #refused(message: WAMessage): void {
+    const key = { remoteJid: message.key.remoteJid ?? null, fromMe: true, id: message.key.id ?? null };
+    setImmediate(() => {
+      if (this.closed) return;
+      this.#emit("messages.update", [
+        {
+          key,
+          update: {
+            status: proto.WebMessageInfo.Status.ERROR,
+            messageStubParameters: [SERVER_ERROR_CODES.MessageAccountRestriction, ACCOUNT_RESTRICTED_TEXT],
+          },
+        },
+      ]);
+    });
   }
 
   /** A member of the group other than this bot: whose device acknowledges a group send. */
