@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, EventSink, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { type MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
+import { GovernorStore, type MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
 import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -13,6 +13,7 @@ import { translator } from "../i18n/messages.ts";
 import { personOfIdentity, userOf } from "../identity/person.ts";
 import type { WikiProvider } from "../search/wiki-provider.ts";
 import { platformMessageId } from "../transport/platform-message-id.ts";
+import { watchSignals } from "../transport/signals.ts";
 import type { Transport, TransportSocket } from "../transport/transport.ts";
 import type { FirestoreAuthState } from "./auth-state/firestore-auth-state.ts";
 import { BanList } from "./ban-list.ts";
@@ -36,6 +37,7 @@ import { lruCacheStore } from "./session/cache-store.ts";
 import { RecentMessages } from "./session/recent-messages.ts";
 import { StatusWriter } from "./session/status-writer.ts";
 import { SettingsWriter } from "./settings-writer.ts";
+import { WhatsAppSignals } from "./whatsapp-signals.ts";
 
 /** What the runtime reports to the instance's metrics. */
 export interface RuntimeEvents {
@@ -121,6 +123,7 @@ export class BotRuntime {
   readonly #sendEvents: SendEvents;
   readonly #receipts: DeliveryReceipts;
   readonly #quotable: QuotableMessages;
+  readonly #signals: WhatsAppSignals;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -143,6 +146,10 @@ export class BotRuntime {
       resolve: (jid) => this.people.resolve(jid),
       keepMedia: (mediaId, raw, media) => this.#keepInboundMedia(mediaId, raw, media),
     });
+    this.#signals = new WhatsAppSignals(
+      new GovernorStore(db, options.now ? { now: options.now } : {}).forBot(bot, fence),
+      logger,
+    );
     this.#messageLog = new MessageLog({
       store: new MessageStore(db),
       bot,
@@ -390,7 +397,7 @@ export class BotRuntime {
     await this.flushPeople();
     // Events already seen (the last messages, the final state) are published before the bot moves on.
     await this.#receipts.idle();
-    await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle()]);
+    await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle(), this.#signals.idle()]);
     this.#unwatchEndpoints?.();
   }
 
@@ -428,6 +435,7 @@ export class BotRuntime {
       }
     });
     socket.on("messages.update", (updates) => this.#receipts.updates(updates));
+    watchSignals(socket, (signal) => this.#signals.record(signal));
     socket.on("message-receipt.update", (receipts) => this.#receipts.groupReceipts(receipts));
     socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));
     socket.on("contacts.upsert", (contacts) => this.people.observeContacts(contacts));
