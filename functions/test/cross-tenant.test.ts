@@ -50,6 +50,7 @@ const pathParams = [
   "messageId",
   "mediaId",
   "chat",
+  "templateId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -87,6 +88,8 @@ interface TenantFixture {
   mediaId: string;
   /** A chat in the bot's message store. */
   chat: string;
+  /** A message template. */
+  templateId: string;
 }
 
 let api: TestApi;
@@ -116,6 +119,9 @@ function sampleBodies(attacker: TestUser): Record<string, unknown> {
     updateWebhook: { url: "https://attacker.example.com/hook", enabled: true },
     replayWebhookDeliveries: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() },
     closeTenant: { confirm: "Tenant B" },
+    createTemplate: { name: "Phish", body: "Click here {{name}}" },
+    updateTemplate: { body: "Send your OTP to A" },
+    previewTemplate: { personId: "pn:6281234567890" },
     startCheckout: { plan: "enterprise", interval: "year" },
   };
 }
@@ -143,6 +149,7 @@ function idsOf(tenant: TenantFixture): PathIds {
     messageId: tenant.messageId,
     mediaId: tenant.mediaId,
     chat: tenant.chat,
+    templateId: tenant.templateId,
   };
 }
 
@@ -208,7 +215,13 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
     },
     30,
   );
+  const template = await http.post(`/tenants/${tenantId}/templates`, auth, {
+    name: `${name} template`,
+    body: "Hi {{name|there}}",
+  });
+  expect(template.status).toBe(201);
   return {
+    templateId: z.object({ id: z.string() }).parse(template.body).id,
     messageId,
     mediaId,
     chat,
@@ -263,11 +276,12 @@ describe("cross-tenant isolation", () => {
     }
   });
 
-  it("snapshots B with its tenant, owner, bot, key, webhook and stored chat (and the audit entries of their creation)", () => {
+  it("snapshots B with its tenant, owner, bot, key, webhook, template and stored chat (and the audit entries of their creation)", () => {
     const audit = Object.entries(bBefore).filter(([path]) => path.startsWith(`tenants/${b.tenantId}/audit/`));
     expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
       "apiKey.created",
       "bot.created",
+      "template.created",
       "tenant.created",
       "webhook.created",
     ]);
@@ -288,6 +302,7 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}/webhooks/${b.webhookId}/secret/current`,
         `tenants/${b.tenantId}/webhooks/${b.webhookId}/deliveries/${b.deliveryId}`,
         `tenants/${b.tenantId}/events/${b.deliveryId}`,
+        `tenants/${b.tenantId}/templates/${b.templateId}`,
       ].sort(),
     );
     expect(bBefore[`tenants/${b.tenantId}`]).toMatchObject({ botCount: 1, apiKeyCount: 1 });

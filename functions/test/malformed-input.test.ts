@@ -43,6 +43,7 @@ const pathParams = [
   "mediaId",
   "messageId",
   "chat",
+  "templateId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -93,6 +94,9 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
     },
     // Never the tenant's name: a valid sample must not close the tenant the other cases run in.
     closeTenant: { confirm: "not the tenant's name" },
+    createTemplate: { name: "Hello", body: "{Hi|Hello} {{name|there}}", language: "en", fallbacks: {} },
+    updateTemplate: { name: "Renamed", body: "Hi {{city|there}}", mediaUploadId: null },
+    previewTemplate: { personId: "lid:200000000001", campaignId: "campaign-1" },
     startCheckout: { plan: "starter", interval: "month" },
   };
 }
@@ -388,6 +392,8 @@ beforeAll(async () => {
     messageId: "message-none",
     // A chat the bot's message store never saw: the route answers 404.
     chat: "111222333444555@lid",
+    // A template that names nothing: the routes answer 404.
+    templateId: "template-none",
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();
