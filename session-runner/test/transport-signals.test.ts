@@ -102,6 +102,12 @@ describe("WhatsApp's signals from the simulator, kept by the owning runner", () 
     );
     const seen: TransportSignal[] = [];
     watchSignals(socket, (signal) => seen.push(signal));
+    // What a campaign driver in the runtime hears (a 463 names the refused message).
+    const heard: TransportSignal[] = [];
+    const runtime = supervisor.running.get(`${tenantId}/${bot.botId}`)?.runtime;
+    if (!runtime) throw new Error("the bot is not running here");
+    const stopHearing = runtime.signals.listen((signal) => heard.push(signal));
+    cleanups.push(async () => void stopHearing());
     const reached: string[] = [];
     const stopListening = whatsapp.onSent((_s, sent) => reached.push(sent.message.key.id ?? ""));
     cleanups.push(async () => void stopListening());
@@ -133,6 +139,7 @@ describe("WhatsApp's signals from the simulator, kept by the owning runner", () 
       { kind: "reachoutLock", active: true, endsAt: Date.parse(lockEnds), type: "BIZ_QUALITY" },
       { kind: "sendRefused463", messageId: refused?.key.id },
     ]);
+    expect(heard).toEqual(seen);
     // The refused message reached nobody; the next send (only one was refused) did.
     expect(reached).toEqual([delivered?.key.id]);
 

@@ -123,7 +123,8 @@ export class BotRuntime {
   readonly #sendEvents: SendEvents;
   readonly #receipts: DeliveryReceipts;
   readonly #quotable: QuotableMessages;
-  readonly #signals: WhatsAppSignals;
+  /** WhatsApp's signals about the number, kept in the governor state; a campaign driver may listen too. */
+  readonly signals: WhatsAppSignals;
   readonly #now: () => number;
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
@@ -146,7 +147,7 @@ export class BotRuntime {
       resolve: (jid) => this.people.resolve(jid),
       keepMedia: (mediaId, raw, media) => this.#keepInboundMedia(mediaId, raw, media),
     });
-    this.#signals = new WhatsAppSignals(
+    this.signals = new WhatsAppSignals(
       new GovernorStore(db, options.now ? { now: options.now } : {}).forBot(bot, fence),
       logger,
     );
@@ -397,7 +398,7 @@ export class BotRuntime {
     await this.flushPeople();
     // Events already seen (the last messages, the final state) are published before the bot moves on.
     await this.#receipts.idle();
-    await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle(), this.#signals.idle()]);
+    await Promise.all([this.#events.idle(), this.#messageLog.idle(), this.#sendEvents.idle(), this.signals.idle()]);
     this.#unwatchEndpoints?.();
   }
 
@@ -435,7 +436,7 @@ export class BotRuntime {
       }
     });
     socket.on("messages.update", (updates) => this.#receipts.updates(updates));
-    watchSignals(socket, (signal) => this.#signals.record(signal));
+    watchSignals(socket, (signal) => this.signals.record(signal));
     socket.on("message-receipt.update", (receipts) => this.#receipts.groupReceipts(receipts));
     socket.on("lid-mapping.update", (mapping) => this.people.observeLidMappings([mapping]));
     socket.on("contacts.upsert", (contacts) => this.people.observeContacts(contacts));

@@ -10,6 +10,7 @@ import type { TransportSignal } from "../transport/signals.ts";
 export class WhatsAppSignals {
   readonly #governor: BotGovernor;
   readonly #logger: Logger;
+  readonly #listeners = new Set<(signal: TransportSignal) => void>();
   #chain: Promise<void> = Promise.resolve();
 
   constructor(governor: BotGovernor, logger: Logger) {
@@ -17,10 +18,20 @@ export class WhatsAppSignals {
     this.#logger = logger;
   }
 
+  /**
+   * Also hands each signal to `listener` as it arrives (the campaign driver: a 463 names the refused
+   * message, whose outbox item the receipts leave as sent). Returns the way to stop listening.
+   */
+  listen(listener: (signal: TransportSignal) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   record(signal: TransportSignal): void {
     const calm = signal.kind === "linked" || (signal.kind === "capping" && signal.status === "NONE");
     if (calm) this.#logger.info({ signal }, "WhatsApp signal");
     else this.#logger.warn({ signal }, "WhatsApp signal: campaigns of this bot are held back");
+    for (const listener of this.#listeners) listener(signal);
     this.#chain = this.#chain
       .then(() => this.#governor.signal(signal))
       .catch((error: unknown) => {
