@@ -49,6 +49,7 @@ const ids = {
   outbox: "msg-1",
   contact: "contact-1",
   campaign: "campaign-1",
+  template: "template-1",
   recipient: "recipient-1",
   day: "2025-01-31",
   audit: "entry-1",
@@ -120,6 +121,8 @@ const tenantTargets: Target[] = [
   // Which runner holds the bot's session: coordination between session-runners, nothing for a client.
   { name: "bots/lease", get: "nobody", list: "nobody", doc: (t) => `${bot(t)}/lease/current` },
   { name: "campaigns", get: "members", list: "members", doc: (t) => `tenants/${t}/campaigns/${ids.campaign}` },
+  // What campaigns say: the tenant's own text, no personal data.
+  { name: "templates", get: "members", list: "members", doc: (t) => `tenants/${t}/templates/${ids.template}` },
   // Recipients' phone numbers, personal data like contacts.
   {
     name: "campaigns/recipients",
@@ -260,6 +263,7 @@ beforeAll(async () => {
       put(`${bot(t)}/linking/current`, { qr: "2@abc" });
       put(`${bot(t)}/lease/current`, { holder: ids.runner, token: 1 });
       put(`tenants/${t}/campaigns/${ids.campaign}`, { name: "Launch", status: "draft" });
+      put(`tenants/${t}/templates/${ids.template}`, { name: "Welcome", body: "{Hi|Hello} {{name|there}}" });
       put(`tenants/${t}/campaigns/${ids.campaign}/recipients/${ids.recipient}`, { phone: "15550001111" });
       put(`tenants/${t}/usage/${ids.day}`, { messagesSent: 3 });
       put(`tenants/${t}/audit/${ids.audit}`, { action: "bot.created" });
