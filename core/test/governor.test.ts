@@ -95,6 +95,25 @@ describe("the pacing governor over simulated days", () => {
     expect(run.waits.get("never_wrote_limit")).toBeGreaterThan(0);
   });
 
+  it("holds the minute, hour and day windows themselves when nothing else slows the sends", () => {
+    // With the standard gaps and batch pauses, the minute and hour limits are never what binds.
+    const bare: PacingProfile = {
+      ...standard,
+      gap: { minMs: 0, maxMs: 0 },
+      typing: { msPerChar: 0, minMs: 0, maxMs: 0 },
+      batch: { size: 1_000, pause: { minMs: 0, maxMs: 0 } },
+      warmup: [],
+      quietHours: null,
+    };
+    const fast = simulate({ profile: bare, start, timezone, decisions: 5_000, seed: 5, wroteShare: 1 });
+    expect(busiest(fast.sends, MINUTE)).toBe(bare.perMinute);
+    expect(busiest(fast.sends, HOUR)).toBe(bare.perHour);
+    expect(busiest(fast.sends, DAY)).toBeLessThanOrEqual(bare.perDay);
+    for (const reason of ["minute_limit", "hour_limit", "day_limit"] as const) {
+      expect(fast.waits.get(reason), reason).toBeGreaterThan(0);
+    }
+  });
+
   it("keeps the gaps and the batch pauses", () => {
     const gaps = run.sends.slice(1).map((s, i) => s.at - (run.sends[i]?.at ?? 0));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(standard.gap.minMs + standard.typing.minMs);
