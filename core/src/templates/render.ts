@@ -54,17 +54,28 @@ export function compileTemplate(source: string, fallbacks: Readonly<Record<strin
 }
 
 function phoneOf(pn: string | null): string | null {
-  const digits = pn?.split("@")[0]?.split(":")[0];
-  return digits && /^\d+$/.test(digits) ? `+${digits}` : null;
+  if (!pn) return null;
+  const end = pn.search(/[:@]/);
+  const digits = end < 0 ? pn : pn.slice(0, end);
+  return /^\d+$/.test(digits) ? `+${digits}` : null;
 }
 
+function firstNameOf(name: string | null): string | null {
+  const trimmed = name?.trim();
+  if (!trimmed) return null;
+  const space = trimmed.search(/\s/);
+  return space < 0 ? trimmed : trimmed.slice(0, space);
+}
+
+/** The contact's value for a variable, trimmed; null when it has none (or only spaces). */
 function contactValue(contact: RenderContact, name: string): string | null {
   let value: string | null | undefined;
   if (name === "name") value = contact.name;
-  else if (name === "first_name") value = contact.name?.trim().split(/\s+/)[0];
-  else if (name === "phone") value = phoneOf(contact.pn);
+  else if (name === "first_name") return firstNameOf(contact.name);
+  else if (name === "phone") return phoneOf(contact.pn);
   else value = Object.hasOwn(contact.fields, name) ? contact.fields[name] : undefined;
-  const trimmed = value?.trim();
+  if (!value) return null;
+  const trimmed = value.trim();
   return trimmed ? trimmed : null;
 }
 
