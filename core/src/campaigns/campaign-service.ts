@@ -50,7 +50,8 @@ export interface CampaignInput {
   pacing?: { profile: BuiltInProfileName; overrides?: PacingOverrides | undefined } | undefined;
 }
 
-export type CampaignPatch = Partial<CampaignInput>;
+/** Any of a draft's fields; absent (or undefined) ones keep their value. */
+export type CampaignPatch = { [K in keyof CampaignInput]?: CampaignInput[K] | undefined };
 
 export interface CampaignView {
   id: string;
