@@ -16,6 +16,7 @@ import {
   MessageStore,
   mediaStoreSource,
   type StripeClient,
+  TemplateService,
   TenantExport,
   TenantService,
   WebhookDeliveryService,
@@ -96,5 +97,6 @@ export function createApiServices(options: ServiceOptions): ApiServices {
     }),
     closing: new AccountClosing(refs, { audit }),
     tenantExport: new TenantExport(refs, options.media),
+    templates: new TemplateService(options.firestore, { media: options.media, audit }),
   };
 }

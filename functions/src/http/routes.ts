@@ -7,6 +7,7 @@ import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { mediaRoutes } from "../media/routes.ts";
 import { memberRoutes } from "../members/routes.ts";
+import { templateRoutes } from "../templates/routes.ts";
 import { closingRoutes } from "../tenants/closing-routes.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
@@ -22,6 +23,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...mediaRoutes,
   ...chatRoutes,
   ...webhookRoutes,
+  ...templateRoutes,
   ...billingRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,

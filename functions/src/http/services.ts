@@ -9,6 +9,7 @@ import type {
   MediaStore,
   MemberService,
   MessageStore,
+  TemplateService,
   TenantExport,
   TenantService,
   WebhookDeliveryService,
@@ -36,4 +37,6 @@ export interface ApiServices {
   /** Closing an account (ADR 23): asking for it and how far it got; the deletion runs in a trigger. */
   closing: AccountClosing;
   tenantExport: TenantExport;
+  /** Message templates for campaigns (rendering is core's renderTemplate). */
+  templates: TemplateService;
 }
