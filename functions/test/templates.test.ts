@@ -233,6 +233,22 @@ describe("templates API", () => {
     expect(await media.copyTemplateMediaToBot(tenantId, mediaId, bot, "send-2")).toBe(false);
   });
 
+  it("lists a template's media copy in the tenant's objects, and deletes it with the tenant", async () => {
+    const { tenantId, auth } = await tenant();
+    const uploadId = uniqueId("upload");
+    await media.putUpload(tenantId, uploadId, { kind: "image", mimetype: "image/png", data: Buffer.from("png") });
+    const template = await create(tenantId, auth, { name: "Promo", body: "New!", mediaUploadId: uploadId });
+    const stored = await api.firebase.firestore.doc(`tenants/${tenantId}/templates/${template.id}`).get();
+    const mediaId = z.string().parse(stored.get("media.id"));
+    const objects = [];
+    for await (const object of media.tenantObjects(tenantId)) objects.push(object);
+    expect(objects.filter((o) => o.kind === "templates")).toEqual([
+      expect.objectContaining({ kind: "templates", botId: null, id: mediaId, bytes: 3 }),
+    ]);
+    await media.deleteTenant(tenantId);
+    expect(await media.copyTemplateMediaToBot(tenantId, mediaId, { tenantId, botId: "bot-1" }, "send-1")).toBe(false);
+  });
+
   it("lets viewers read templates but not write them nor preview them for a contact", async () => {
     const { tenantId, auth } = await tenant();
     const template = await create(tenantId, auth, greeting);
