@@ -6,6 +6,9 @@ import {
   AuditLog,
   BillingService,
   BotService,
+  ContactExport,
+  ContactImporter,
+  ContactService,
   createRefs,
   EventPublisher,
   type FetchMedia,
@@ -89,6 +92,9 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       // Only `publishTo` is used here (test events), so its endpoint directory is never read.
       new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger }),
     ),
+    contacts: new ContactService(options.firestore, { audit }),
+    contactImports: new ContactImporter(options.firestore, { audit }),
+    contactExport: new ContactExport(options.firestore),
     billing: new BillingService({
       refs,
       stripe: options.stripe ?? null,

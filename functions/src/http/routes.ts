@@ -3,6 +3,7 @@ import { auditRoutes } from "../audit/routes.ts";
 import { billingRoutes } from "../billing/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
 import { chatRoutes } from "../chats/routes.ts";
+import { contactRoutes } from "../contacts/routes.ts";
 import { invitationRoutes } from "../invitations/routes.ts";
 import { jobRoutes } from "../jobs/routes.ts";
 import { mediaRoutes } from "../media/routes.ts";
@@ -23,6 +24,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...mediaRoutes,
   ...chatRoutes,
   ...webhookRoutes,
+  ...contactRoutes,
   ...templateRoutes,
   ...billingRoutes,
   ...apiKeyRoutes,

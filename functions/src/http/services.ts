@@ -5,6 +5,9 @@ import type {
   AuditLog,
   BillingService,
   BotService,
+  ContactExport,
+  ContactImporter,
+  ContactService,
   InvitationService,
   MediaStore,
   MemberService,
@@ -34,6 +37,10 @@ export interface ApiServices {
   webhooks: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   billing: BillingService;
+  /** The tenant's contacts, shared by its bots; their CSV imports (with undo) and export. */
+  contacts: ContactService;
+  contactImports: ContactImporter;
+  contactExport: ContactExport;
   /** Closing an account (ADR 23): asking for it and how far it got; the deletion runs in a trigger. */
   closing: AccountClosing;
   tenantExport: TenantExport;
