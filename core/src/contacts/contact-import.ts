@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { type CsvError, parse } from "csv-parse";
-import type { BulkWriter, DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import type { BulkWriter, DocumentSnapshot, Firestore, QuerySnapshot } from "firebase-admin/firestore";
 import { FieldPath, Timestamp } from "firebase-admin/firestore";
 import { tenantNotFound } from "../access/access-service.ts";
 import { type AuditContext, AuditLog } from "../audit/audit-log.ts";
@@ -60,6 +60,12 @@ interface RunState {
   options: ContactImportOptions;
   counts: ImportCounts;
   rejected: RejectedRow[];
+  /**
+   * Whether the tenant had a contact known by LID when the import began: only then can a row by
+   * phone be someone already known by LID (a query per chunk, skipped for tenants without any). A
+   * LID linked while the import runs may leave a `pn:` twin, which the next linkIdentity folds in.
+   */
+  hasLidContacts: boolean;
   /** Which line named each contact so far: a second row for one contact is a duplicate. */
   seen: Map<string, number>;
 }
@@ -93,7 +99,7 @@ export class ContactImporter {
     this.#audit = options.audit ?? new AuditLog(db);
     this.#now = options.now ?? Date.now;
     this.#maxRows = options.maxRows ?? MAX_IMPORT_ROWS;
-    this.#chunkSize = options.chunkSize ?? 250;
+    this.#chunkSize = options.chunkSize ?? 400;
   }
 
   get(tenantId: string, importId: string): Promise<ContactImportDoc> {
@@ -174,6 +180,7 @@ export class ContactImporter {
       counts: report.counts,
       rejected: report.rejected,
       seen: new Map(),
+      hasLidContacts: !(await this.#refs.contacts(tenantId).where("lid", "!=", null).limit(1).select().get()).empty,
     };
     let failure: Error | null = null;
     try {
@@ -280,14 +287,21 @@ export class ContactImporter {
     );
     // A row by phone for someone the tenant knows by LID (with that number) is that contact.
     const byPn = new Map<string, StoredContact>();
-    const unknownPns = rows
-      .filter((row, i) => !stored[i] && row.identity.personId.startsWith("pn:") && row.identity.pn)
-      .map((row) => row.identity.pn ?? "");
+    const unknownPns = state.hasLidContacts
+      ? rows
+          .filter((row, i) => !stored[i] && row.identity.personId.startsWith("pn:") && row.identity.pn)
+          .map((row) => row.identity.pn ?? "")
+      : [];
+    const lookups: Array<Promise<QuerySnapshot<ContactDoc>>> = [];
     for (let i = 0; i < unknownPns.length; i += 30) {
-      const found = await this.#refs
-        .contacts(tenantId)
-        .where("pn", "in", unknownPns.slice(i, i + 30))
-        .get();
+      lookups.push(
+        this.#refs
+          .contacts(tenantId)
+          .where("pn", "in", unknownPns.slice(i, i + 30))
+          .get(),
+      );
+    }
+    for (const found of await Promise.all(lookups)) {
       for (const doc of found.docs) {
         const contact = doc.data();
         if (contact.pn && !byPn.has(contact.pn)) {
