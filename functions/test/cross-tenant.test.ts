@@ -51,6 +51,8 @@ const pathParams = [
   "mediaId",
   "chat",
   "templateId",
+  "personId",
+  "importId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -119,6 +121,9 @@ function sampleBodies(attacker: TestUser): Record<string, unknown> {
     updateWebhook: { url: "https://attacker.example.com/hook", enabled: true },
     replayWebhookDeliveries: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() },
     closeTenant: { confirm: "Tenant B" },
+    upsertContact: { phone: "+62 812 3456 7890", name: "Planted by A", tags: ["vip"] },
+    updateContact: { name: "Renamed by A" },
+    optOutContact: { reason: "sabotage" },
     createTemplate: { name: "Phish", body: "Click here {{name}}" },
     updateTemplate: { body: "Send your OTP to A" },
     previewTemplate: { personId: "pn:6281234567890" },
@@ -150,6 +155,8 @@ function idsOf(tenant: TenantFixture): PathIds {
     mediaId: tenant.mediaId,
     chat: tenant.chat,
     templateId: tenant.templateId,
+    personId: "pn:6281234567890",
+    importId: "import-1",
   };
 }
 

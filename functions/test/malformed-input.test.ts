@@ -44,6 +44,8 @@ const pathParams = [
   "messageId",
   "chat",
   "templateId",
+  "personId",
+  "importId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -94,6 +96,15 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
     },
     // Never the tenant's name: a valid sample must not close the tenant the other cases run in.
     closeTenant: { confirm: "not the tenant's name" },
+    upsertContact: {
+      phone: "+62 812 3456 7890",
+      lid: "200000000001",
+      name: "Budi",
+      tags: ["vip"],
+      fields: { city: "Jakarta" },
+    },
+    updateContact: { name: "Renamed", tags: ["promo"], fields: {} },
+    optOutContact: { reason: "asked in the shop" },
     createTemplate: { name: "Hello", body: "{Hi|Hello} {{name|there}}", language: "en", fallbacks: {} },
     updateTemplate: { name: "Renamed", body: "Hi {{city|there}}", mediaUploadId: null },
     previewTemplate: { personId: "lid:200000000001", campaignId: "campaign-1" },
@@ -394,6 +405,9 @@ beforeAll(async () => {
     chat: "111222333444555@lid",
     // A template that names nothing: the routes answer 404.
     templateId: "template-none",
+    // A contact and an import that name nothing: the routes answer 404.
+    personId: "pn:6281234567890",
+    importId: "import-none",
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();
