@@ -92,6 +92,8 @@ interface TenantFixture {
   chat: string;
   /** A message template. */
   templateId: string;
+  /** An import of one contact (pn:6281234567890). */
+  importId: string;
 }
 
 let api: TestApi;
@@ -156,7 +158,7 @@ function idsOf(tenant: TenantFixture): PathIds {
     chat: tenant.chat,
     templateId: tenant.templateId,
     personId: "pn:6281234567890",
-    importId: "import-1",
+    importId: tenant.importId,
   };
 }
 
@@ -222,6 +224,16 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
     },
     30,
   );
+  // A contact, written by an import (its report, and what undoing it needs, are kept too).
+  const form = new FormData();
+  form.append("file", new Blob(["phone,name\r\n6281234567890,Budi\r\n"], { type: "text/csv" }), "contacts.csv");
+  const imported = await fetch(`${api.url}/v1/tenants/${tenantId}/contacts/imports`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${owner.idToken}` },
+    body: form,
+  });
+  expect(imported.status).toBe(201);
+  const importId = z.object({ id: z.string() }).parse(await imported.json()).id;
   const template = await http.post(`/tenants/${tenantId}/templates`, auth, {
     name: `${name} template`,
     body: "Hi {{name|there}}",
@@ -229,6 +241,7 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
   expect(template.status).toBe(201);
   return {
     templateId: z.object({ id: z.string() }).parse(template.body).id,
+    importId,
     messageId,
     mediaId,
     chat,
@@ -288,6 +301,7 @@ describe("cross-tenant isolation", () => {
     expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
       "apiKey.created",
       "bot.created",
+      "contacts.imported",
       "template.created",
       "tenant.created",
       "webhook.created",
@@ -310,6 +324,9 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}/webhooks/${b.webhookId}/deliveries/${b.deliveryId}`,
         `tenants/${b.tenantId}/events/${b.deliveryId}`,
         `tenants/${b.tenantId}/templates/${b.templateId}`,
+        `tenants/${b.tenantId}/contacts/pn:6281234567890`,
+        `tenants/${b.tenantId}/contactImports/${b.importId}`,
+        `tenants/${b.tenantId}/contactImports/${b.importId}/changes/pn:6281234567890`,
       ].sort(),
     );
     expect(bBefore[`tenants/${b.tenantId}`]).toMatchObject({ botCount: 1, apiKeyCount: 1 });
