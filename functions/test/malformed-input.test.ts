@@ -14,7 +14,7 @@
  * The snapshot of every document under the tenant, taken before the first property and compared
  * after the last, then checks that the server agreed.
  */
-import { resourceIdSchema } from "@whatsdex/core";
+import { personIdSchema, resourceIdSchema } from "@whatsdex/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -30,6 +30,8 @@ import { type ApiResponse, client, signUp, startTestApi, type TestApi, type Test
 const NUM_RUNS = 40;
 /** Chats are named by JID, not by a resource id. */
 const chatJidSchema = z.string().regex(/^(?:\d{5,20}@(?:lid|s\.whatsapp\.net)|[\d-]{5,64}@g\.us)$/);
+/** Contacts are named by person id (`pn:<digits>`, `lid:<digits>`); every other id is a resource id. */
+const idSchemaOf = (param: string) => (param === "personId" ? personIdSchema : resourceIdSchema);
 const PROPERTY_TIMEOUT_MS = 60_000;
 
 const pathParams = [
@@ -501,7 +503,7 @@ describe("malformed input", () => {
               if (param === "chat" && chatJidSchema.safeParse(rawId).success) {
                 // A chat the message store never kept is an empty list of messages, not a 404.
                 expect(response.status, `${param}=${rawId}`).toBe(200);
-              } else if (param !== "chat" && resourceIdSchema.safeParse(rawId).success) {
+              } else if (param !== "chat" && idSchemaOf(param).safeParse(rawId).success) {
                 expectRefused(response, `${param}=${rawId}`, [404], ["not_found"]);
               } else {
                 expectRefused(response, `${param}=${rawId}`, [400], ["validation_failed"]);
