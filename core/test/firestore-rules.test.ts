@@ -62,6 +62,8 @@ const ids = {
   stripeEvent: "evt_1",
   runner: "runner-1",
   webhook: "webhook-1",
+  personId: "pn:15557654321",
+  contactImport: "import-1",
   event: "evt_1",
 };
 
@@ -129,6 +131,21 @@ const tenantTargets: Target[] = [
     get: "nobody",
     list: "nobody",
     doc: (t) => `tenants/${t}/campaigns/${ids.campaign}/recipients/${ids.recipient}`,
+  },
+  // The tenant's contacts: people's names and numbers, for owners and admins as in the API.
+  { name: "contacts", get: "managers", list: "managers", doc: (t) => `tenants/${t}/contacts/${ids.personId}` },
+  {
+    name: "contactImports",
+    get: "managers",
+    list: "managers",
+    doc: (t) => `tenants/${t}/contactImports/${ids.contactImport}`,
+  },
+  // Contacts as they were before an import: what an undo restores, read by no client.
+  {
+    name: "contactImports/changes",
+    get: "nobody",
+    list: "nobody",
+    doc: (t) => `tenants/${t}/contactImports/${ids.contactImport}/changes/${ids.personId}`,
   },
   { name: "usage", get: "managers", list: "managers", doc: (t) => `tenants/${t}/usage/${ids.day}` },
   { name: "audit", get: "managers", list: "managers", doc: (t) => `tenants/${t}/audit/${ids.audit}` },
@@ -265,6 +282,9 @@ beforeAll(async () => {
       put(`tenants/${t}/campaigns/${ids.campaign}`, { name: "Launch", status: "draft" });
       put(`tenants/${t}/templates/${ids.template}`, { name: "Welcome", body: "{Hi|Hello} {{name|there}}" });
       put(`tenants/${t}/campaigns/${ids.campaign}/recipients/${ids.recipient}`, { phone: "15550001111" });
+      put(`tenants/${t}/contacts/${ids.personId}`, { pn: "15557654321@s.whatsapp.net", name: "Budi", tags: ["vip"] });
+      put(`tenants/${t}/contactImports/${ids.contactImport}`, { status: "completed", rejected: [{ line: 2 }] });
+      put(`tenants/${t}/contactImports/${ids.contactImport}/changes/${ids.personId}`, { before: { name: "B" } });
       put(`tenants/${t}/usage/${ids.day}`, { messagesSent: 3 });
       put(`tenants/${t}/audit/${ids.audit}`, { action: "bot.created" });
       put(`tenants/${t}/invitations/${ids.invitation}`, { email: "someone@example.test", role: "admin" });
