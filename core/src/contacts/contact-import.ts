@@ -553,7 +553,13 @@ function unreadable(error: unknown): Error {
 
 /** Why an import stopped halfway, as the client hears it: naming the import, whose rows so far stay. */
 function stoppedBy(error: unknown, importId: string): Error {
-  if (error instanceof PayloadTooLargeError) return error;
+  if (error instanceof PayloadTooLargeError) {
+    return error.details?.importId
+      ? error
+      : new PayloadTooLargeError(`${error.message} Rows before it were imported (import ${importId}).`, {
+          details: { ...error.details, importId },
+        });
+  }
   if (isCsvError(error)) {
     return new ValidationError(
       `The file stopped being readable as CSV: ${error.message}. Rows before it were imported (import ${importId}: undo it, or fix the file and import it again).`,
