@@ -261,6 +261,43 @@ describe("CSV import", () => {
   }, 240_000);
 });
 
+describe("CSV import under Cloud Functions (the platform has read the body into req.rawBody)", () => {
+  let platform: TestApi;
+  beforeAll(async () => {
+    platform = await startTestApi({ platformReadsBody: true });
+  });
+  afterAll(() => platform.close());
+
+  async function importThere(tenantId: string, token: string, bytes: Uint8Array) {
+    const form = new FormData();
+    form.append("file", new Blob([bytes], { type: "text/csv" }), "contacts.csv");
+    const response = await fetch(`${platform.url}/v1/tenants/${tenantId}/contacts/imports`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  }
+
+  it("imports from the kept bytes, and refuses a file over 20 MB before reading it", async () => {
+    const { owner, tenantId } = await ownerWithTenant(client(platform.url));
+    const ok = await importThere(tenantId, owner.idToken, new TextEncoder().encode(goodAndBad));
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(contactImportSchema.parse(ok.body).counts).toMatchObject({ created: 3, rejected: 5 });
+
+    const huge = new Uint8Array(21 * 1024 * 1024).fill(0x61);
+    const refused = await importThere(tenantId, owner.idToken, huge);
+    expect(refused.status).toBe(413);
+    expect(problemSchema.parse(refused.body)).toMatchObject({
+      code: "payload_too_large",
+      details: { limitBytes: 20 * 1024 * 1024 },
+    });
+    expect(
+      importPage.parse((await http.get(`/tenants/${tenantId}/contacts/imports`, { token: owner.idToken })).body).items,
+    ).toHaveLength(1);
+  });
+});
+
 describe("contacts", () => {
   it("are one contact per person: by phone, then by LID (linked), never two", async () => {
     const { owner, tenantId } = await ownerWithTenant(http);
