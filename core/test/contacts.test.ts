@@ -100,6 +100,21 @@ describe("linkIdentity", () => {
   });
 });
 
+describe("upsert with both forms", () => {
+  it("folds a contact known only by phone into the LID one", async () => {
+    const { tenantId, contacts } = await tenant();
+    await contacts.upsert(tenantId, { phone: "6281234567890", name: "Ani", tags: ["vip"] }, context);
+    const both = await contacts.upsert(
+      tenantId,
+      { lid: "400000000001", phone: "+62 812 3456 7890", tags: ["new"] },
+      context,
+    );
+    expect(both).toMatchObject({ personId: "lid:400000000001", created: true });
+    expect(await ids(tenantId)).toEqual(["lid:400000000001"]);
+    expect(both.contact).toMatchObject({ name: "Ani", tags: ["vip", "new"], pn: "6281234567890@s.whatsapp.net" });
+  });
+});
+
 describe("opt-in", () => {
   it("never lifts an opt-out the person sent on WhatsApp", async () => {
     const { tenantId, contacts } = await tenant();

@@ -134,9 +134,13 @@ export class ContactService {
           existing = found.data();
         }
       }
+      // Given both forms, a contact still known only by phone is folded in (as linkIdentity does).
+      const twinRef = lid && phone ? this.#refs.contact(tenantId, `pn:${phone}`) : null;
+      const twin = twinRef ? (await tx.get(twinRef)).data() : undefined;
       const now = Timestamp.fromMillis(this.#now());
+      const base = twin ? (existing ? mergeContacts(existing, twin, now) : { ...twin, lid: identity.lid }) : existing;
       const result = mergeFacts(
-        existing,
+        base,
         {
           lid: identity.lid,
           pn: identity.pn,
@@ -152,11 +156,20 @@ export class ContactService {
           { path: `body.${result.column ?? "fields"}`, message: result.reason },
         ]);
       }
-      if (result.kind === "unchanged" && existing) return { personId, contact: existing, created: false };
-      if (result.kind !== "write") throw new Error("unreachable");
+      if (result.kind === "unchanged" && existing && !twin) return { personId, contact: existing, created: false };
+      const merged = result.kind === "write" ? result.contact : base;
+      if (!merged) throw new Error("unreachable: an unchanged contact exists");
       // An explicit null clears the name (mergeFacts only fills it).
-      const contact = input.name === null ? { ...result.contact, name: null } : result.contact;
+      const contact = { ...merged, ...(input.name === null ? { name: null } : {}), updatedAt: now };
       tx.set(this.#refs.contact(tenantId, personId), contact);
+      if (twinRef && twin) {
+        tx.delete(twinRef);
+        this.#audit.record(tx, tenantId, context, {
+          action: "contact.deleted",
+          target: target(`pn:${phone}`),
+          before: twin,
+        });
+      }
       this.#audit.record(tx, tenantId, context, {
         action: existing ? "contact.updated" : "contact.created",
         target: target(personId),
