@@ -313,6 +313,16 @@ describe("contacts", () => {
     const again = await http.post(base, auth, { phone: "6281234567890", tags: ["promo"] });
     expect(again.status).toBe(200);
     expect(contactSchema.parse(again.body)).toMatchObject({ name: "Budi", tags: ["vip", "promo"] });
+    // Its LID becomes known: the phone contact is folded into the LID one.
+    const linked = await http.post(base, auth, { lid: "200000000001", phone: "6281234567890" });
+    expect(contactSchema.parse(linked.body)).toMatchObject({
+      personId: "lid:200000000001",
+      phone: "6281234567890",
+      name: "Budi",
+      tags: ["vip", "promo"],
+    });
+    expect((await allContacts(tenantId, auth)).map((c) => c.personId)).toEqual(["lid:200000000001"]);
+    expect((await http.post(base, auth, { phone: "+62 812 3456 7890", name: "Budi S." })).status).toBe(200);
 
     const bad = await http.post(base, auth, { phone: "12" });
     expect(bad.status).toBe(400);
