@@ -137,8 +137,22 @@ export class ContactImporter {
     });
     source.on("error", (error) => parser.destroy(error));
     source.pipe(parser);
-    const records: AsyncIterator<{ record: string[]; info: { lines: number } }> = parser[Symbol.asyncIterator]();
+    try {
+      return await this.#run(tenantId, parser[Symbol.asyncIterator](), request);
+    } finally {
+      // Stopped early (a refused header, a limit): the parser lets go, so the rest can be read away.
+      if (!parser.writableFinished) {
+        source.unpipe(parser);
+        parser.destroy();
+      }
+    }
+  }
 
+  async #run(
+    tenantId: string,
+    records: AsyncIterator<{ record: string[]; info: { lines: number } }>,
+    request: { options: ContactImportOptions; fileName: string | null; createdBy: string; context: AuditContext },
+  ): Promise<{ id: string; report: ContactImportDoc }> {
     let header: IteratorResult<{ record: string[] }>;
     try {
       header = await records.next();
