@@ -100,6 +100,28 @@ describe("linkIdentity", () => {
   });
 });
 
+describe("two imports at once", () => {
+  it("of the same file create each contact once: what one created, the other finds unchanged", async () => {
+    const { tenantId, importer } = await tenant();
+    const lines = ["phone,name"];
+    for (let i = 0; i < 300; i += 1) lines.push(`62810000${String(i).padStart(5, "0")},P${i}`);
+    const csv = lines.join("\n");
+    const [a, b] = await Promise.all([
+      run(importer({ chunkSize: 25 }), tenantId, csv),
+      run(importer({ chunkSize: 25 }), tenantId, csv),
+    ]);
+    expect(await ids(tenantId)).toHaveLength(300);
+    expect(a.report.counts.rejected + b.report.counts.rejected).toBe(0);
+    expect(a.report.counts.created + b.report.counts.created).toBe(300);
+    expect(a.report.counts.unchanged + b.report.counts.unchanged).toBe(300);
+    // Every contact names the import that created it, and that import alone can undo it.
+    const creators = new Set((await refs.contacts(tenantId).get()).docs.map((d) => d.data().importId));
+    expect([...creators].every((id) => id === a.id || id === b.id)).toBe(true);
+    const changes = (await refs.changes(tenantId, a.id).get()).size + (await refs.changes(tenantId, b.id).get()).size;
+    expect(changes).toBe(300);
+  });
+});
+
 describe("upsert with both forms", () => {
   it("folds a contact known only by phone into the LID one", async () => {
     const { tenantId, contacts } = await tenant();
