@@ -9,6 +9,7 @@ import {
   ContactExport,
   ContactImporter,
   ContactService,
+  CampaignService,
   createRefs,
   EventPublisher,
   type FetchMedia,
@@ -92,6 +93,15 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       // Only `publishTo` is used here (test events), so its endpoint directory is never read.
       new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger }),
     ),
+    campaigns: new CampaignService(refs, {
+      audit,
+      events: new EventPublisher({
+        refs: webhookRefs(options.firestore),
+        queue: options.webhookQueue,
+        logger: options.logger,
+      }),
+      logger: options.logger,
+    }),
     contacts: new ContactService(options.firestore, { audit }),
     contactImports: new ContactImporter(options.firestore, { audit }),
     contactExport: new ContactExport(options.firestore),

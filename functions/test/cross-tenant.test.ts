@@ -53,6 +53,7 @@ const pathParams = [
   "templateId",
   "personId",
   "importId",
+  "campaignId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -94,6 +95,8 @@ interface TenantFixture {
   templateId: string;
   /** An import of one contact (pn:6281234567890). */
   importId: string;
+  /** A campaign (a draft). */
+  campaignId: string;
 }
 
 let api: TestApi;
@@ -126,6 +129,15 @@ function sampleBodies(attacker: TestUser): Record<string, unknown> {
     upsertContact: { phone: "+62 812 3456 7890", name: "Planted by A", tags: ["vip"] },
     updateContact: { name: "Renamed by A" },
     optOutContact: { reason: "sabotage" },
+    createCampaign: {
+      name: "Hijack",
+      botIds: ["bot-b"],
+      templateId: "tpl-b",
+      audience: { kind: "tags", tags: ["all"] },
+      timezone: "UTC",
+    },
+    updateCampaign: { name: "Renamed by A" },
+    pauseCampaign: { reason: "sabotage" },
     createTemplate: { name: "Phish", body: "Click here {{name}}" },
     updateTemplate: { body: "Send your OTP to A" },
     previewTemplate: { personId: "pn:6281234567890" },
@@ -157,6 +169,7 @@ function idsOf(tenant: TenantFixture): PathIds {
     mediaId: tenant.mediaId,
     chat: tenant.chat,
     templateId: tenant.templateId,
+    campaignId: tenant.campaignId,
     personId: "pn:6281234567890",
     importId: tenant.importId,
   };
@@ -239,8 +252,18 @@ async function createTenant(owner: TestUser, name: string): Promise<TenantFixtur
     body: "Hi {{name|there}}",
   });
   expect(template.status).toBe(201);
+  const templateId = z.object({ id: z.string() }).parse(template.body).id;
+  const campaign = await http.post(`/tenants/${tenantId}/campaigns`, auth, {
+    name: `${name} campaign`,
+    botIds: [botSchema.parse(bot.body).id],
+    templateId,
+    audience: { kind: "tags", tags: ["all"] },
+    timezone: "UTC",
+  });
+  expect(campaign.status).toBe(201);
   return {
-    templateId: z.object({ id: z.string() }).parse(template.body).id,
+    campaignId: z.object({ id: z.string() }).parse(campaign.body).id,
+    templateId,
     importId,
     messageId,
     mediaId,
@@ -296,11 +319,12 @@ describe("cross-tenant isolation", () => {
     }
   });
 
-  it("snapshots B with its tenant, owner, bot, key, webhook, template and stored chat (and the audit entries of their creation)", () => {
+  it("snapshots B with its tenant, owner, bot, key, webhook, template, campaign and stored chat (and the audit entries of their creation)", () => {
     const audit = Object.entries(bBefore).filter(([path]) => path.startsWith(`tenants/${b.tenantId}/audit/`));
     expect(audit.map(([, entry]) => z.object({ action: z.string() }).parse(entry).action).sort()).toEqual([
       "apiKey.created",
       "bot.created",
+      "campaign.created",
       "contacts.imported",
       "template.created",
       "tenant.created",
@@ -327,6 +351,7 @@ describe("cross-tenant isolation", () => {
         `tenants/${b.tenantId}/contacts/pn:6281234567890`,
         `tenants/${b.tenantId}/contactImports/${b.importId}`,
         `tenants/${b.tenantId}/contactImports/${b.importId}/changes/pn:6281234567890`,
+        `tenants/${b.tenantId}/campaigns/${b.campaignId}`,
       ].sort(),
     );
     expect(bBefore[`tenants/${b.tenantId}`]).toMatchObject({ botCount: 1, apiKeyCount: 1 });

@@ -48,6 +48,7 @@ const pathParams = [
   "templateId",
   "personId",
   "importId",
+  "campaignId",
 ] as const;
 type PathParam = (typeof pathParams)[number];
 type PathIds = Record<PathParam, string>;
@@ -107,6 +108,16 @@ function sampleBodies(user: TestUser): Record<string, Record<string, unknown>> {
     },
     updateContact: { name: "Renamed", tags: ["promo"], fields: {} },
     optOutContact: { reason: "asked in the shop" },
+    createCampaign: {
+      name: "News",
+      botIds: ["bot-1"],
+      templateId: "tpl-1",
+      audience: { kind: "tags", tags: ["vip"], match: "any" },
+      timezone: "Asia/Jakarta",
+      pacing: { profile: "standard" },
+    },
+    updateCampaign: { name: "Renamed" },
+    pauseCampaign: { reason: "checking" },
     createTemplate: { name: "Hello", body: "{Hi|Hello} {{name|there}}", language: "en", fallbacks: {} },
     updateTemplate: { name: "Renamed", body: "Hi {{city|there}}", mediaUploadId: null },
     previewTemplate: { personId: "lid:200000000001", campaignId: "campaign-1" },
@@ -390,6 +401,18 @@ beforeAll(async () => {
     url: "https://receiver.example.com/fuzzed",
     events: ["*"],
   });
+  const template = await http.post(`/tenants/${tenantId}/templates`, auth, {
+    name: "Fuzzed",
+    body: "Hi {{name|there}}",
+  });
+  // A real campaign, so its list of recipients answers the query strings (an unknown one is a 404).
+  const campaign = await http.post(`/tenants/${tenantId}/campaigns`, auth, {
+    name: "Fuzzed campaign",
+    botIds: [botSchema.parse(bot.body).id],
+    templateId: z.object({ id: z.string() }).parse(template.body).id,
+    audience: { kind: "tags", tags: ["fuzz"] },
+    timezone: "UTC",
+  });
   ids = {
     tenantId,
     botId: botSchema.parse(bot.body).id,
@@ -410,6 +433,7 @@ beforeAll(async () => {
     // A contact and an import that name nothing: the routes answer 404.
     personId: "pn:6281234567890",
     importId: "import-none",
+    campaignId: z.object({ id: z.string() }).parse(campaign.body).id,
   };
   before = await snapshotTree(api.firebase.firestore.doc(`tenants/${tenantId}`));
   membershipsBefore = await memberships();

@@ -2,6 +2,7 @@ import { apiKeyRoutes } from "../api-keys/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { billingRoutes } from "../billing/routes.ts";
 import { botRoutes } from "../bots/routes.ts";
+import { campaignRoutes } from "../campaigns/routes.ts";
 import { chatRoutes } from "../chats/routes.ts";
 import { contactRoutes } from "../contacts/routes.ts";
 import { invitationRoutes } from "../invitations/routes.ts";
@@ -26,6 +27,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...webhookRoutes,
   ...contactRoutes,
   ...templateRoutes,
+  ...campaignRoutes,
   ...billingRoutes,
   ...apiKeyRoutes,
   ...jobRoutes,

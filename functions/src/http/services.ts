@@ -8,6 +8,7 @@ import type {
   ContactExport,
   ContactImporter,
   ContactService,
+  CampaignService,
   InvitationService,
   MediaStore,
   MemberService,
@@ -41,6 +42,7 @@ export interface ApiServices {
   contacts: ContactService;
   contactImports: ContactImporter;
   contactExport: ContactExport;
+  campaigns: CampaignService;
   /** Closing an account (ADR 23): asking for it and how far it got; the deletion runs in a trigger. */
   closing: AccountClosing;
   tenantExport: TenantExport;
