@@ -47,6 +47,18 @@ describe("a tenant's export", () => {
       await batch.commit();
     }
     for (let d = 1; d <= 5; d++) await db.doc(`tenants/${tenantId}/usage/2026-12-0${d}`).set({ messages: d });
+    // Campaign data: contacts (and an import's report), a template, campaigns with their recipients.
+    for (let c = 0; c < 3; c++) await db.doc(`tenants/${tenantId}/contacts/pn:628120000000${c}`).set({ name: `c${c}` });
+    await db.doc(`tenants/${tenantId}/contactImports/imp-1`).set({ rows: 3 });
+    await db.doc(`tenants/${tenantId}/templates/tpl-1`).set({ body: "Hi" });
+    for (const campaign of ["cmp-1", "cmp-2"]) {
+      await db.doc(`tenants/${tenantId}/campaigns/${campaign}`).set({ name: campaign });
+      for (let r = 0; r < 3; r++) {
+        await db
+          .doc(`tenants/${tenantId}/campaigns/${campaign}/recipients/pn:628120000000${r}`)
+          .set({ status: "sent" });
+      }
+    }
     for (let u = 0; u < 5; u++)
       await media.putUpload(tenantId, `up-${u}`, { mimetype: "image/png", data: Buffer.from("x") });
 
@@ -67,6 +79,12 @@ describe("a tenant's export", () => {
       "2026-12-05",
     ]);
     expect(exported.media.filter((m) => m.kind === "uploads")).toHaveLength(5);
+    expect(exported.contacts).toHaveLength(3);
+    expect(exported.contactImports.map((i) => i.id)).toEqual(["imp-1"]);
+    expect(exported.templates.map((t) => t.id)).toEqual(["tpl-1"]);
+    expect(exported.campaigns.map((c) => c.id)).toEqual(["cmp-1", "cmp-2"]);
+    expect(exported.campaignRecipients).toHaveLength(6);
+    expect(exported.campaignRecipients.filter((r) => r.campaignId === "cmp-2")).toHaveLength(3);
     expect(exported.audit.length).toBeGreaterThanOrEqual(4);
     expect(text).not.toContain("SIGNAL-PRIVATE");
     // Written as it is read: many pieces, none of them the whole.

@@ -70,6 +70,13 @@ export const tenantExportSchema = z
       }),
     ),
     bots: z.array(botExport),
+    /** The tenant's contacts (numbers, names, tags, fields, opt-outs) and the reports of their CSV imports. */
+    contacts: z.array(storedDocument),
+    contactImports: z.array(storedDocument),
+    templates: z.array(storedDocument),
+    campaigns: z.array(storedDocument),
+    /** Every campaign's recipients and where each stands, named by `campaignId`. */
+    campaignRecipients: z.array(storedDocument),
     usage: z.array(storedDocument),
     audit: z.array(storedDocument),
     deadLetters: z.array(storedDocument),

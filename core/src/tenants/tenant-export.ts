@@ -73,6 +73,12 @@ export class TenantExport {
     yield* array("apiKeys", whole(this.#apiKeys(tenantId)));
     yield* array("webhooks", whole(this.#webhooks(tenantId)));
     yield* array("bots", this.#bots(tenantId));
+    yield* array("contacts", whole(this.#stored(db.collection(`${base}/${collections.contacts}`))));
+    // The import reports, not what an undo would restore (the contacts themselves are above).
+    yield* array("contactImports", whole(this.#stored(db.collection(`${base}/${collections.contactImports}`))));
+    yield* array("templates", whole(this.#stored(db.collection(`${base}/${collections.templates}`))));
+    yield* array("campaigns", whole(this.#stored(db.collection(`${base}/${collections.campaigns}`))));
+    yield* array("campaignRecipients", whole(this.#campaignRecipients(tenantId)));
     yield* array("usage", whole(this.#stored(db.collection(`${base}/${collections.usage}`))));
     yield* array("audit", whole(this.#stored(auditCollection(db, tenantId).withConverter(null))));
     yield* array("deadLetters", whole(this.#stored(db.collection(deadLettersCollectionPath(tenantId)))));
@@ -94,6 +100,15 @@ export class TenantExport {
 
   async *#stored(query: Query<DocumentData>): AsyncGenerator<Record<string, Json>> {
     for await (const doc of this.#pages(query)) yield { ...jsonOf(doc.data()), id: doc.id };
+  }
+
+  async *#campaignRecipients(tenantId: string): AsyncGenerator<Record<string, Json>> {
+    const { db } = this.#refs;
+    for await (const campaign of this.#pages(db.collection(`${tenantPath(tenantId)}/${collections.campaigns}`))) {
+      for await (const recipient of this.#stored(campaign.ref.collection(collections.recipients))) {
+        yield { ...recipient, campaignId: campaign.id };
+      }
+    }
   }
 
   async *#members(tenantId: string): AsyncGenerator<Item<"members">> {
