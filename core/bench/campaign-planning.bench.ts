@@ -98,7 +98,7 @@ export const suite: BenchSuite = {
       pacing: { profile: "standard", overrides: {} },
       status: "draft",
       statusReason: null,
-      planning: { state: "not_started", cursor: null, recipients: 0 },
+      planning: { state: "not_started", cursor: null, recipients: 0, addressed: 0 },
       createdBy: "bench",
       createdAt: now,
       updatedAt: now,

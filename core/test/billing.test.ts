@@ -1,3 +1,4 @@
+import { Timestamp } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TenantAccess } from "../src/access/access-service.ts";
@@ -8,9 +9,11 @@ import { createStripeClient, type StripeClient } from "../src/billing/stripe-cli
 import { StripeWebhookHandler } from "../src/billing/stripe-webhook.ts";
 import { type BillingEventSink, SubscriptionSync } from "../src/billing/subscription-sync.ts";
 import { BotService } from "../src/bots/bot-service.ts";
+import { CampaignService } from "../src/campaigns/campaign-service.ts";
+import type { CampaignDoc } from "../src/campaigns/schema.ts";
 import { type EventType, eventDocSchema } from "../src/events/schema.ts";
 import { zodConverter } from "../src/firestore/converter.ts";
-import { eventsCollectionPath, stripeEventPath } from "../src/firestore/paths.ts";
+import { campaignPath, eventsCollectionPath, stripeEventPath } from "../src/firestore/paths.ts";
 import { createRefs } from "../src/firestore/refs.ts";
 import { bullmqTransport } from "../src/jobs/bullmq/index.ts";
 import { JobQueue, webhookJobs } from "../src/jobs/index.ts";
@@ -403,6 +406,62 @@ describe("what a plan change does", () => {
     const updated = await eventsOf(tenant.tenantId).where("type", "==", "billing.subscription_updated").get();
     const stopped = updated.docs.map((doc) => JSON.parse(doc.data().body).data.stoppedBotIds as string[]);
     expect(stopped.find((list) => list.length === 9)?.sort()).toEqual(ids.filter((id) => id !== keep).sort());
+  });
+
+  it("pauses the campaigns a smaller plan does not allow, with the reason, and refuses to resume them", async () => {
+    const tenant = await newTenant();
+    const from = local.events().length;
+    const subscriptionId = await subscribe(tenant, "business");
+    const handler = handlerWith(syncWith());
+    await deliver(
+      handler,
+      eventsSince(from).map((event) => event.payload),
+    );
+    // Two running campaigns: one of 5,000 people (too many for Starter's 1,000), one of 500.
+    const at = Timestamp.now();
+    const campaign = (addressed: number): CampaignDoc => ({
+      name: `to ${addressed}`,
+      botIds: ["bot-1"],
+      templateId: "tpl-1",
+      audience: { kind: "tags", tags: ["all"], match: "any" },
+      startAt: null,
+      timezone: "UTC",
+      pacing: { profile: "standard", overrides: {} },
+      status: "running",
+      statusReason: null,
+      planning: { state: "done", cursor: null, recipients: addressed, addressed },
+      createdBy: "user:owner",
+      createdAt: at,
+      updatedAt: at,
+      startedAt: at,
+      endedAt: null,
+    });
+    await firebase.firestore.doc(campaignPath(tenant.tenantId, "big")).set(campaign(5_000));
+    await firebase.firestore.doc(campaignPath(tenant.tenantId, "small")).set(campaign(500));
+
+    // Downgraded to Starter in the portal: Stripe switches the price.
+    const mark = local.events().length;
+    const subscription = await stripe.subscriptions.retrieve(subscriptionId);
+    const starter = (await stripe.prices.list({ lookup_keys: ["whatsdex_starter_month"] })).data[0]?.id ?? "";
+    await stripe.subscriptions.update(subscriptionId, {
+      items: [{ id: subscription.items.data[0]?.id ?? "", price: starter }],
+    });
+    await deliver(
+      handler,
+      eventsSince(mark).map((event) => event.payload),
+    );
+    expect((await tenantState(tenant.tenantId)).plan).toBe("starter");
+
+    const campaigns = new CampaignService(refs);
+    const big = await campaigns.get(tenant.tenantId, "big");
+    expect(big.campaign).toMatchObject({ status: "paused", statusReason: expect.stringContaining("1000 recipients") });
+    expect((await campaigns.get(tenant.tenantId, "small")).campaign.status).toBe("running");
+    const updated = await eventsOf(tenant.tenantId).where("type", "==", "billing.subscription_updated").get();
+    const paused = updated.docs.map((doc) => JSON.parse(doc.data().body).data.pausedCampaignIds as string[]);
+    expect(paused).toContainEqual(["big"]);
+    await expect(
+      campaigns.resume({ ...tenant.access, plan: "starter" }, "big", systemAuditContext),
+    ).rejects.toMatchObject({ code: "plan_limit" });
   });
 
   it("keeps sending through the grace period after a failed payment, then refuses sends until paid", async () => {

@@ -1,6 +1,10 @@
 import { Timestamp, type Transaction } from "firebase-admin/firestore";
 import type { AuditContext, AuditLog } from "../audit/audit-log.ts";
 import type { BotDoc } from "../bots/schema.ts";
+import { campaignOverPlan } from "../campaigns/campaign-limits.ts";
+import { type CampaignDoc, campaignDocSchema } from "../campaigns/schema.ts";
+import { zodConverter } from "../firestore/converter.ts";
+import { campaignPath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
 import { pendingOutboxItem } from "../outbox/schema.ts";
 import type { Plan } from "../plans/plan-catalog.ts";
@@ -66,4 +70,53 @@ export function stopBotsForPlan(
       after: { desiredState: "stopped", stoppedFor: `plan_limit:${plan.id}` },
     });
   }
+}
+
+export interface ActiveCampaign {
+  id: string;
+  campaign: CampaignDoc;
+}
+
+const campaignConverter = zodConverter(campaignDocSchema);
+
+/** The campaigns that may send (scheduled or running), read in the caller's transaction (before any of its writes). */
+export async function activeCampaignsIn(tx: Transaction, refs: Refs, tenantId: string): Promise<ActiveCampaign[]> {
+  const snapshot = await tx.get(
+    refs.db
+      .collection(`${refs.tenant(tenantId).path}/campaigns`)
+      .withConverter(campaignConverter)
+      .where("status", "in", ["scheduled", "running"]),
+  );
+  return snapshot.docs.map((doc) => ({ id: doc.id, campaign: doc.data() }));
+}
+
+/**
+ * Pauses, in the caller's transaction, the campaigns a smaller plan does not allow (none on Free;
+ * otherwise those addressing more people than its recipients per campaign), each with the reason;
+ * resuming one is refused until the plan allows it. Returns the ids of those paused.
+ */
+export function pauseCampaignsOverPlan(
+  tx: Transaction,
+  deps: { refs: Refs; audit: AuditLog },
+  tenantId: string,
+  active: readonly ActiveCampaign[],
+  plan: Plan,
+  context: AuditContext,
+): string[] {
+  const now = Timestamp.now();
+  const paused: string[] = [];
+  for (const { id, campaign } of active) {
+    const reason = campaignOverPlan(plan, campaign.planning.addressed);
+    if (reason === null) continue;
+    const next: CampaignDoc = { ...campaign, status: "paused", statusReason: reason, updatedAt: now };
+    tx.set(deps.refs.db.doc(campaignPath(tenantId, id)).withConverter(campaignConverter), next);
+    deps.audit.record(tx, tenantId, context, {
+      action: "campaign.paused",
+      target: `campaign:${id}`,
+      before: { status: campaign.status },
+      after: { status: "paused", statusReason: reason },
+    });
+    paused.push(id);
+  }
+  return paused;
 }

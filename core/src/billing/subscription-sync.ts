@@ -9,7 +9,13 @@ import type { Refs } from "../firestore/refs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { PlanCatalog, type PlanId } from "../plans/plan-catalog.ts";
 import { billingSnapshot, isoNow } from "./billing-snapshot.ts";
-import { botsOverLimit, runningBotsIn, stopBotsForPlan } from "./plan-effects.ts";
+import {
+  activeCampaignsIn,
+  botsOverLimit,
+  pauseCampaignsOverPlan,
+  runningBotsIn,
+  stopBotsForPlan,
+} from "./plan-effects.ts";
 import {
   noBilling,
   STRIPE_EVENT_RETENTION_MS,
@@ -158,7 +164,10 @@ export class SubscriptionSync {
       const billing = billingFromSubscription(subscription, previous, { readAt, graceMs: this.#graceMs });
       const plan = effectivePlan(billing);
       // Reads before writes: the bots a smaller plan stops.
-      const running = plan === tenant.plan ? [] : await runningBotsIn(tx, this.#refs, tenantId);
+      const changed = plan !== tenant.plan;
+      const [running, campaigns] = changed
+        ? await Promise.all([runningBotsIn(tx, this.#refs, tenantId), activeCampaignsIn(tx, this.#refs, tenantId)])
+        : [[], []];
       const stopIds = new Set(botsOverLimit(running, PlanCatalog.get(plan).maxBots));
       const stopped = running.filter((entry) => stopIds.has(entry.id));
 
@@ -176,10 +185,19 @@ export class SubscriptionSync {
         PlanCatalog.get(plan),
         stripeAuditContext,
       );
+      const pausedCampaignIds = pauseCampaignsOverPlan(
+        tx,
+        { refs: this.#refs, audit: this.#audit },
+        tenantId,
+        campaigns,
+        PlanCatalog.get(plan),
+        stripeAuditContext,
+      );
       const events = this.#changeEvents(event, tenantId, tx, {
         before: { plan: tenant.plan, billing: tenant.billing },
         after: { plan, billing },
         stoppedBotIds: stopped.map((entry) => entry.id),
+        pausedCampaignIds,
         readAt,
       });
       if (notice) events.push(this.#noticeEvent(event, notice, plan, billing));
@@ -242,6 +260,7 @@ export class SubscriptionSync {
       before: { plan: PlanId; billing: TenantBilling };
       after: { plan: PlanId; billing: TenantBilling };
       stoppedBotIds: string[];
+      pausedCampaignIds: string[];
       readAt: number;
     },
   ): NewEvent[] {
@@ -264,6 +283,7 @@ export class SubscriptionSync {
           previousStatus: before.billing.status,
           billing: afterView,
           stoppedBotIds: change.stoppedBotIds,
+          pausedCampaignIds: change.pausedCampaignIds,
           at: isoNow(readAt),
         },
       });

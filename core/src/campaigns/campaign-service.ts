@@ -18,6 +18,7 @@ import { botPath, campaignPath, templatePath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { PlanCatalog } from "../plans/plan-catalog.ts";
+import { campaignOverPlan } from "./campaign-limits.ts";
 import {
   type BuiltInProfileName,
   builtInProfiles,
@@ -109,7 +110,7 @@ export class CampaignService {
       pacing,
       status: "draft",
       statusReason: null,
-      planning: { state: "not_started", cursor: null, recipients: 0 },
+      planning: { state: "not_started", cursor: null, recipients: 0, addressed: 0 },
       createdBy: principalId(access.principal),
       createdAt: now,
       updatedAt: now,
@@ -184,7 +185,7 @@ export class CampaignService {
         ...(patch.startAt !== undefined && { startAt: startAtOf(patch.startAt) }),
         ...(patch.timezone !== undefined && { timezone: patch.timezone }),
         ...(pacing !== undefined && { pacing }),
-        planning: { state: "not_started", cursor: null, recipients: 0 },
+        planning: { state: "not_started", cursor: null, recipients: 0, addressed: 0 },
         updatedAt: Timestamp.fromMillis(this.#now()),
       };
       tx.set(ref, next);
@@ -287,7 +288,29 @@ export class CampaignService {
     });
   }
 
-  resume(access: TenantAccess, campaignId: string, context: AuditContext): Promise<CampaignView> {
+  /** Resumes a paused campaign, if the plan still allows it (a downgrade pauses campaigns it no longer does). */
+  async resume(access: TenantAccess, campaignId: string, context: AuditContext): Promise<CampaignView> {
+    const [tenant, current] = await Promise.all([
+      this.#refs
+        .tenant(access.tenantId)
+        .get()
+        .then((snapshot) => snapshot.data()),
+      this.#ref(access.tenantId, campaignId)
+        .get()
+        .then((snapshot) => snapshot.data()),
+    ]);
+    if (!tenant) throw tenantNotFound();
+    if (!current) throw campaignNotFound();
+    const plan = PlanCatalog.get(tenant.plan);
+    const refusal = campaignOverPlan(plan, current.planning.addressed);
+    if (refusal) {
+      throw new PlanLimitError(`${refusal} Upgrade to resume it.`, {
+        details: { plan: plan.id, limit: plan.maxCampaignRecipients, recipients: current.planning.addressed },
+      });
+    }
+    if (outboundRestricted(tenant.billing, this.#now())) {
+      throw new PaymentRequiredError("Sending is paused until the subscription's open invoice is paid.");
+    }
     return this.#transition(access.tenantId, campaignId, context, {
       from: ["paused"],
       to: "running",

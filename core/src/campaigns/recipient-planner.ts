@@ -82,6 +82,7 @@ export async function planRecipients(
     "planning.state": "done",
     "planning.cursor": cursor,
     "planning.recipients": counts.total,
+    "planning.addressed": counts.pending,
     updatedAt: Timestamp.fromMillis(now()),
   });
   return { recipients: counts.total, counts, pages };

@@ -77,6 +77,8 @@ export const campaignDocSchema = z.object({
     /** The last contact written, so an interrupted planning resumes after it. */
     cursor: z.string().nullable(),
     recipients: z.number().int().min(0),
+    /** Of them, the people it will send to (not skipped): what the plan's recipients per campaign limits. */
+    addressed: z.number().int().min(0).default(0),
   }),
   createdBy: z.string().min(1),
   createdAt: timestampSchema,
