@@ -171,11 +171,9 @@ export const billingSubscriptionEventSchema = z
     stoppedBotIds: z
       .array(z.string())
       .meta({ description: "Bots stopped because the new plan allows fewer (newest first, kept ones last)." }),
-    pausedCampaignIds: z
-      .array(z.string())
-      .meta({
-        description: "Campaigns paused because the new plan does not allow them (its recipients per campaign).",
-      }),
+    pausedCampaignIds: z.array(z.string()).meta({
+      description: "Campaigns paused because the new plan does not allow them (its recipients per campaign).",
+    }),
     at: isoTime,
   })
   .meta({ id: "BillingSubscriptionEvent" });
