@@ -40,6 +40,12 @@ export const botDocumentPattern = `${collections.tenants}/{tenantId}/${collectio
 
 const id = (value: string, what: string) => parseOrThrow(resourceIdSchema, value, what);
 
+/** A person id as documents are keyed by it (`lid:<digits>`, `pn:<digits>`), checked like the other ids. */
+function person(personId: string): string {
+  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
+  return personId;
+}
+
 export function tenantPath(tenantId: string): string {
   return `${collections.tenants}/${id(tenantId, "tenant id")}`;
 }
@@ -68,8 +74,8 @@ export function leasePath(tenantId: string, botId: string): string {
 
 /** A WhatsApp user as one bot knows them; `personId` is `lid:<digits>` or, until a LID is known, `pn:<digits>`. */
 export function contactPath(tenantId: string, botId: string, personId: string): string {
-  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
-  return `${botPath(tenantId, botId)}/${collections.contacts}/${personId}`;
+  const key = person(personId);
+  return `${botPath(tenantId, botId)}/${collections.contacts}/${key}`;
 }
 
 /** One bot's settings for one WhatsApp group (welcome, antilink), by the group's JID. */
@@ -81,8 +87,8 @@ export function groupSettingsPath(tenantId: string, botId: string, groupJid: str
 
 /** A WhatsApp user one bot no longer answers; `personId` as in contactPath. */
 export function banPath(tenantId: string, botId: string, personId: string): string {
-  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
-  return `${botPath(tenantId, botId)}/${collections.bans}/${personId}`;
+  const key = person(personId);
+  return `${botPath(tenantId, botId)}/${collections.bans}/${key}`;
 }
 
 export function bansCollectionPath(tenantId: string, botId: string): string {
@@ -181,8 +187,8 @@ export function tenantDeletionPath(tenantId: string): string {
 
 /** A contact of the tenant, shared by its bots (`personId`: `lid:<digits>` or `pn:<digits>`). */
 export function tenantContactPath(tenantId: string, personId: string): string {
-  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
-  return `${tenantContactsCollectionPath(tenantId)}/${personId}`;
+  const key = person(personId);
+  return `${tenantContactsCollectionPath(tenantId)}/${key}`;
 }
 
 export function tenantContactsCollectionPath(tenantId: string): string {
@@ -203,8 +209,8 @@ export function campaignPath(tenantId: string, campaignId: string): string {
 }
 
 export function campaignRecipientPath(tenantId: string, campaignId: string, personId: string): string {
-  if (!/^(lid|pn):\d{5,20}$/.test(personId)) throw new Error(`not a person id: ${personId}`);
-  return `${campaignPath(tenantId, campaignId)}/${collections.recipients}/${personId}`;
+  const key = person(personId);
+  return `${campaignPath(tenantId, campaignId)}/${collections.recipients}/${key}`;
 }
 
 /** The pacing governor's state for one bot (its windows, warm-up, WhatsApp's signals): what a takeover continues. */
