@@ -96,9 +96,11 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
   const stripe = env.STRIPE_SECRET_KEY
     ? await createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL })
     : null;
+  // One publisher for the deployable: the API's events and billing's share its cache of endpoints.
+  const events = new EventPublisher({ refs: webhookRefs(firebase.firestore), queue: webhookQueue, logger });
   const billingSync = new SubscriptionSync({
     refs: createRefs(firebase.firestore),
-    events: new EventPublisher({ refs: webhookRefs(firebase.firestore), queue: webhookQueue, logger }),
+    events,
     logger,
     graceMs: env.BILLING_GRACE_DAYS * 86_400_000,
   });
@@ -117,6 +119,7 @@ async function buildRuntime(rawEnv: NodeJS.ProcessEnv): Promise<Runtime> {
     accessCacheTtlMs: env.ACCESS_CACHE_TTL_MS,
     allowPrivateWebhookTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
     webhookQueue,
+    events,
     media,
     stripe,
     billingReturnUrl: billingReturnUrl(env),

@@ -54,6 +54,8 @@ export interface ServiceOptions {
   stripe?: StripeClient | null;
   /** Where Checkout and the portal send customers back. */
   billingReturnUrl?: string;
+  /** The deployable's one event publisher (its endpoint cache shared); made on `webhookQueue` if absent. */
+  events?: EventPublisher;
 }
 
 /** The services the API routes call, wired to one Firestore and one Auth. */
@@ -62,6 +64,9 @@ export function createApiServices(options: ServiceOptions): ApiServices {
   const cache = new AccessCache({ ttlMs: options.accessCacheTtlMs });
   const audit = new AuditLog(options.firestore);
   const users = firebaseUserDirectory(options.auth);
+  const events =
+    options.events ??
+    new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger });
   return {
     tokens: cachedTokenVerifier(firebaseTokenVerifier(options.auth), { ttlMs: options.accessCacheTtlMs }),
     access: new AccessService(refs, cache),
@@ -87,21 +92,8 @@ export function createApiServices(options: ServiceOptions): ApiServices {
       allowPrivateTargets: options.allowPrivateWebhookTargets,
       audit,
     }),
-    webhookDeliveries: new WebhookDeliveryService(
-      webhookRefs(options.firestore),
-      options.webhookQueue,
-      // Only `publishTo` is used here (test events), so its endpoint directory is never read.
-      new EventPublisher({ refs: webhookRefs(options.firestore), queue: options.webhookQueue, logger: options.logger }),
-    ),
-    campaigns: new CampaignService(refs, {
-      audit,
-      events: new EventPublisher({
-        refs: webhookRefs(options.firestore),
-        queue: options.webhookQueue,
-        logger: options.logger,
-      }),
-      logger: options.logger,
-    }),
+    webhookDeliveries: new WebhookDeliveryService(webhookRefs(options.firestore), options.webhookQueue, events),
+    campaigns: new CampaignService(refs, { audit, events, logger: options.logger }),
     contacts: new ContactService(options.firestore, { audit }),
     contactImports: new ContactImporter(options.firestore, { audit }),
     contactExport: new ContactExport(options.firestore),
