@@ -69,10 +69,9 @@ export class UsageService {
       "messages",
       (p) => p.messagesPerDay,
       1,
-      1,
-      // Outbound sending waits for a paid invoice once the grace period is over; bots keep answering.
-      (t) => !outboundRestricted(t.billing, this.#now()),
     );
+    // Outbound sending waits for a paid invoice once the grace period is over (bots keep answering):
+    // throwing here aborts the caller's transaction, the count with it.
     if (tenant && outboundRestricted(tenant.billing, this.#now())) {
       throw new PaymentRequiredError(
         "Sending is paused: the subscription's payment failed and the grace period is over. Pay the open invoice (POST …/billing/portal) to resume.",
@@ -107,7 +106,6 @@ export class UsageService {
     limitOf: (plan: Plan) => number,
     wanted: number,
     shareOfLeft = 1,
-    allowed: (tenant: TenantDoc) => boolean = () => true,
   ): Promise<{ granted: number; used: number; limit: number; plan: Plan | undefined; tenant: TenantDoc | undefined }> {
     const day = usageDay(this.#now());
     // Read through the schema; written with increments (which a converter would refuse to parse).
@@ -120,7 +118,7 @@ export class UsageService {
     const limit = limitOf(plan);
     const used = usage.data()?.[counter] ?? 0;
     const left = limit - used;
-    const granted = allowed(tenantDoc) ? Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft))) : 0;
+    const granted = Math.max(0, Math.min(wanted, left, Math.ceil(left / shareOfLeft)));
     if (granted > 0) {
       tx.set(usageRef, { day, [counter]: FieldValue.increment(granted), updatedAt: Timestamp.now() }, { merge: true });
     }
