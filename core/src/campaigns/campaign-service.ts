@@ -153,25 +153,17 @@ export class CampaignService {
     context: AuditContext,
   ): Promise<CampaignView> {
     const { tenantId } = access;
-    if (patch.botIds || patch.templateId) {
-      const current = await this.get(tenantId, campaignId);
-      await this.#checkReferences(
-        tenantId,
-        patch.botIds ?? current.campaign.botIds,
-        patch.templateId ?? current.campaign.templateId,
-      );
-    }
-    const pacing = patch.pacing ? this.#pacing(patch.pacing) : undefined;
     const ref = this.#ref(tenantId, campaignId);
     const before = (await ref.get()).data();
     if (!before) throw campaignNotFound();
+    if (patch.botIds || patch.templateId) {
+      await this.#checkReferences(tenantId, patch.botIds ?? before.botIds, patch.templateId ?? before.templateId);
+    }
+    const pacing = patch.pacing ? this.#pacing(patch.pacing) : undefined;
     assertStatus(before, ["draft"], "changed");
     // Recipients written by an earlier scheduling (refused over a limit, or interrupted) were for the
     // old settings: they go before the planning is reset, so none can outlive the change.
-    if (before.planning.state !== "not_started") {
-      await this.#refs.db.recursiveDelete(this.#refs.db.collection(`${campaignPath(tenantId, campaignId)}/recipients`));
-      await this.#refs.db.recursiveDelete(this.#refs.db.collection(`${campaignPath(tenantId, campaignId)}/counters`));
-    }
+    if (before.planning.state !== "not_started") await this.#dropPlanned(ref.path);
     const campaign = await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw campaignNotFound();
@@ -201,9 +193,7 @@ export class CampaignService {
     const current = (await ref.get()).data();
     if (!current) throw campaignNotFound();
     assertStatus(current, ["draft"], "deleted");
-    for (const sub of ["recipients", "counters"]) {
-      await this.#refs.db.recursiveDelete(this.#refs.db.collection(`${ref.path}/${sub}`));
-    }
+    await this.#dropPlanned(ref.path);
     await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw campaignNotFound();
@@ -221,9 +211,10 @@ export class CampaignService {
    */
   async schedule(access: TenantAccess, campaignId: string, context: AuditContext): Promise<CampaignView> {
     const { tenantId } = access;
-    const current = await this.get(tenantId, campaignId);
-    assertStatus(current.campaign, ["draft"], "scheduled");
-    await this.#checkReferences(tenantId, current.campaign.botIds, current.campaign.templateId);
+    const current = (await this.#ref(tenantId, campaignId).get()).data();
+    if (!current) throw campaignNotFound();
+    assertStatus(current, ["draft"], "scheduled");
+    await this.#checkReferences(tenantId, current.botIds, current.templateId);
     const tenant = (await this.#refs.tenant(tenantId).get()).data();
     if (!tenant) throw tenantNotFound();
     const plan = PlanCatalog.get(tenant.plan);
@@ -425,6 +416,13 @@ export class CampaignService {
       throw new ValidationError(`Invalid pacing: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
     }
     return { profile, overrides: pacingOverridesSchema.parse(overrides) };
+  }
+
+  /** The recipients and counts an earlier scheduling wrote (a draft's, before it changes or goes). */
+  async #dropPlanned(campaignDocPath: string): Promise<void> {
+    for (const sub of ["recipients", "counters"]) {
+      await this.#refs.db.recursiveDelete(this.#refs.db.collection(`${campaignDocPath}/${sub}`));
+    }
   }
 
   #ref(tenantId: string, campaignId: string) {
