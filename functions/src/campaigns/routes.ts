@@ -157,11 +157,17 @@ export const campaignRoutes = [
     path: "/tenants/{tenantId}/campaigns/{campaignId}/resume",
     operationId: "resumeCampaign",
     summary: "Resume a paused campaign",
+    description:
+      "Refused with 403 `plan_limit` when the plan no longer allows the campaign (a downgrade paused it), and 402 while payments have failed past the grace period.",
     tag,
     auth: "user-or-api-key",
     permission: "campaigns:write",
     params: campaignParams,
-    responses: { ...one, ...moveRefused },
+    responses: {
+      ...one,
+      402: { description: "Payments failed past the grace period (code `payment_required`)." },
+      ...moveRefused,
+    },
     async handle(context) {
       const { access, params, services } = context;
       return {
