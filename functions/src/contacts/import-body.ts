@@ -1,14 +1,10 @@
 import type { Readable } from "node:stream";
-import { formatBytes, PayloadTooLargeError, ValidationError } from "@whatsdex/core";
-import busboy from "busboy";
+import { formatBytes, PayloadTooLargeError } from "@whatsdex/core";
 import type { Request } from "express";
+import { feedMultipart, invalidUpload, openMultipart } from "../http/multipart.ts";
 
 /** A CSV import's file: at most this many bytes (about 200,000 rows of a few columns). */
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError(`Invalid upload: ${path}: ${message}`, [{ path, message }]);
-}
 
 export function importTooLarge(limitBytes: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`A contacts file may be at most ${formatBytes(limitBytes)}; split it.`, {
@@ -28,7 +24,7 @@ export function receiveCsvFile<T>(
   consume: (file: Readable, fileName: string | null) => Promise<T>,
 ): Promise<T> {
   if (!req.is("multipart/form-data")) {
-    throw invalid("body", "send multipart/form-data with one `file` part (the CSV)");
+    throw invalidUpload("body", "send multipart/form-data with one `file` part (the CSV)");
   }
   // The multipart envelope adds a few hundred bytes around the file.
   const envelope = 16 * 1024;
@@ -37,18 +33,13 @@ export function receiveCsvFile<T>(
   const size = Buffer.isBuffer(raw) ? raw.length : declared;
   if (Number.isFinite(size) && size > limitBytes + envelope) throw importTooLarge(limitBytes);
 
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 0, fileSize: limitBytes } });
-  } catch (error) {
-    throw invalid("body", error instanceof Error ? error.message : "is not valid multipart/form-data");
-  }
+  const parser = openMultipart(req, { files: 1, fields: 0, fileSize: limitBytes }, "one `file` part (the CSV)");
   return new Promise<T>((resolve, reject) => {
     let seen = false;
     parser.on("file", (name, stream, info) => {
       if (name !== "file" || seen) {
         stream.resume();
-        reject(invalid(`body.${name}`, seen ? "send one file" : "the file part is named `file`"));
+        reject(invalidUpload(`body.${name}`, seen ? "send one file" : "the file part is named `file`"));
         return;
       }
       seen = true;
@@ -59,16 +50,15 @@ export function receiveCsvFile<T>(
         reject(error);
       });
     });
-    parser.on("field", (name) => reject(invalid(`body.${name}`, "is not part of an import (send only `file`)")));
-    parser.on("filesLimit", () => reject(invalid("body.file", "send one file")));
-    parser.on("fieldsLimit", () => reject(invalid("body", "is not part of an import (send only `file`)")));
+    parser.on("field", (name) => reject(invalidUpload(`body.${name}`, "is not part of an import (send only `file`)")));
+    parser.on("filesLimit", () => reject(invalidUpload("body.file", "send one file")));
+    parser.on("fieldsLimit", () => reject(invalidUpload("body", "is not part of an import (send only `file`)")));
     parser.on("error", (error: unknown) =>
-      reject(invalid("body", error instanceof Error ? error.message : "is not valid multipart/form-data")),
+      reject(invalidUpload("body", error instanceof Error ? error.message : "is not valid multipart/form-data")),
     );
     parser.on("close", () => {
-      if (!seen) reject(invalid("body.file", "is required: one file part named `file`"));
+      if (!seen) reject(invalidUpload("body.file", "is required: one file part named `file`"));
     });
-    if (Buffer.isBuffer(raw)) parser.end(raw);
-    else req.pipe(parser);
+    feedMultipart(req, parser);
   });
 }

@@ -9,10 +9,9 @@ import {
   mediaTooLarge,
   SNIFF_BYTES,
   sniffMimetype,
-  ValidationError,
 } from "@whatsdex/core";
-import busboy from "busboy";
 import type { Request } from "express";
+import { feedMultipart, invalidUpload, openMultipart } from "../http/multipart.ts";
 
 /** A file upload as received and checked: nothing is stored yet. */
 export interface ReceivedUpload {
@@ -24,10 +23,6 @@ export interface ReceivedUpload {
 const FILE_FIELD = "file";
 const KIND_FIELD = "kind";
 
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError(`Invalid upload: ${path}: ${message}`, [{ path, message }]);
-}
-
 /**
  * Reads a `multipart/form-data` upload: one `file` part and an optional `kind` field. The kind's
  * size limit holds while the bytes arrive (the kind named, or else the one the first bytes show),
@@ -36,18 +31,11 @@ function invalid(path: string, message: string): ValidationError {
  * stream is spent), and the same parser reads that instead.
  */
 export async function receiveUpload(req: Request): Promise<ReceivedUpload> {
-  if (!req.is("multipart/form-data")) {
-    throw invalid("body", "send multipart/form-data with one `file` part (and an optional `kind` field)");
-  }
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({
-      headers: req.headers,
-      limits: { files: 1, fields: 4, parts: 6, fieldSize: 1_024, fileSize: MAX_MEDIA_BYTES + 1, headerPairs: 20 },
-    });
-  } catch (error) {
-    throw invalid("body", error instanceof Error ? error.message : "is not valid multipart/form-data");
-  }
+  const parser = openMultipart(
+    req,
+    { files: 1, fields: 4, parts: 6, fieldSize: 1_024, fileSize: MAX_MEDIA_BYTES + 1, headerPairs: 20 },
+    "one `file` part (and an optional `kind` field)",
+  );
 
   let failure: Error | undefined;
   const fail = (error: Error) => {
@@ -63,9 +51,10 @@ export async function receiveUpload(req: Request): Promise<ReceivedUpload> {
   let capKind: MediaKind | undefined;
 
   parser.on("field", (name, value) => {
-    if (name !== KIND_FIELD) return fail(invalid(`body.${name}`, "is not a field of an upload (file, kind)"));
+    if (name !== KIND_FIELD) return fail(invalidUpload(`body.${name}`, "is not a field of an upload (file, kind)"));
     const parsed = mediaKindSchema.safeParse(value);
-    if (!parsed.success) return fail(invalid("body.kind", `must be one of ${mediaKindSchema.options.join(", ")}`));
+    if (!parsed.success)
+      return fail(invalidUpload("body.kind", `must be one of ${mediaKindSchema.options.join(", ")}`));
     kind = parsed.data;
     if (!fileSeen) {
       capKind = kind;
@@ -74,7 +63,7 @@ export async function receiveUpload(req: Request): Promise<ReceivedUpload> {
   });
   parser.on("file", (name, stream, info) => {
     if (name !== FILE_FIELD || fileSeen) {
-      fail(invalid(`body.${name}`, name === FILE_FIELD ? "send one file" : "the file part is named `file`"));
+      fail(invalidUpload(`body.${name}`, name === FILE_FIELD ? "send one file" : "the file part is named `file`"));
       stream.resume();
       return;
     }
@@ -104,24 +93,22 @@ export async function receiveUpload(req: Request): Promise<ReceivedUpload> {
       }
     });
   });
-  parser.on("partsLimit", () => fail(invalid("body", "has too many parts")));
-  parser.on("fieldsLimit", () => fail(invalid("body", "has too many fields")));
-  parser.on("filesLimit", () => fail(invalid("body.file", "send one file")));
+  parser.on("partsLimit", () => fail(invalidUpload("body", "has too many parts")));
+  parser.on("fieldsLimit", () => fail(invalidUpload("body", "has too many fields")));
+  parser.on("filesLimit", () => fail(invalidUpload("body.file", "send one file")));
 
   await new Promise<void>((resolve) => {
     parser.on("close", resolve);
     parser.on("error", (error: unknown) => {
-      fail(invalid("body", error instanceof Error ? error.message : "is not valid multipart/form-data"));
+      fail(invalidUpload("body", error instanceof Error ? error.message : "is not valid multipart/form-data"));
       resolve();
     });
-    const raw: unknown = Reflect.get(req, "rawBody");
-    if (Buffer.isBuffer(raw)) parser.end(raw);
-    else req.pipe(parser);
+    feedMultipart(req, parser);
   });
   if (failure) throw failure;
-  if (!fileSeen) throw invalid("body.file", "is required: one file part named `file`");
+  if (!fileSeen) throw invalidUpload("body.file", "is required: one file part named `file`");
   const data = Buffer.concat(chunks);
-  if (data.length === 0) throw invalid("body.file", "is empty");
+  if (data.length === 0) throw invalidUpload("body.file", "is empty");
   const media = await checkMedia(data, { kind, declaredType, field: "body.file" });
   return { media, data, fileName };
 }
