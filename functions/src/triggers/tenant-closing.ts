@@ -7,7 +7,7 @@ export interface TenantClosingDeps {
   media: MediaStore;
   logger: Logger;
   tracing: { tracer: Tracer };
-  /** Stripe's cancellation (BillingService.cancelNow), built by the composition root. */
+  /** Stripe's cancellation (BillingService.cancelAll), built by the composition root. */
   cancelSubscription: CancelSubscription;
 }
 
