@@ -43,6 +43,16 @@ describe("Firestore emulator", () => {
     expect((await db.doc(`${botPath(tenantId, keptId)}/auth/creds`).get()).exists).toBe(true);
   });
 
+  it("deletes a bot's media when two deletions run at once (the trigger and a redelivery of it)", async () => {
+    const bot = { tenantId: uniqueId("tenant"), botId: uniqueId("bot") };
+    const media = new MediaStore(testBucket());
+    for (let i = 0; i < 20; i++) {
+      await media.putInbound(bot, `in-${i}`, { mimetype: "image/png", data: Buffer.from("x") });
+    }
+    await Promise.all([media.deleteBot(bot), media.deleteBot(bot), media.deleteBot(bot)]);
+    for (let i = 0; i < 20; i++) expect(await media.getInbound(bot, `in-${i}`)).toBeUndefined();
+  });
+
   it("refuses ids that would escape their collection before touching Firestore", () => {
     expect(() => botPath("tenant/../x", "b")).toThrow(/tenant id/);
     expect(() => botPath("t", "__b__")).toThrow(/bot id/);

@@ -362,9 +362,7 @@ export class MediaStore {
   /** Everything kept for a tenant whose account is closed (every prefix); safe to run twice. */
   async deleteTenant(tenantId: string): Promise<void> {
     const tenant = checkedId(tenantId, "tenantId");
-    for (const prefix of Object.values(mediaPrefixes)) {
-      await this.#bucket.deleteFiles({ prefix: `${prefix}${tenant}/` });
-    }
+    for (const prefix of Object.values(mediaPrefixes)) await this.#deletePrefix(`${prefix}${tenant}/`);
   }
 
   /** Everything kept for a deleted bot (transit and inbound); safe to run twice. */
@@ -372,7 +370,21 @@ export class MediaStore {
     const tenant = checkedId(bot.tenantId, "tenantId");
     const botId = checkedId(bot.botId, "botId");
     for (const prefix of [mediaPrefixes.transit, mediaPrefixes.inbound]) {
-      await this.#bucket.deleteFiles({ prefix: `${prefix}${tenant}/${botId}/` });
+      await this.#deletePrefix(`${prefix}${tenant}/${botId}/`);
+    }
+  }
+
+  /**
+   * Deletes every object under `prefix`, a page at a time. An object already gone is fine: two
+   * deletions may run at once (the onBotDeleted trigger and a redelivery of it, or an account
+   * closing), and Bucket.deleteFiles fails on the first object the other one deleted first.
+   */
+  async #deletePrefix(prefix: string): Promise<void> {
+    for (;;) {
+      // The first page again each time: what was listed is gone, whoever deleted it.
+      const [files] = await this.#bucket.getFiles({ prefix, autoPaginate: false, maxResults: 500 });
+      if (files.length === 0) return;
+      await Promise.all(files.map((file) => file.delete({ ignoreNotFound: true })));
     }
   }
 }
