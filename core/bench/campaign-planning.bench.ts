@@ -92,6 +92,7 @@ export const suite: BenchSuite = {
       name: "Bench",
       botIds: ["bot"],
       templateId: "template",
+      message: null,
       audience: { kind: "tags", tags: ["everyone"], match: "any" },
       startAt: null,
       timezone: "Asia/Jakarta",

@@ -110,6 +110,8 @@ export {
   phoneDigitsSchema,
   transportSchema,
 } from "./bots/schema.ts";
+export { planShard, readCounts } from "./campaigns/campaign-counts.ts";
+export { campaignStatusEvent } from "./campaigns/campaign-events.ts";
 export {
   type CampaignInput,
   type CampaignPatch,
@@ -118,16 +120,36 @@ export {
   type CampaignView,
   MAX_CAMPAIGN_DAYS,
 } from "./campaigns/campaign-service.ts";
+export {
+  type ActiveCampaign,
+  CampaignDelivery,
+  type CampaignDeliveryOptions,
+  type CampaignSend,
+  deliveryItemId,
+  type NextStep,
+  type Settled,
+  type WroteToBot,
+} from "./campaigns/delivery/campaign-delivery.ts";
+export {
+  campaignContent,
+  campaignMessageProblem,
+  captionedMediaKinds,
+  MAX_CAPTION_LENGTH,
+} from "./campaigns/delivery/campaign-message.ts";
+export { CampaignRuns, type CampaignRunsOptions } from "./campaigns/delivery/campaign-runs.ts";
 export * from "./campaigns/pacing/index.ts";
 export { countRecipients, PLANNING_PAGE, planRecipients, recipientOrder } from "./campaigns/recipient-planner.ts";
 export {
   type Audience,
   audienceSchema,
+  CAMPAIGN_REACH_WINDOW_MS,
   type CampaignCounts,
   type CampaignDoc,
+  type CampaignReach,
   type CampaignStatus,
   campaignCountsSchema,
   campaignDocSchema,
+  campaignReachSchema,
   campaignStatuses,
   campaignStatusSchema,
   type RecipientDoc,
@@ -262,6 +284,7 @@ export {
   botDocumentPattern,
   botPath,
   campaignPath,
+  campaignReachPath,
   campaignRecipientPath,
   chatMessagePath,
   chatPath,

@@ -422,6 +422,7 @@ describe("what a plan change does", () => {
     const campaign = (addressed: number): CampaignDoc => ({
       name: `to ${addressed}`,
       botIds: ["bot-1"],
+      message: null,
       templateId: "tpl-1",
       audience: { kind: "tags", tags: ["all"], match: "any" },
       startAt: null,

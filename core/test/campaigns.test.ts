@@ -39,9 +39,21 @@ async function fixture(plan: "free" | "starter" | "business" = "starter"): Promi
     name: "Sender",
     transport: "simulator",
   });
-  // The template's own schema is the templates service's; a campaign only needs it to exist.
+  // As the templates service saves one (scheduling snapshots its text).
   const templateId = uniqueId("tpl");
-  await db.doc(templatePath(tenantId, templateId)).set({ name: "Hello", body: "Hi {{name}}" });
+  const now = Timestamp.now();
+  await db.doc(templatePath(tenantId, templateId)).set({
+    name: "Hello",
+    body: "Hi {{name}}",
+    language: "en",
+    fallbacks: {},
+    media: null,
+    variables: ["name"],
+    maxLength: 203,
+    createdBy: `user:${uid}`,
+    createdAt: now,
+    updatedAt: now,
+  });
   return { tenantId, access, botId, templateId, service: new CampaignService(refs) };
 }
 

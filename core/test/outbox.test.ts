@@ -40,6 +40,7 @@ async function setup() {
             sentAt: null,
             deliveredAt: null,
             readAt: null,
+            campaign: null,
           }
         : { ...common, kind, method: "qr", phoneNumber: null };
     await db.doc(outboxItemPath(bot.tenantId, bot.botId, itemId)).set(item);

@@ -30,9 +30,27 @@ describe("person store (LID first)", () => {
       { remoteJid: "123456789012345:7@lid", remoteJidAlt: "6281234567890:3@s.whatsapp.net", fromMe: false },
       "Ayu",
     );
-    expect(person).toEqual({ id: "lid:123456789012345", lid: LID, pn: PN, pushName: "Ayu" });
+    expect(person).toEqual({ id: "lid:123456789012345", lid: LID, pn: PN, pushName: "Ayu", wrote: true });
     expect(store.resolve(PN)).toBe(store.resolve(LID));
     expect(store.resolve("6281234567890:9@s.whatsapp.net")?.lid).toBe(LID);
+  });
+
+  it("knows who wrote to the bot in a private chat (not in a group, not the bot's own messages), across a reload", async () => {
+    const { store, options } = await setup();
+    const OTHER_LID = "223456789012345@lid";
+    store.observeMessageKey({ remoteJid: "120363000000000000@g.us", participant: OTHER_LID, fromMe: false });
+    store.observeMessageKey({ remoteJid: "323456789012345@lid", fromMe: true });
+    store.observeMessageKey({ remoteJid: LID, remoteJidAlt: PN, fromMe: false }, "Ayu");
+    expect(store.wrote({ lid: null, pn: PN })).toBe(true);
+    expect(store.wrote({ lid: OTHER_LID, pn: null })).toBe(false);
+    expect(store.wrote({ lid: "323456789012345@lid", pn: null })).toBe(false);
+    expect(store.wrote({ lid: null, pn: null })).toBe(false);
+    await store.flush();
+    const reloaded = await PersonStore.load(options);
+    expect(reloaded.wrote({ lid: LID, pn: null })).toBe(true);
+    // A later sighting from a group or a contact list never forgets it.
+    reloaded.observeContacts([{ id: LID, notify: "Ayu" }]);
+    expect(reloaded.wrote({ lid: LID, pn: null })).toBe(true);
   });
 
   it("reads the participant, not the group, in group messages", async () => {
@@ -50,7 +68,7 @@ describe("person store (LID first)", () => {
     expect(await contactIds(bot)).toEqual(["pn:6281234567890"]);
 
     store.observeLidMappings([{ lid: LID, pn: PN }]);
-    expect(store.resolve(LID)).toEqual({ id: "lid:123456789012345", lid: LID, pn: PN, pushName: "Ayu" });
+    expect(store.resolve(LID)).toEqual({ id: "lid:123456789012345", lid: LID, pn: PN, pushName: "Ayu", wrote: false });
     await store.flush();
     expect(await contactIds(bot)).toEqual(["lid:123456789012345"]);
   });
@@ -60,7 +78,7 @@ describe("person store (LID first)", () => {
     store.observe({ lid: LID, pn: PN });
     store.observe({ lid: "999999999999999@lid", pn: PN });
     expect(store.resolve(PN)?.lid).toBe("999999999999999@lid");
-    expect(store.resolve(LID)).toEqual({ id: "lid:123456789012345", lid: LID, pn: null, pushName: null });
+    expect(store.resolve(LID)).toEqual({ id: "lid:123456789012345", lid: LID, pn: null, pushName: null, wrote: false });
   });
 
   it("never takes a group, a broadcast or a malformed id for a person", async () => {
@@ -79,7 +97,13 @@ describe("person store (LID first)", () => {
     await doc.update({ optOut: true });
 
     const reloaded = await PersonStore.load(options);
-    expect(reloaded.resolve(PN)).toEqual({ id: "lid:123456789012345", lid: LID, pn: PN, pushName: "Ayu" });
+    expect(reloaded.resolve(PN)).toEqual({
+      id: "lid:123456789012345",
+      lid: LID,
+      pn: PN,
+      pushName: "Ayu",
+      wrote: false,
+    });
     reloaded.observe({ lid: LID, pn: PN });
     expect(reloaded.pendingWrites).toBe(0);
     reloaded.observe({ lid: LID, pushName: "Ayu S." });

@@ -47,9 +47,14 @@ export const auditActions = [
   "campaign.deleted",
   /** Its recipients were written and it was scheduled (or started at once). */
   "campaign.scheduled",
+  /** A scheduled campaign's start time came and its bots began sending. */
+  "campaign.started",
+  /** Paused by a person, by WhatsApp's signal on one of its bots, or by the plan (the entry's `after` says why). */
   "campaign.paused",
   "campaign.resumed",
   "campaign.cancelled",
+  /** Every recipient was sent to, failed or skipped. */
+  "campaign.completed",
   /** A campaign message template was created, changed or deleted. */
   "template.created",
   "template.updated",

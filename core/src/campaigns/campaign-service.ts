@@ -14,11 +14,17 @@ import {
 import type { EventSink } from "../events/schema.ts";
 import { zodConverter } from "../firestore/converter.ts";
 import { type Page, type PageRequest, paginate } from "../firestore/pagination.ts";
-import { botPath, campaignPath, templatePath } from "../firestore/paths.ts";
+import { botPath, campaignPath, governorPath, templatePath } from "../firestore/paths.ts";
 import type { Refs } from "../firestore/refs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { PlanCatalog } from "../plans/plan-catalog.ts";
+import { templateDocSchema } from "../templates/schema.ts";
+import { planShard, readCounts } from "./campaign-counts.ts";
+import { campaignStatusEvent } from "./campaign-events.ts";
 import { campaignOverPlan } from "./campaign-limits.ts";
+import { campaignMessageProblem } from "./delivery/campaign-message.ts";
+import { afterResume } from "./pacing/governor.ts";
+import { governorStateSchema } from "./pacing/governor-state.ts";
 import {
   type BuiltInProfileName,
   builtInProfiles,
@@ -33,7 +39,6 @@ import {
   type CampaignDoc,
   type CampaignStatus,
   campaignDocSchema,
-  counterShardSchema,
   noCounts,
   type RecipientDoc,
   type RecipientStatus,
@@ -73,7 +78,8 @@ export const MAX_CAMPAIGN_DAYS = 30;
 
 const campaignConverter = zodConverter(campaignDocSchema);
 const recipientConverter = zodConverter(recipientDocSchema);
-const shardConverter = zodConverter(counterShardSchema);
+const templateConverter = zodConverter(templateDocSchema);
+const governorConverter = zodConverter(governorStateSchema);
 
 /**
  * Campaigns through their life: a draft is edited freely; scheduling checks the plan, writes the
@@ -111,6 +117,7 @@ export class CampaignService {
       status: "draft",
       statusReason: null,
       planning: { state: "not_started", cursor: null, recipients: 0, addressed: 0 },
+      message: null,
       createdBy: principalId(access.principal),
       createdAt: now,
       updatedAt: now,
@@ -251,10 +258,26 @@ export class CampaignService {
       const latest = (await tx.get(ref)).data();
       if (!latest) throw campaignNotFound();
       assertStatus(latest, ["draft"], "scheduled");
+      const template = (
+        await tx.get(this.#refs.db.doc(templatePath(tenantId, latest.templateId)).withConverter(templateConverter))
+      ).data();
+      if (!template) {
+        throw new ValidationError(`Invalid campaign: templateId: no template ${latest.templateId} in this tenant`, [
+          { path: "templateId", message: `no template ${latest.templateId} in this tenant` },
+        ]);
+      }
+      const problem = campaignMessageProblem(template);
+      if (problem) {
+        throw new ValidationError(`Invalid campaign: templateId: ${problem}`, [
+          { path: "templateId", message: problem },
+        ]);
+      }
       const now = Timestamp.fromMillis(this.#now());
       const startsLater = latest.startAt !== null && latest.startAt.toMillis() > now.toMillis();
       const next: CampaignDoc = {
         ...latest,
+        // What every recipient gets: the template as it is now, whatever edits follow.
+        message: { body: template.body, fallbacks: template.fallbacks, media: template.media },
         status: startsLater ? "scheduled" : "running",
         statusReason: null,
         startedAt: startsLater ? null : now,
@@ -262,7 +285,7 @@ export class CampaignService {
       };
       tx.set(ref, next);
       // The plan's counts: what the runners' shards then move between states.
-      tx.set(this.#shard(tenantId, campaignId, "plan"), { ...planned.counts });
+      tx.set(planShard(this.#refs.db, tenantId, campaignId), { ...planned.counts });
       this.#record(tx, tenantId, context, "campaign.scheduled", campaignId, latest, next);
       return next;
     });
@@ -307,6 +330,19 @@ export class CampaignService {
       to: "running",
       action: "campaign.resumed",
       reason: null,
+      // A person looked: what the governor latched on its bots (a 463, the failure breaker) is cleared.
+      also: async (tx, campaign) => {
+        const refs = campaign.botIds.map((botId) =>
+          this.#refs.db.doc(governorPath(access.tenantId, botId)).withConverter(governorConverter),
+        );
+        const states = await Promise.all(refs.map((governor) => tx.get(governor)));
+        return () =>
+          states.forEach((snapshot, index) => {
+            const state = snapshot.data();
+            const governor = refs[index];
+            if (state?.stopped && governor) tx.set(governor, afterResume(state));
+          });
+      },
     });
   }
 
@@ -342,18 +378,8 @@ export class CampaignService {
   }
 
   /** Recipients per state: the plan's counts plus every runner shard's moves. */
-  async counts(tenantId: string, campaignId: string): Promise<CampaignCounts> {
-    const shards = await this.#refs.db
-      .collection(`${campaignPath(tenantId, campaignId)}/counters`)
-      .withConverter(shardConverter)
-      .get();
-    const counts: CampaignCounts = { ...noCounts };
-    for (const shard of shards.docs) {
-      for (const [state, value] of Object.entries(shard.data()) as Array<[keyof CampaignCounts, number]>) {
-        counts[state] += value;
-      }
-    }
-    return counts;
+  counts(tenantId: string, campaignId: string): Promise<CampaignCounts> {
+    return readCounts(this.#refs.db, tenantId, campaignId);
   }
 
   /** Recounts from the recipients themselves (repairs the shards' view; reads one per 1,000). */
@@ -365,13 +391,21 @@ export class CampaignService {
     tenantId: string,
     campaignId: string,
     context: AuditContext,
-    change: { from: CampaignStatus[]; to: CampaignStatus; action: AuditAction; reason: string | null },
+    change: {
+      from: CampaignStatus[];
+      to: CampaignStatus;
+      action: AuditAction;
+      reason: string | null;
+      /** More of the same transaction: its reads, then the writes it returns (Firestore wants reads first). */
+      also?: (tx: Transaction, campaign: CampaignDoc) => Promise<() => void>;
+    },
   ): Promise<CampaignView> {
     const ref = this.#ref(tenantId, campaignId);
     const campaign = await this.#refs.db.runTransaction(async (tx) => {
       const current = (await tx.get(ref)).data();
       if (!current) throw campaignNotFound();
       assertStatus(current, change.from, change.to === "running" ? "resumed" : change.to);
+      const writeAlso = await change.also?.(tx, current);
       const now = Timestamp.fromMillis(this.#now());
       const next: CampaignDoc = {
         ...current,
@@ -382,6 +416,7 @@ export class CampaignService {
         updatedAt: now,
       };
       tx.set(ref, next);
+      writeAlso?.();
       this.#record(tx, tenantId, context, change.action, campaignId, current, next);
       return next;
     });
@@ -429,10 +464,6 @@ export class CampaignService {
     return this.#refs.db.doc(campaignPath(tenantId, campaignId)).withConverter(campaignConverter);
   }
 
-  #shard(tenantId: string, campaignId: string, shard: string) {
-    return this.#refs.db.doc(`${campaignPath(tenantId, campaignId)}/counters/${shard}`).withConverter(shardConverter);
-  }
-
   #record(
     tx: Transaction,
     tenantId: string,
@@ -448,22 +479,8 @@ export class CampaignService {
   async #publish(tenantId: string, campaignId: string, campaign: CampaignDoc, counts: CampaignCounts): Promise<void> {
     const events = this.#options.events;
     if (!events) return;
-    const at = this.#now();
     await events
-      .publish(tenantId, [
-        {
-          type: "campaign.status",
-          key: `${campaignId}:${campaign.status}:${campaign.updatedAt.toMillis()}`,
-          at,
-          data: {
-            campaignId,
-            status: campaign.status,
-            reason: campaign.statusReason,
-            counts,
-            at: new Date(at).toISOString(),
-          },
-        },
-      ])
+      .publish(tenantId, [campaignStatusEvent(campaignId, campaign, counts, this.#now())])
       .catch((error: unknown) =>
         this.#options.logger?.warn({ err: error, tenantId, campaignId }, "campaign event not published"),
       );

@@ -142,6 +142,7 @@ function recipientOf(
     botId: null,
     outboxId: null,
     error: null,
+    attempts: 0,
     order: recipientOrder(campaignId, id),
     createdAt: at,
     updatedAt: at,

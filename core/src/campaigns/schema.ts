@@ -2,6 +2,7 @@ import { z } from "zod";
 import { contactTagSchema, personIdSchema } from "../contacts/schema.ts";
 import { resourceIdSchema } from "../firestore/ids.ts";
 import { timestampSchema } from "../firestore/timestamps.ts";
+import { templateBodySchema, templateFallbacksSchema, templateMediaSchema } from "../templates/schema.ts";
 import { builtInProfileNames, pacingOverridesSchema } from "./pacing/profile.ts";
 
 /** draft → scheduled → running ⇄ paused → completed, or cancelled from any but completed. */
@@ -62,6 +63,14 @@ export const campaignDocSchema = z.object({
   /** The bots that send it: one, or a pool the recipients are spread over. */
   botIds: z.array(resourceIdSchema).min(1).max(20),
   templateId: resourceIdSchema,
+  /**
+   * The template as it was when the campaign was scheduled: what every recipient gets, whatever
+   * edits follow (null until then).
+   */
+  message: z
+    .object({ body: templateBodySchema, fallbacks: templateFallbacksSchema, media: templateMediaSchema.nullable() })
+    .nullable()
+    .default(null),
   audience: audienceSchema,
   /** When sending may begin (null: as soon as it is scheduled). */
   startAt: timestampSchema.nullable(),
@@ -99,6 +108,11 @@ export const recipientDocSchema = z.object({
   botId: z.string().nullable(),
   outboxId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /**
+   * Sends tried that certainly never left (the bot stopped or disconnected before it went out):
+   * each new try gets its own outbox item, so none is ever sent twice.
+   */
+  attempts: z.number().int().min(0).default(0),
   /** Ordering key for sending: a stable hash, so a pool's bots interleave without hot spots. */
   order: z.string(),
   createdAt: timestampSchema,
@@ -112,3 +126,16 @@ export type RecipientDoc = z.output<typeof recipientDocSchema>;
  */
 export const counterShardSchema = campaignCountsSchema.partial();
 export const COUNTER_SHARDS = 10;
+
+/**
+ * `tenants/{t}/campaignReach/{personId}`: the last campaign message to one person, across the
+ * tenant's campaigns (written in the transaction that queues it), so nobody gets two within 24 h.
+ */
+export const campaignReachSchema = z.object({
+  campaignId: z.string().min(1),
+  botId: z.string().min(1),
+  at: timestampSchema,
+});
+export type CampaignReach = z.output<typeof campaignReachSchema>;
+/** One campaign message per person per this long, whichever campaigns address them. */
+export const CAMPAIGN_REACH_WINDOW_MS = 24 * 60 * 60_000;

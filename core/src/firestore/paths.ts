@@ -33,6 +33,7 @@ export const collections = {
   recipients: "recipients",
   contactImports: "contactImports",
   governor: "governor",
+  campaignReach: "campaignReach",
   tenantDeletions: "tenantDeletions",
 } as const;
 
@@ -211,6 +212,12 @@ export function campaignPath(tenantId: string, campaignId: string): string {
 export function campaignRecipientPath(tenantId: string, campaignId: string, personId: string): string {
   const key = person(personId);
   return `${campaignPath(tenantId, campaignId)}/${collections.recipients}/${key}`;
+}
+
+/** The last campaign message to a person, across the tenant's campaigns (one per 24 h). */
+export function campaignReachPath(tenantId: string, personId: string): string {
+  const key = person(personId);
+  return `${tenantPath(tenantId)}/${collections.campaignReach}/${key}`;
 }
 
 /** The pacing governor's state for one bot (its windows, warm-up, WhatsApp's signals): what a takeover continues. */

@@ -73,6 +73,14 @@ export const outboxItemSchema = z.discriminatedUnion("kind", [
     sentAt: timestampSchema.nullable().default(null),
     deliveredAt: timestampSchema.nullable().default(null),
     readAt: timestampSchema.nullable().default(null),
+    /**
+     * A campaign's message to one recipient: sent by the bot's campaign driver (after its typing
+     * time, paced by the governor), never by the outbox's own loop.
+     */
+    campaign: z
+      .object({ campaignId: z.string().min(1), personId: z.string().min(1) })
+      .nullable()
+      .default(null),
     ...common,
   }),
 ]);
@@ -107,7 +115,12 @@ export type SendItem = Extract<OutboxItem, { kind: "send" }>;
  * Its WhatsApp message id is reserved by the runner when it claims the item.
  */
 export function pendingSendItem(
-  send: { to: string; content: OutboxContent; requestedBy: string },
+  send: {
+    to: string;
+    content: OutboxContent;
+    requestedBy: string;
+    campaign?: { campaignId: string; personId: string } | undefined;
+  },
   now: Timestamp,
   request?: { idempotencyKey: string | null; requestHash: string | null },
 ): SendItem {
@@ -120,5 +133,6 @@ export function pendingSendItem(
     sentAt: null,
     deliveredAt: null,
     readAt: null,
+    campaign: send.campaign ?? null,
   };
 }

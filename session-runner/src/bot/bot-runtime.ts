@@ -1,6 +1,14 @@
 import { trace } from "@opentelemetry/api";
 import type { BotRef, BotSettings, EventSink, HeldLease, OutboxItem, WriteFence } from "@whatsdex/core";
-import { GovernorStore, type MediaStore, MessageStore, OutboxService, UsageService } from "@whatsdex/core";
+import {
+  CampaignDelivery,
+  CampaignRuns,
+  GovernorStore,
+  type MediaStore,
+  MessageStore,
+  OutboxService,
+  UsageService,
+} from "@whatsdex/core";
 import { jidNormalizedUser, NO_MESSAGE_FOUND_ERROR_TEXT, proto, type WAMessage } from "baileys";
 import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
@@ -17,6 +25,8 @@ import { watchSignals } from "../transport/signals.ts";
 import type { Transport, TransportSocket } from "../transport/transport.ts";
 import type { FirestoreAuthState } from "./auth-state/firestore-auth-state.ts";
 import { BanList } from "./ban-list.ts";
+import { type CampaignClock, realClock } from "./campaigns/campaign-clock.ts";
+import { CampaignDriver } from "./campaigns/campaign-driver.ts";
 import { ChatMemory } from "./chat-memory.ts";
 import { BotEvents } from "./events/bot-events.ts";
 import type { InboundMedia } from "./events/message-events.ts";
@@ -77,6 +87,8 @@ export interface BotRuntimeOptions {
   media: MediaStore;
   /** Keeps a received message's media bytes for `GET …/bots/{b}/media/{id}` (when someone listens). */
   keepInboundMedia?: (mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
+  /** The campaign driver's time (pacing windows, waits); a test moves it forward instead of sleeping. */
+  campaignClock?: CampaignClock;
   now?: () => number;
 }
 
@@ -114,6 +126,7 @@ export class BotRuntime {
   readonly recent: RecentMessages;
   readonly #options: BotRuntimeOptions;
   readonly #consumer: OutboxConsumer;
+  readonly #campaigns: CampaignDriver;
   readonly #engine: CommandEngine;
   readonly bans: BanList;
   readonly #groupSettings: GroupSettingsStore;
@@ -147,8 +160,12 @@ export class BotRuntime {
       resolve: (jid) => this.people.resolve(jid),
       keepMedia: (mediaId, raw, media) => this.#keepInboundMedia(mediaId, raw, media),
     });
+    const campaignClock = options.campaignClock ?? realClock;
     this.signals = new WhatsAppSignals(
-      new GovernorStore(db, options.now ? { now: options.now } : {}).forBot(bot, fence),
+      new GovernorStore(db, { now: options.campaignClock ? campaignClock.now : (options.now ?? Date.now) }).forBot(
+        bot,
+        fence,
+      ),
       logger,
     );
     this.#messageLog = new MessageLog({
@@ -218,6 +235,19 @@ export class BotRuntime {
       events: this.#sendEvents,
       receipts: this.#receipts,
       quotable: (chat, id) => this.#quotable.find(chat, id),
+    });
+    this.#campaigns = new CampaignDriver({
+      db,
+      bot,
+      delivery: new CampaignDelivery({ db, bot, fence, now: campaignClock.now }),
+      runs: new CampaignRuns(db, { events: options.eventSink, logger, now: campaignClock.now }),
+      sends,
+      session: this.session,
+      wrote: (person) => this.people.wrote(person),
+      copyMedia: (mediaId, transitId) => options.media.copyTemplateMediaToBot(bot.tenantId, mediaId, bot, transitId),
+      signals: this.signals,
+      clock: campaignClock,
+      logger: logger.child({ component: "campaigns" }),
     });
     const commands = new CommandExecutor({
       outbox,
@@ -371,6 +401,7 @@ export class BotRuntime {
     this.session.start();
     this.#flushTimer = setInterval(() => void this.flushPeople(), PEOPLE_FLUSH_MS);
     await this.#consumer.start();
+    this.#campaigns.start();
   }
 
   async flushPeople(): Promise<void> {
@@ -386,6 +417,7 @@ export class BotRuntime {
    */
   async stop(reason: string, { wanted }: { wanted: boolean }): Promise<void> {
     clearInterval(this.#flushTimer);
+    await this.#campaigns.stop();
     await this.#consumer.stop();
     if (!wanted) {
       await this.#consumer.drainStopped().catch((error: unknown) => {
@@ -413,6 +445,7 @@ export class BotRuntime {
   abandon(): void {
     clearInterval(this.#flushTimer);
     this.#unwatchEndpoints?.();
+    void this.#campaigns.stop();
     void this.#consumer.stop();
     this.session.abandon();
   }

@@ -7,6 +7,8 @@ import { type Identity, type Person, personIdOf } from "../identity/person.ts";
 /** A person as one bot knows them (see person.ts for why LID first), with the name they go by. */
 export interface Contact extends Person {
   pushName: string | null;
+  /** They wrote to the bot in a private chat: a campaign message to them is not a reach-out to a stranger. */
+  wrote: boolean;
 }
 
 /** What one source tells about a person; any field may be missing. */
@@ -14,12 +16,15 @@ export interface Sighting {
   lid?: string | null | undefined;
   pn?: string | null | undefined;
   pushName?: string | null | undefined;
+  /** The sighting is a private message they sent the bot. */
+  wrote?: boolean | undefined;
 }
 
 const contactDocSchema = z.object({
   lid: z.string().nullable(),
   pn: z.string().nullable(),
   pushName: z.string().nullable(),
+  wrote: z.boolean().default(false),
   updatedAt: timestampSchema,
 });
 
@@ -67,10 +72,17 @@ export class PersonStore {
       .collection(contactsCollectionPath(options.tenantId, options.botId))
       .withConverter(zodConverter(contactDocSchema));
     for (const doc of (await collection.get()).docs) {
-      const { lid, pn, pushName } = doc.data();
-      store.#index({ id: doc.id, lid, pn, pushName });
+      const { lid, pn, pushName, wrote } = doc.data();
+      store.#index({ id: doc.id, lid, pn, pushName, wrote });
     }
     return store;
+  }
+
+  /** Whether the person with either of these addresses ever wrote to the bot in a private chat. */
+  wrote(person: { lid: string | null; pn: string | null }): boolean {
+    const byLid = person.lid ? this.resolve(person.lid) : undefined;
+    const byPn = person.pn ? this.resolve(person.pn) : undefined;
+    return Boolean(byLid?.wrote || byPn?.wrote);
   }
 
   resolve(jid: string): Contact | undefined {
@@ -101,6 +113,7 @@ export class PersonStore {
       lid: lid ?? existing?.lid ?? null,
       pn: pn ?? existing?.pn ?? byPn?.pn ?? null,
       pushName: sighting.pushName || existing?.pushName || byPn?.pushName || null,
+      wrote: Boolean(sighting.wrote || existing?.wrote || byPn?.wrote),
     };
     merged.id = contactIdOf(merged);
     const unchanged =
@@ -108,7 +121,8 @@ export class PersonStore {
       (!byLid || !byPn || byLid === byPn) &&
       existing.id === merged.id &&
       existing.pn === merged.pn &&
-      existing.pushName === merged.pushName;
+      existing.pushName === merged.pushName &&
+      existing.wrote === merged.wrote;
     if (unchanged) return existing;
     for (const old of new Set([byLid, byPn])) {
       if (!old) continue;
@@ -131,6 +145,7 @@ export class PersonStore {
       lid: forms.find((jid) => isLidUser(jid ?? undefined)),
       pn: forms.find((jid) => isPnUser(jid ?? undefined)),
       pushName: key.fromMe ? null : pushName,
+      wrote: !group && key.fromMe === false,
     });
   }
 
@@ -175,7 +190,13 @@ export class PersonStore {
           if (person === null) {
             tx.delete(ref);
           } else {
-            const data: DocumentData = { lid: person.lid, pn: person.pn, pushName: person.pushName, updatedAt: now };
+            const data: DocumentData = {
+              lid: person.lid,
+              pn: person.pn,
+              pushName: person.pushName,
+              wrote: person.wrote,
+              updatedAt: now,
+            };
             tx.set(ref, data, { merge: true });
           }
         }

@@ -12,6 +12,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import { loadFirestoreAuthState } from "../bot/auth-state/firestore-auth-state.ts";
 import { BotRuntime, type RuntimeEvents } from "../bot/bot-runtime.ts";
+import type { CampaignClock } from "../bot/campaigns/campaign-clock.ts";
 import { PersonStore } from "../bot/person-store.ts";
 import type { BackoffOptions } from "../bot/session/backoff.ts";
 import type { LinkMethod } from "../bot/session/bot-session.ts";
@@ -54,6 +55,8 @@ export interface BotRuntimeFactoryOptions {
   media: MediaStore;
   /** Keeps received media for events (`GET …/bots/{b}/media/{id}`); absent, events name media without bytes. */
   keepInboundMedia?: (bot: BotRef, mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
+  /** The campaign drivers' time; a test moves it forward instead of sleeping through days of pacing. */
+  campaignClock?: CampaignClock;
   /** What every bot reports (metrics), and each session's state changes. */
   events?: RuntimeEvents & { sessionState?: (bot: BotRef, state: string) => void };
 }
@@ -106,6 +109,7 @@ export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotR
       events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
       eventSink: options.eventSink,
       media: options.media,
+      ...(options.campaignClock ? { campaignClock: options.campaignClock } : {}),
       ...(keepInboundMedia ? { keepInboundMedia: (mediaId, media) => keepInboundMedia(bot, mediaId, media) } : {}),
     });
   };

@@ -103,6 +103,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     events,
     eventSink = new EventRecorder(),
     keepInboundMedia,
+    campaignClock,
     media = new MediaStore(testBucket()),
     ...overrides
   } = options;
@@ -121,6 +122,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     eventSink,
     media,
     ...(keepInboundMedia ? { keepInboundMedia } : {}),
+    ...(campaignClock ? { campaignClock } : {}),
   });
   return new Supervisor({
     db,

@@ -152,6 +152,8 @@ export class OutboxConsumer {
         this.#polled.delete(id);
         continue;
       }
+      // A campaign's message is the campaign driver's to send, after its typing time and pacing.
+      if (item.kind === "send" && item.campaign) continue;
       if (item.kind === "send" && !isOpen() && this.#now() - item.createdAt.toMillis() < maxWaitMs) continue;
       this.#handled.add(id);
       this.#options.onPickup?.(item.kind, (this.#now() - item.createdAt.toMillis()) / 1000);

@@ -1,0 +1,98 @@
+import { type CampaignDoc, campaignPath, GovernorStore, type RecipientDoc } from "@whatsdex/core";
+import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { Supervisor } from "../src/runner/supervisor.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import {
+  addContacts,
+  addTemplate,
+  JumpClock,
+  jidOf,
+  MONDAY_10_JAKARTA,
+  scheduleCampaign,
+  sendLog,
+  standard,
+  windowViolations,
+} from "./support/campaign-fixture.ts";
+import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
+
+/**
+ * Campaigns sent by the bots' owning runners through the simulator, under a clock that jumps over
+ * the governor's waits: every recipient gets exactly one message, the limits hold (checked from
+ * what the server received), and WhatsApp's signals pause the campaign with the reason.
+ */
+
+const firebase = testFirebase();
+const db = firebase.firestore;
+const started: Supervisor[] = [];
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.stop();
+});
+afterAll(() => firebase.close());
+
+async function setup(contacts: number) {
+  const { tenantId, botIds, access } = await tenantWithBots(db, 1);
+  const botId = botIds[0] ?? "";
+  const clock = new JumpClock(MONDAY_10_JAKARTA);
+  const whatsapp = new SimulatedWhatsApp();
+  const log = sendLog(whatsapp, clock);
+  await addContacts(db, tenantId, 0, contacts);
+  const templateId = await addTemplate(db, tenantId);
+  const run = () => {
+    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId], campaignClock: clock });
+    started.push(supervisor);
+    supervisor.start();
+    return supervisor;
+  };
+  const campaign = async (campaignId: string) =>
+    (await db.doc(campaignPath(tenantId, campaignId)).get()).data() as CampaignDoc | undefined;
+  const recipients = async (campaignId: string) =>
+    (await db.collection(`${campaignPath(tenantId, campaignId)}/recipients`).get()).docs.map((d) => ({
+      id: d.id,
+      ...(d.data() as RecipientDoc),
+    }));
+  const governor = () => new GovernorStore(db).load({ tenantId, botId });
+  return { tenantId, botId, access, clock, whatsapp, log, templateId, run, campaign, recipients, governor };
+}
+
+async function linked(whatsapp: SimulatedWhatsApp) {
+  const qr = await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"));
+  qr.link("6281234567890");
+  return waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"));
+}
+
+describe("a running campaign", () => {
+  it("sends each recipient one message after typing, within the governor's limits, then completes", async () => {
+    const f = await setup(45);
+    f.run();
+    const socket = await linked(f.whatsapp);
+    const { campaignId } = await scheduleCampaign(db, f.access, {
+      botIds: [f.botId],
+      templateId: f.templateId,
+      now: f.clock.now,
+    });
+
+    await waitFor("the campaign to complete", async () =>
+      (await f.campaign(campaignId))?.status === "completed" ? true : undefined,
+    );
+    expect(f.log.map((s) => s.jid).sort()).toEqual(Array.from({ length: 45 }, (_, i) => jidOf(i)).sort());
+    expect(f.log.find((s) => s.jid === jidOf(2))?.text).toBe("Hi Person 2 from Bandung!");
+    const { linkedAt } = await f.governor();
+    expect(linkedAt).not.toBeNull();
+    expect(
+      windowViolations(
+        f.log.map((s) => s.at),
+        standard,
+        linkedAt ?? 0,
+      ),
+    ).toEqual([]);
+    // A new number's first day allows 20 (the warm-up); the rest waited for its second.
+    expect(f.log.filter((s) => s.at < (linkedAt ?? 0) + 86_400_000)).toHaveLength(standard.warmup[0] ?? 0);
+    // "typing…" to each recipient before their message.
+    for (const { jid } of f.log.slice(0, 5)) {
+      expect(socket.presences.some((p) => p.jid === jid && p.presence === "composing")).toBe(true);
+    }
+    const statuses = (await f.recipients(campaignId)).map((r) => r.status);
+    expect(statuses.every((s) => s === "sent")).toBe(true);
+  });
+});
