@@ -2,19 +2,7 @@ import { type CampaignDoc, campaignPath, GovernorStore, type RecipientDoc } from
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Supervisor } from "../src/runner/supervisor.ts";
-import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
-import {
-  addContacts,
-  addTemplate,
-  JumpClock,
-  jidOf,
-  MONDAY_10_JAKARTA,
-  scheduleCampaign,
-  sendLog,
-  standard,
-  windowViolations,
-} from "./support/campaign-fixture.ts";
-import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
+import { campaignWorld, jidOf, scheduleCampaign, standard, windowViolations } from "./support/campaign-fixture.ts";
 
 /**
  * Campaigns sent by the bots' owning runners through the simulator, under a clock that jumps over
@@ -30,42 +18,11 @@ afterEach(async () => {
 });
 afterAll(() => firebase.close());
 
-async function setup(contacts: number) {
-  const { tenantId, botIds, access } = await tenantWithBots(db, 1);
-  const botId = botIds[0] ?? "";
-  const clock = new JumpClock(MONDAY_10_JAKARTA);
-  const whatsapp = new SimulatedWhatsApp();
-  const log = sendLog(whatsapp, clock);
-  await addContacts(db, tenantId, 0, contacts);
-  const templateId = await addTemplate(db, tenantId);
-  const run = () => {
-    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId], campaignClock: clock });
-    started.push(supervisor);
-    supervisor.start();
-    return supervisor;
-  };
-  const campaign = async (campaignId: string) =>
-    (await db.doc(campaignPath(tenantId, campaignId)).get()).data() as CampaignDoc | undefined;
-  const recipients = async (campaignId: string) =>
-    (await db.collection(`${campaignPath(tenantId, campaignId)}/recipients`).get()).docs.map((d) => ({
-      id: d.id,
-      ...(d.data() as RecipientDoc),
-    }));
-  const governor = () => new GovernorStore(db).load({ tenantId, botId });
-  return { tenantId, botId, access, clock, whatsapp, log, templateId, run, campaign, recipients, governor };
-}
-
-async function linked(whatsapp: SimulatedWhatsApp) {
-  const qr = await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"));
-  qr.link("6281234567890");
-  return waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"));
-}
-
 describe("a running campaign", () => {
   it("sends each recipient one message after typing, within the governor's limits, then completes", async () => {
-    const f = await setup(45);
+    const f = await campaignWorld(db, 45, started);
     f.run();
-    const socket = await linked(f.whatsapp);
+    const socket = await f.link();
     const { campaignId } = await scheduleCampaign(db, f.access, {
       botIds: [f.botId],
       templateId: f.templateId,

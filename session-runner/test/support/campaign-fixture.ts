@@ -3,18 +3,26 @@ import {
   builtInProfiles,
   CampaignService,
   type ContactDoc,
+  campaignDocSchema,
+  campaignPath,
   createRefs,
   dailyBudget,
+  GovernorStore,
   type PacingProfile,
+  type RecipientDoc,
+  recipientDocSchema,
   systemAuditContext,
   type TenantAccess,
   templatePath,
   tenantContactPath,
+  zodConverter,
 } from "@whatsdex/core";
-import { uniqueId } from "@whatsdex/core/testing";
+import { uniqueId, waitFor } from "@whatsdex/core/testing";
 import { type Firestore, Timestamp } from "firebase-admin/firestore";
 import type { CampaignClock } from "../../src/bot/campaigns/campaign-clock.ts";
-import type { SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
+import type { Supervisor } from "../../src/runner/supervisor.ts";
+import { type SimulatedSocket, SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
+import { tenantWithBots, testSupervisor } from "./fleet.ts";
 
 /**
  * Time that jumps instead of passing: each wait of the campaign driver moves it forward by the
@@ -152,3 +160,75 @@ export function windowViolations(
 }
 
 export const standard = builtInProfiles.standard;
+
+/**
+ * A tenant with one simulator bot and `contacts` contacts tagged `vip`, a template, the jump clock
+ * and the server's send log; `run` starts a runner (kept in `started` for the test's cleanup).
+ */
+export async function campaignWorld(db: Firestore, contacts: number, started: Supervisor[]) {
+  const { tenantId, botIds, access } = await tenantWithBots(db, 1);
+  const botId = botIds[0] ?? "";
+  const clock = new JumpClock(MONDAY_10_JAKARTA);
+  const whatsapp = new SimulatedWhatsApp();
+  const log = sendLog(whatsapp, clock);
+  await addContacts(db, tenantId, 0, contacts);
+  const templateId = await addTemplate(db, tenantId);
+  const run = (options: { ttlMs?: number } = {}) => {
+    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId], campaignClock: clock, ...options });
+    started.push(supervisor);
+    supervisor.start();
+    return supervisor;
+  };
+  const openSocket = () =>
+    waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"), { timeoutMs: 30_000 });
+  /**
+   * Does `act` on the open socket; if the connection closed meanwhile (a renewal stalled on a loaded
+   * machine ends the socket, and the runner reconnects), on the next one.
+   */
+  const onOpenSocket = (act: (socket: SimulatedSocket) => void) =>
+    waitFor(
+      "an open socket to act on",
+      async () => {
+        const socket = whatsapp.liveSockets.find((s) => s.state === "open");
+        if (!socket) return undefined;
+        try {
+          act(socket);
+          return true;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
+  const link = async () => {
+    const qr = await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"));
+    qr.link("6281234567890");
+    return openSocket();
+  };
+  const campaign = async (campaignId: string) =>
+    (await db.doc(campaignPath(tenantId, campaignId)).withConverter(zodConverter(campaignDocSchema)).get()).data();
+  const recipients = async (campaignId: string, status?: RecipientDoc["status"]) => {
+    const all = db
+      .collection(`${campaignPath(tenantId, campaignId)}/recipients`)
+      .withConverter(zodConverter(recipientDocSchema));
+    const { docs } = await (status ? all.where("status", "==", status) : all).get();
+    return docs.map((d) => ({ id: d.id, ...d.data() }));
+  };
+  const governor = () => new GovernorStore(db).load({ tenantId, botId });
+  return {
+    tenantId,
+    botId,
+    access,
+    clock,
+    whatsapp,
+    log,
+    templateId,
+    run,
+    link,
+    openSocket,
+    onOpenSocket,
+    campaign,
+    recipients,
+    governor,
+  };
+}
