@@ -73,11 +73,10 @@ export const runnerEnvSchema = baseEnvSchema
     /** Jobs each worker runs at once in this instance (BullMQ concurrency; Cloud Tasks back-pressure). */
     JOBS_CONCURRENCY_MEDIA: z.coerce.number().int().min(1).max(64).default(2),
     JOBS_CONCURRENCY_AI: z.coerce.number().int().min(1).max(256).default(16),
-    JOBS_CONCURRENCY_CAMPAIGN: z.coerce.number().int().min(1).max(256).default(8),
     JOBS_CONCURRENCY_WEBHOOKS: z.coerce.number().int().min(1).max(256).default(16),
     /** Lets webhooks reach loopback and private addresses (local receivers in development); never the metadata server. */
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false"),
-    /** Cloud Tasks: the region of the queues, and their ids are `<prefix>-media|ai|campaign`. */
+    /** Cloud Tasks: the region of the queues, and their ids are `<prefix>-media|ai|webhooks`. */
     CLOUD_TASKS_LOCATION: z.string().min(1).optional(),
     CLOUD_TASKS_QUEUE_PREFIX: z
       .string()

@@ -1,17 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GoogleGenAI } from "@google/genai";
-import { trace } from "@opentelemetry/api";
 import { MediaStore, OutboxWriter, outboxItemPath, UsageService, usageDay, usagePath } from "@whatsdex/core";
-import {
-  aiJobs,
-  campaignJobs,
-  DeadLetterStore,
-  deadLetterId,
-  type JobDefinitions,
-  JobHandler,
-  mediaJobs,
-  type Processors,
-} from "@whatsdex/core/jobs";
+import { aiJobs, deadLetterId, type JobDefinitions, mediaJobs, type Processors } from "@whatsdex/core/jobs";
 import { testBucket, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { pino } from "pino";
 import sharp from "sharp";
@@ -19,7 +9,6 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ChatMemory } from "../src/bot/chat-memory.ts";
 import { aiProcessors } from "../src/jobs/ai-processor.ts";
 import { apologizeForFailedJobs } from "../src/jobs/apology.ts";
-import { campaignProcessors, deliveryItemId } from "../src/jobs/campaign-worker.ts";
 import { mediaProcessors } from "../src/jobs/media-processor.ts";
 import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
@@ -31,7 +20,6 @@ const db = firebase.firestore;
 const logger = pino({ level: process.env.DEBUG_JOBS ? "debug" : "silent" });
 const media = new MediaStore(testBucket());
 const outbox = new OutboxWriter(db);
-const deadLetters = new DeadLetterStore(db);
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -238,54 +226,5 @@ describe("AIProcessor", () => {
     const [reply] = await t.replies();
     expect(reply?.text).toMatch(/used up \(50 a day/);
     expect(t.gemini.requests).toHaveLength(0);
-  });
-});
-
-describe("CampaignWorker", () => {
-  it("queues one recipient's message exactly once however often it runs, and waits while the bot is stopped", async () => {
-    const { tenantId, botIds } = await tenantWithBots(db, 1);
-    const botId = botIds[0] ?? "";
-    const processors = campaignProcessors({ outbox, stoppedRetryMs: 60_000 });
-    const handler = new JobHandler({
-      queue: "campaign",
-      definitions: campaignJobs,
-      processors,
-      deadLetters,
-      tracer: trace.getTracer("test"),
-      logger,
-    });
-    const data = {
-      tenantId,
-      botId,
-      campaignId: "cmp1",
-      recipientId: "r1",
-      to: "6289999999999@s.whatsapp.net",
-      text: "Promo!",
-    };
-    const envelope = {
-      v: 1,
-      id: "cmp1:r1",
-      name: "campaign.deliver",
-      data,
-      opts: {},
-      attemptsBefore: 0,
-      timestamp: Date.now(),
-      trace: {},
-    };
-    const outcomes = await Promise.all(
-      [1, 2, 3].map(() => handler.handle({ envelope, transportJobId: "t-1", transportAttempts: 0 })),
-    );
-    expect(outcomes.every((o) => o.kind === "completed")).toBe(true);
-    const items = await outboxItems(tenantId, botId);
-    expect(items.map((doc) => doc.id)).toEqual([deliveryItemId("cmp1", "r1")]);
-    expect(items[0]?.get("requestedBy")).toBe("campaign:cmp1");
-
-    await db.doc(`tenants/${tenantId}/bots/${botId}`).update({ desiredState: "stopped" });
-    const paused = await handler.handle({
-      envelope: { ...envelope, id: "cmp1:r2", data: { ...data, recipientId: "r2" } },
-      transportJobId: "t-2",
-      transportAttempts: 0,
-    });
-    expect(paused).toMatchObject({ kind: "delayed", delayMs: 60_000 });
   });
 });

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { campaignJobs, JobQueue, queueNames } from "@whatsdex/core/jobs";
+import { MediaStore } from "@whatsdex/core";
+import { JobQueue, mediaJobs, queueNames } from "@whatsdex/core/jobs";
 import { bullmqTransport } from "@whatsdex/core/jobs/bullmq";
-import { requireEnv, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
+import { requireEnv, testBucket, testFirebase, uniqueId, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { runnerEnv, runnerMain, tenantWithBots } from "./support/fleet.ts";
 
 const firebase = testFirebase();
@@ -93,35 +95,30 @@ describe("session-runner main", () => {
     expect((await bot.get()).get("status.state")).toBe("stopped");
   });
 
-  it("runs the job workers on the configured driver: a campaign delivery queued in Redis lands in the outbox", async () => {
+  it("runs the job workers on the configured driver: a QR code job queued in Redis lands in the outbox", async () => {
     const {
       tenantId,
-      botIds: [botId],
+      botIds: [botId = ""],
     } = await tenantWithBots(firebase.firestore, 1);
     const prefix = uniqueId("jobs");
     const { child, output } = start({ PORT: "0", HOST: "127.0.0.1", JOBS_DRIVER: "bullmq", BULLMQ_PREFIX: prefix });
     await waitFor("the runner to serve", async () => (/"url":"(http:[^"]+)"/.test(output()) ? true : undefined));
-    const transport = bullmqTransport({ redisUrl: requireEnv("REDIS_URL"), queue: queueNames.campaign, prefix });
+    const transport = bullmqTransport({ redisUrl: requireEnv("REDIS_URL"), queue: queueNames.media, prefix });
     try {
-      const queue = new JobQueue({ name: queueNames.campaign, definitions: campaignJobs, transport });
-      await queue.add(
-        "campaign.deliver",
-        {
-          tenantId,
-          botId: botId ?? "",
-          campaignId: "c1",
-          recipientId: "r1",
-          to: "6289999999999@s.whatsapp.net",
-          text: "Hi",
-        },
-        { jobId: "c1:r1" },
-      );
+      const queue = new JobQueue({ name: queueNames.media, definitions: mediaJobs, transport });
+      const to = "6289999999999@s.whatsapp.net";
+      await queue.add("media.qr", { tenantId, botId, to, text: "https://example.com", language: "en" });
       const outbox = firebase.firestore.collection(`tenants/${tenantId}/bots/${botId}/outbox`);
-      const delivered = await waitFor("the delivery in the outbox", async () => {
+      const sent = await waitFor("the QR code in the outbox", async () => {
         const docs = (await outbox.where("kind", "==", "send").get()).docs;
         return docs[0];
       });
-      expect(delivered.get("requestedBy")).toBe("campaign:c1");
+      expect(sent.get("requestedBy")).toBe("job:media.qr");
+      expect(sent.get("to")).toBe(to);
+      const content = z.object({ type: z.literal("image"), mediaId: z.string() }).parse(sent.get("content"));
+      // The worker made the image: it is in the media store, a PNG.
+      const image = await new MediaStore(testBucket()).get({ tenantId, botId }, content.mediaId);
+      expect(image?.mimetype).toBe("image/png");
     } finally {
       await transport.close();
       const exited = once(child, "exit");

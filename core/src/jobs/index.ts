@@ -16,7 +16,7 @@ export {
   jobsOptionsSchema,
   type Processor,
 } from "./job.ts";
-export { aiJobs, campaignJobs, mediaJobs, type QueueKind, queueNames, webhookJobs } from "./job-catalog.ts";
+export { aiJobs, mediaJobs, type QueueKind, queueNames, webhookJobs } from "./job-catalog.ts";
 export {
   type Delivery,
   type FailedJob,

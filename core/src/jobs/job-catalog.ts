@@ -65,17 +65,6 @@ export const aiJobs = defineJobs({
   }),
 });
 
-export const campaignJobs = defineJobs({
-  /** One recipient's message of a campaign, through the bot's outbox, exactly once. */
-  "campaign.deliver": z.strictObject({
-    ...bot,
-    campaignId: resourceIdSchema,
-    recipientId: resourceIdSchema,
-    to: z.string().min(3).max(200),
-    text: z.string().min(1).max(4_096),
-  }),
-});
-
 export const webhookJobs = defineJobs({
   /**
    * One attempt to deliver one stored event to one endpoint. Each attempt is its own job (the next
@@ -91,5 +80,5 @@ export const webhookJobs = defineJobs({
   }),
 });
 
-export const queueNames = { media: "media", ai: "ai", campaign: "campaign", webhooks: "webhooks" } as const;
+export const queueNames = { media: "media", ai: "ai", webhooks: "webhooks" } as const;
 export type QueueKind = keyof typeof queueNames;

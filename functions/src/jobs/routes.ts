@@ -7,7 +7,7 @@ import { isoDateTime, pageOf, pageQuery, tenantParams } from "../http/schemas.ts
 export const deadLetterSchema = z
   .object({
     id: z.string(),
-    queue: z.string().meta({ description: "media, ai or campaign" }),
+    queue: z.string().meta({ description: "media, ai or webhooks" }),
     jobId: z.string(),
     name: z.string().meta({ description: "The job, e.g. media.sticker" }),
     data: z.unknown().meta({ description: "The job's payload as it was added" }),

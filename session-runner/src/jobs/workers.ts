@@ -12,7 +12,6 @@ import {
 } from "@whatsdex/core";
 import {
   aiJobs,
-  campaignJobs,
   DeadLetterStore,
   type JobDefinitions,
   JobHandler,
@@ -34,7 +33,6 @@ import { ChatMemory } from "../bot/chat-memory.ts";
 import { jobsDriver, type RunnerEnv } from "../config.ts";
 import { aiProcessors } from "./ai-processor.ts";
 import { apologizeForFailedJobs } from "./apology.ts";
-import { campaignProcessors } from "./campaign-worker.ts";
 import { mediaProcessors } from "./media-processor.ts";
 import { webhookProcessors } from "./webhook-worker.ts";
 
@@ -46,7 +44,6 @@ export interface JobWorkers {
   queues: {
     media: JobQueue<typeof mediaJobs>;
     ai: JobQueue<typeof aiJobs>;
-    campaign: JobQueue<typeof campaignJobs>;
     webhooks: JobQueue<typeof webhookJobs>;
   };
   /** Where the runner publishes events: stored and queued for the tenant's webhooks, if any subscribe. */
@@ -122,11 +119,6 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
           })
         : unconfiguredAi(),
     },
-    campaign: {
-      definitions: campaignJobs,
-      concurrency: env.JOBS_CONCURRENCY_CAMPAIGN,
-      processors: campaignProcessors({ outbox, stoppedRetryMs: 60_000 }),
-    },
     webhooks: {
       definitions: webhookJobs,
       concurrency: env.JOBS_CONCURRENCY_WEBHOOKS,
@@ -146,8 +138,8 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
   const routes: JobWorkers["routes"] = [];
   const cloudTasks = jobsDriver(env) === "cloudtasks" ? new CloudTasksClient() : undefined;
 
-  // Media and AI jobs are someone's request in a chat: they hear when it cannot be done. A campaign's
-  // recipient asked for nothing, so campaign failures stay in the dead letters.
+  // Media and AI jobs are someone's request in a chat: they hear when it cannot be done. A webhook
+  // delivery has nobody in a chat to tell, so its failures stay in the dead letters.
   const apologize = apologizeForFailedJobs(outbox);
   const onBehalfOfUsers: ReadonlySet<QueueKind> = new Set(["media", "ai"]);
 
@@ -210,7 +202,6 @@ export function startJobWorkers(deps: JobWorkersDeps): JobWorkers {
   const queues = {
     media: wire("media", workers.media),
     ai: wire("ai", workers.ai),
-    campaign: wire("campaign", workers.campaign),
     webhooks: wire("webhooks", workers.webhooks),
   };
   webhookQueue = queues.webhooks;
