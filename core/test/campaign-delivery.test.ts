@@ -429,4 +429,22 @@ describe("a campaign's status changes nobody asked for", () => {
     expect((await governor.state()).stopped).toBeNull();
     expect((await governor.state()).signals.last463At).toBe(w.clock.t);
   });
+
+  it("refuses to resume while WhatsApp's capping warning holds, naming the bot and the cycle's end", async () => {
+    const w = await world();
+    const [sender] = w.senders;
+    if (!sender) throw new Error("no sender");
+    const governor = new GovernorStore(db, { now: w.now }).forBot({ tenantId: w.tenantId, botId: sender.botId });
+    const cycleEndsAt = w.clock.t + 86_400_000;
+    await governor.signal({ kind: "capping", status: "FIRST_WARNING", used: 45, total: 50, cycleEndsAt });
+    await new CampaignRuns(db, { now: w.now }).pause(w.tenantId, w.campaignId, "capping");
+    await expect(w.service.resume(w.access, w.campaignId, systemAuditContext)).rejects.toMatchObject({
+      code: "conflict",
+      message: expect.stringMatching(new RegExp(`${sender.botId}.*FIRST_WARNING`)),
+    });
+    expect((await w.campaign())?.status).toBe("paused");
+    // Once the cycle is over the warning says nothing about the next one.
+    w.clock.t = cycleEndsAt + 1;
+    expect((await w.service.resume(w.access, w.campaignId, systemAuditContext)).campaign.status).toBe("running");
+  });
 });

@@ -23,7 +23,7 @@ import { planShard, readCounts } from "./campaign-counts.ts";
 import { campaignStatusEvent } from "./campaign-events.ts";
 import { campaignOverPlan } from "./campaign-limits.ts";
 import { campaignMessageProblem } from "./delivery/campaign-message.ts";
-import { afterResume } from "./pacing/governor.ts";
+import { afterResume, cappingStops } from "./pacing/governor.ts";
 import { governorStateSchema } from "./pacing/governor-state.ts";
 import {
   type BuiltInProfileName,
@@ -336,6 +336,18 @@ export class CampaignService {
           this.#refs.db.doc(governorPath(access.tenantId, botId)).withConverter(governorConverter),
         );
         const states = await Promise.all(refs.map((governor) => tx.get(governor)));
+        // WhatsApp's own warning is not a person's to clear: resuming into it would only pause again.
+        const profile = stricterOf(builtInProfiles[campaign.pacing.profile], campaign.pacing.overrides);
+        states.forEach((snapshot, index) => {
+          const state = snapshot.data();
+          const capped = state && cappingStops(state, profile, this.#now());
+          if (capped) {
+            throw new ConflictError(
+              `Bot ${campaign.botIds[index]}: ${capped}; the campaign can resume once WhatsApp lifts it or its cycle ends.`,
+              { details: { botId: campaign.botIds[index], cycleEndsAt: state.signals.capping?.cycleEndsAt ?? null } },
+            );
+          }
+        });
         return () =>
           states.forEach((snapshot, index) => {
             const state = snapshot.data();

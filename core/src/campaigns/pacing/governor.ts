@@ -92,7 +92,8 @@ function dayRoomAt(
   return now + HOUR;
 }
 
-function cappingStops(state: GovernorState, profile: PacingProfile, now: number): string | undefined {
+/** Why WhatsApp's message capping stops the bot's campaigns at `now`, or undefined if it does not. */
+export function cappingStops(state: GovernorState, profile: PacingProfile, now: number): string | undefined {
   const capping = state.signals.capping;
   if (!capping) return undefined;
   if (cappingStatuses.indexOf(capping.status) < cappingStatuses.indexOf(profile.stopAtCapping)) return undefined;

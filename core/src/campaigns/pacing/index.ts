@@ -2,6 +2,7 @@ export {
   afterOutcome,
   afterResume,
   afterSignal,
+  cappingStops,
   decide,
   type PacingDecision,
   type PacingRequest,
