@@ -17,6 +17,7 @@ import { builtInProfiles, type PacingProfile } from "../src/campaigns/pacing/pro
 import { seededRandom } from "../src/campaigns/pacing/random.ts";
 import { countRecipients } from "../src/campaigns/recipient-planner.ts";
 import { campaignDocSchema, recipientDocSchema } from "../src/campaigns/schema.ts";
+import { ContactService } from "../src/contacts/contact-service.ts";
 import type { ContactDoc } from "../src/contacts/schema.ts";
 import { zodConverter } from "../src/firestore/converter.ts";
 import {
@@ -266,6 +267,33 @@ describe("sending a campaign, one step at a time", () => {
     expect(await w.recipient(recent)).toMatchObject({ status: "skipped", skipReason: "recent" });
     expect(await sender.delivery.next(active, nobodyWrote)).toEqual({ kind: "drained" });
     expect(await readCounts(db, w.tenantId, w.campaignId)).toEqual(await countRecipients(db, w.tenantId, w.campaignId));
+  });
+
+  it("finds a recipient whose number's contact was folded into their LID's since the planning", async () => {
+    const w = await world({ contacts: 2 });
+    const [sender] = w.senders;
+    if (!sender) throw new Error("no sender");
+    const [folded, other] = w.people as [string, string];
+    const contacts = new ContactService(db, { now: w.now });
+    // The runner learnt both people's LIDs; one of them had opted out by then.
+    for (const [i, personId] of [folded, other].entries()) {
+      await contacts.linkIdentity(w.tenantId, {
+        lid: `99000000000${i}@lid`,
+        pn: `${personId.slice(3)}@s.whatsapp.net`,
+      });
+    }
+    await db.doc(tenantContactPath(w.tenantId, "lid:990000000001")).update({
+      optOut: { at: Timestamp.now(), via: "whatsapp", botId: sender.botId, reason: "STOP" },
+    });
+    const active = await w.active(sender.delivery);
+    const steps = [await sender.delivery.next(active, nobodyWrote), await sender.delivery.next(active, nobodyWrote)];
+    const send = steps.find((step) => step.kind === "send");
+    expect(send?.kind === "send" && send.send).toMatchObject({ personId: folded, to: "990000000000@lid" });
+    expect(steps.find((step) => step.kind === "skipped")).toEqual({
+      kind: "skipped",
+      personId: other,
+      reason: "opted_out",
+    });
   });
 
   it("counts nothing when the plan refuses: a payment restriction stops, a full day waits for the next", async () => {

@@ -1,4 +1,3 @@
-import { type CampaignDoc, campaignPath, GovernorStore, type RecipientDoc } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Supervisor } from "../src/runner/supervisor.ts";

@@ -53,6 +53,16 @@ describe("person store (LID first)", () => {
     expect(reloaded.wrote({ lid: LID, pn: null })).toBe(true);
   });
 
+  it("tells once of each pairing of a LID and a number it did not know", async () => {
+    const { options } = await setup();
+    const paired: Array<{ lid: string; pn: string; pushName: string | null }> = [];
+    const store = new PersonStore({ ...options, onPaired: (pair) => paired.push(pair) });
+    store.observeContacts([{ id: PN, notify: "Ayu" }]);
+    store.observeLidMappings([{ lid: LID, pn: PN }]);
+    store.observeMessageKey({ remoteJid: LID, remoteJidAlt: PN, fromMe: false }, "Ayu");
+    expect(paired).toEqual([{ lid: LID, pn: PN, pushName: "Ayu" }]);
+  });
+
   it("reads the participant, not the group, in group messages", async () => {
     const { store } = await setup();
     store.observeMessageKey({ remoteJid: "120363000000000000@g.us", participant: LID, participantAlt: PN });

@@ -48,6 +48,11 @@ export interface PersonStoreOptions {
   tenantId: string;
   botId: string;
   fence: WriteFence;
+  /**
+   * A LID and a phone number were just learnt to be one person (the tenant's contacts fold the
+   * number's contact into the LID's). Told once per pairing this store did not know.
+   */
+  onPaired?: (pair: { lid: string; pn: string; pushName: string | null }) => void;
 }
 
 /**
@@ -132,6 +137,9 @@ export class PersonStore {
     }
     this.#index(merged);
     this.#dirty.set(merged.id, merged);
+    if (merged.lid && merged.pn && (existing?.lid !== merged.lid || existing?.pn !== merged.pn)) {
+      this.#options.onPaired?.({ lid: merged.lid, pn: merged.pn, pushName: merged.pushName });
+    }
     return merged;
   }
 

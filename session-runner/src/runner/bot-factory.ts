@@ -2,6 +2,7 @@ import {
   authStateCollectionPath,
   type BotDoc,
   type BotRef,
+  ContactService,
   type EventSink,
   type HeldLease,
   type Keyring,
@@ -82,10 +83,22 @@ function linkOf(bot: BotDoc): LinkMethod {
  */
 export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotRuntime {
   const { db, keyring, logger, backoff, events, keepInboundMedia } = options;
+  const contacts = new ContactService(db);
   return async ({ bot, doc, lease, fence, transport }) => {
     const [auth, people] = await Promise.all([
       loadFirestoreAuthState({ db, collectionPath: authStateCollectionPath(bot.tenantId, bot.botId), keyring, fence }),
-      PersonStore.load({ db, tenantId: bot.tenantId, botId: bot.botId, fence }),
+      PersonStore.load({
+        db,
+        tenantId: bot.tenantId,
+        botId: bot.botId,
+        fence,
+        // The tenant's contacts follow what the bot learns: a number's contact folds into its LID's.
+        onPaired: ({ lid, pn, pushName }) => {
+          contacts.linkIdentity(bot.tenantId, { lid, pn, name: pushName }).catch((error: unknown) => {
+            logger.debug({ err: error, tenantId: bot.tenantId }, "could not link a contact's LID");
+          });
+        },
+      }),
     ]);
     const sessionState = events?.sessionState;
     return new BotRuntime({

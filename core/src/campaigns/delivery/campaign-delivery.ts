@@ -12,6 +12,7 @@ import {
   outboxItemPath,
   templatePath,
   tenantContactPath,
+  tenantContactsCollectionPath,
 } from "../../firestore/paths.ts";
 import type { BotRef, WriteFence } from "../../leases/lease-store.ts";
 import { outboxItemSchema, pendingSendItem } from "../../outbox/schema.ts";
@@ -203,8 +204,10 @@ export class CampaignDelivery {
       moveCount(tx, this.#db, at, "pending", unsendable ? "failed" : "skipped", this.#random);
       return { kind: "skipped", personId, reason };
     };
-    const contact = contactOf(contactSnap.data());
-    // The contact as it is now, not as planned: an opt-out or a deletion since then is honoured.
+    // The contact as it is now, not as planned: an opt-out or a deletion since then is honoured. A
+    // number's contact folded into its LID's since the planning (the runner learnt the pairing) is
+    // found under its new id, opt-out and all.
+    const contact = contactOf(contactSnap.data()) ?? (await this.#foldedContact(tx, recipient));
     if (!contact) return skip("invalid");
     if (contact.optOut) return skip("opted_out");
     const reach = reachSnap.data();
@@ -276,6 +279,21 @@ export class CampaignDelivery {
         media: campaign.media,
       },
     };
+  }
+
+  /** The contact that now holds the recipient's number or LID, if theirs was folded into another. */
+  async #foldedContact(tx: Transaction, recipient: RecipientDoc): Promise<ContactDoc | undefined> {
+    const contacts = this.#db.collection(tenantContactsCollectionPath(this.#options.bot.tenantId));
+    for (const [field, value] of [
+      ["pn", recipient.pn],
+      ["lid", recipient.lid],
+    ] as const) {
+      if (!value) continue;
+      const found = await tx.get(contacts.where(field, "==", value).limit(1));
+      const contact = contactOf(found.docs[0]?.data());
+      if (contact) return contact;
+    }
+    return undefined;
   }
 
   /** This bot's recipients of a campaign still `sending`: what a crash (or a takeover) left in hand. */
