@@ -182,6 +182,13 @@ const tenantTargets: Target[] = [
     list: "managers",
     doc: (t) => `${webhook(t)}/deliveries/${ids.event}`,
   },
+  // Who got a campaign message when: people's ids, for the campaign driver's 24-hour rule only.
+  {
+    name: "campaignReach",
+    get: "nobody",
+    list: "nobody",
+    doc: (t) => `tenants/${t}/campaignReach/${ids.personId}`,
+  },
   // Stored events: message contents and phone numbers, for the deliverer only.
   { name: "events", get: "nobody", list: "nobody", doc: (t) => `tenants/${t}/events/${ids.event}` },
 ];
@@ -296,6 +303,7 @@ beforeAll(async () => {
       put(webhook(t), { url: "https://hooks.example.test/T0/B0/token", events: ["*"], enabled: true });
       put(`${webhook(t)}/secret/current`, { current: "whsec_c2VjcmV0", previous: null });
       put(`${webhook(t)}/deliveries/${ids.event}`, { eventId: ids.event, status: "delivered", attempts: [] });
+      put(`tenants/${t}/campaignReach/${ids.personId}`, { campaignId: ids.campaign, botId: "bot", at: new Date() });
       put(`tenants/${t}/events/${ids.event}`, { type: "message.received", body: "{}", endpointIds: [ids.webhook] });
     }
     put(`stripeEvents/${ids.stripeEvent}`, { type: "invoice.paid" });
