@@ -338,15 +338,20 @@ describe("sending a campaign, one step at a time", () => {
     expect(await sender.delivery.settle(active, first.personId)).toBe("retry");
     expect(await w.recipient(first.personId)).toMatchObject({ status: "pending", attempts: 1, outboxId: null });
 
-    const again = await take();
-    expect(again.personId).toBe(first.personId);
+    const unknown = await take();
+    await w.finish(sender, unknown, { code: "send_timeout", indeterminate: true });
+    // The others go out; the one tried again comes back among the pending ones, under a new item.
+    let again = await take();
+    while (again.personId !== first.personId) {
+      await w.finish(sender, again, "done");
+      expect(await sender.delivery.settle(active, again.personId)).toBe("sent");
+      again = await take();
+    }
     expect(again.itemId).toBe(deliveryItemId(w.campaignId, first.personId, 1));
     expect(again.itemId).not.toBe(first.itemId);
     await w.finish(sender, again, "done");
     expect(await sender.delivery.settle(active, again.personId)).toBe("sent");
 
-    const unknown = await take();
-    await w.finish(sender, unknown, { code: "send_timeout", indeterminate: true });
     expect(await sender.delivery.settle(active, unknown.personId)).toBe("failed");
     expect(await w.recipient(unknown.personId)).toMatchObject({ status: "failed", error: { code: "send_timeout" } });
     const governor = await new GovernorStore(db).load({ tenantId: w.tenantId, botId: sender.botId });
@@ -400,7 +405,6 @@ describe("sending a campaign, one step at a time", () => {
     );
     const all = [...sendsOf.values()].flat();
     expect(all.sort()).toEqual([...w.people].sort());
-    for (const mine of sendsOf.values()) expect(mine.length).toBeGreaterThan(0);
     expect(await countRecipients(db, w.tenantId, w.campaignId)).toMatchObject({ sent: 24, pending: 0, sending: 0 });
     expect(await readCounts(db, w.tenantId, w.campaignId)).toEqual(await countRecipients(db, w.tenantId, w.campaignId));
   });

@@ -43,8 +43,8 @@ const governorConverter = zodConverter(governorStateSchema);
 const itemConverter = zodConverter(outboxItemSchema);
 const templateConverter = zodConverter(templateDocSchema);
 
-/** Pending recipients looked at per step; a pool's bots each pick one of them at random, so they rarely collide. */
-const CANDIDATES = 8;
+/** Pending recipients read per query; a pool's bots each take theirs in a random order, so they rarely collide. */
+const CANDIDATES = 20;
 /** Outbox failures that certainly happened before anything left: the recipient is tried again, later. */
 const NEVER_SENT = new Set(["not_connected", "bot_stopped"]);
 const DAY_MS = 24 * 60 * 60_000;
@@ -116,6 +116,8 @@ export class CampaignDelivery {
   readonly #now: () => number;
   readonly #random: Random;
   readonly #usage: UsageService;
+  /** Per campaign, the pending recipients read and not yet tried, in the order they will be. */
+  readonly #queues = new Map<string, string[]>();
 
   constructor(options: CampaignDeliveryOptions) {
     this.#options = options;
@@ -148,19 +150,17 @@ export class CampaignDelivery {
   }
 
   async next(campaign: ActiveCampaign, wrote: WroteToBot): Promise<NextStep> {
-    const { tenantId } = this.#options.bot;
-    const candidates = await this.#db
-      .collection(`${campaignPath(tenantId, campaign.id)}/recipients`)
-      .where("status", "==", "pending")
-      .orderBy("order")
-      .limit(campaign.doc.botIds.length > 1 ? CANDIDATES : 1)
-      .get();
-    if (candidates.empty) return { kind: "drained" };
-    const pick = candidates.docs[Math.floor(this.#random() * candidates.size)] ?? candidates.docs[0];
-    if (!pick) return { kind: "drained" };
+    const queue = await this.#candidates(campaign);
+    const personId = queue.shift();
+    if (personId === undefined) {
+      this.#queues.delete(campaign.id);
+      return { kind: "drained" };
+    }
+    let step: NextStep;
     try {
-      return await this.#db.runTransaction((tx) => this.#claim(tx, campaign, pick.id, wrote));
+      step = await this.#db.runTransaction((tx) => this.#claim(tx, campaign, personId, wrote));
     } catch (error) {
+      queue.unshift(personId);
       // The quota check aborted the transaction: nothing was counted or queued.
       if (error instanceof PaymentRequiredError) return { kind: "stop", reason: error.message };
       if (error instanceof PlanLimitError) {
@@ -169,6 +169,37 @@ export class CampaignDelivery {
       }
       throw error;
     }
+    // Not taken (not yet, or not any more): the same person comes first next time.
+    if (step.kind === "wait" || step.kind === "stop") queue.unshift(personId);
+    if (step.kind === "inactive") this.#queues.delete(campaign.id);
+    return step;
+  }
+
+  /**
+   * The next pending recipients of the campaign, read a page at a time (one query per page, not per
+   * send). A pool's bots each shuffle theirs, so they rarely reach for the same person; when they
+   * do, the claim's transaction gives it to one and the other moves on.
+   */
+  async #candidates(campaign: ActiveCampaign): Promise<string[]> {
+    const known = this.#queues.get(campaign.id);
+    if (known && known.length > 0) return known;
+    const { docs } = await this.#db
+      .collection(`${campaignPath(this.#options.bot.tenantId, campaign.id)}/recipients`)
+      .where("status", "==", "pending")
+      .orderBy("order")
+      .select()
+      .limit(CANDIDATES)
+      .get();
+    const ids = docs.map((doc) => doc.id);
+    if (campaign.doc.botIds.length > 1) {
+      for (let i = ids.length - 1; i > 0; i--) {
+        const j = Math.floor(this.#random() * (i + 1));
+        const [a, b] = [ids[i], ids[j]];
+        if (a !== undefined && b !== undefined) [ids[i], ids[j]] = [b, a];
+      }
+    }
+    this.#queues.set(campaign.id, ids);
+    return ids;
   }
 
   async #claim(tx: Transaction, campaign: ActiveCampaign, personId: string, wrote: WroteToBot): Promise<NextStep> {
