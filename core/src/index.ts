@@ -128,6 +128,7 @@ export {
   deliveryItemId,
   type NextStep,
   type Settled,
+  UnsendableCampaignError,
   type WroteToBot,
 } from "./campaigns/delivery/campaign-delivery.ts";
 export {

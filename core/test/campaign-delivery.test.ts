@@ -10,6 +10,7 @@ import {
   CampaignDelivery,
   type CampaignSend,
   deliveryItemId,
+  UnsendableCampaignError,
 } from "../src/campaigns/delivery/campaign-delivery.ts";
 import { CampaignRuns } from "../src/campaigns/delivery/campaign-runs.ts";
 import { GovernorStore } from "../src/campaigns/pacing/governor-store.ts";
@@ -294,6 +295,17 @@ describe("sending a campaign, one step at a time", () => {
       personId: other,
       reason: "opted_out",
     });
+  });
+
+  it("refuses to prepare a campaign whose message no longer renders", async () => {
+    const w = await world();
+    const [sender] = w.senders;
+    if (!sender) throw new Error("no sender");
+    const doc = await w.campaign();
+    if (!doc?.message) throw new Error("no message snapshot");
+    await expect(
+      sender.delivery.activate(w.campaignId, { ...doc, message: { ...doc.message, body: "Hi {{name" } }),
+    ).rejects.toBeInstanceOf(UnsendableCampaignError);
   });
 
   it("counts nothing when the plan refuses: a payment restriction stops, a full day waits for the next", async () => {

@@ -18,7 +18,9 @@ afterEach(async () => {
 afterAll(() => firebase.close());
 
 describe("a running campaign", () => {
-  it("sends each recipient one message after typing, within the governor's limits, then completes", async () => {
+  it("sends each recipient one message after typing, within the governor's limits, then completes", {
+    timeout: 90_000,
+  }, async () => {
     const f = await campaignWorld(db, 45, started);
     f.run();
     const socket = await f.link();
@@ -28,8 +30,10 @@ describe("a running campaign", () => {
       now: f.clock.now,
     });
 
-    await waitFor("the campaign to complete", async () =>
-      (await f.campaign(campaignId))?.status === "completed" ? true : undefined,
+    await waitFor(
+      "the campaign to complete",
+      async () => ((await f.campaign(campaignId))?.status === "completed" ? true : undefined),
+      { timeoutMs: 60_000 },
     );
     expect(f.log.map((s) => s.jid).sort()).toEqual(Array.from({ length: 45 }, (_, i) => jidOf(i)).sort());
     expect(f.log.find((s) => s.jid === jidOf(2))?.text).toBe("Hi Person 2 from Bandung!");
@@ -50,5 +54,26 @@ describe("a running campaign", () => {
     }
     const statuses = (await f.recipients(campaignId)).map((r) => r.status);
     expect(statuses.every((s) => s === "sent")).toBe(true);
+  });
+});
+
+describe("a campaign that cannot be sent", () => {
+  it("is paused with the reason, not retried forever", async () => {
+    const f = await campaignWorld(db, 3, started);
+    const { campaignId } = await scheduleCampaign(db, f.access, {
+      botIds: [f.botId],
+      templateId: f.templateId,
+      now: f.clock.now,
+    });
+    // A message that no longer renders (written past the API, which refuses it).
+    await db.doc(`tenants/${f.tenantId}/campaigns/${campaignId}`).update({ "message.body": "Hi {{name" });
+    f.run();
+    await f.link();
+    const paused = await waitFor("the campaign to be paused", async () => {
+      const campaign = await f.campaign(campaignId);
+      return campaign?.status === "paused" ? campaign : undefined;
+    });
+    expect(paused.statusReason).toMatch(/^The campaign cannot be sent: /);
+    expect(f.log).toEqual([]);
   });
 });

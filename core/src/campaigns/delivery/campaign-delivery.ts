@@ -128,6 +128,7 @@ export class CampaignDelivery {
   }
 
   /** The campaign as it will be sent: the message snapshot of its scheduling (or the template, for older ones). */
+  /** Throws UnsendableCampaignError when the campaign can never be sent as it is (pause it, with the reason). */
   async activate(campaignId: string, doc: CampaignDoc): Promise<ActiveCampaign> {
     let message = doc.message;
     if (!message) {
@@ -137,16 +138,18 @@ export class CampaignDelivery {
           .withConverter(templateConverter)
           .get()
       ).data();
-      if (!template) throw new Error(`the campaign's template ${doc.templateId} is gone`);
+      if (!template) throw new UnsendableCampaignError(`its template ${doc.templateId} was deleted`);
       message = { body: template.body, fallbacks: template.fallbacks, media: template.media };
     }
-    return {
-      id: campaignId,
-      doc,
-      profile: stricterOf(builtInProfiles[doc.pacing.profile], doc.pacing.overrides),
-      template: compileTemplate(message.body, message.fallbacks),
-      media: message.media,
-    };
+    let template: CompiledTemplate;
+    let profile: PacingProfile;
+    try {
+      template = compileTemplate(message.body, message.fallbacks);
+      profile = stricterOf(builtInProfiles[doc.pacing.profile], doc.pacing.overrides);
+    } catch (error) {
+      throw new UnsendableCampaignError(error instanceof Error ? error.message : String(error));
+    }
+    return { id: campaignId, doc, profile, template, media: message.media };
   }
 
   async next(campaign: ActiveCampaign, wrote: WroteToBot): Promise<NextStep> {
@@ -457,6 +460,14 @@ export class CampaignDelivery {
     return this.#db
       .doc(campaignRecipientPath(this.#options.bot.tenantId, campaignId, personId))
       .withConverter(recipientConverter);
+  }
+}
+
+/** A campaign that can never be sent as it is (its message no longer renders, its template is gone). */
+export class UnsendableCampaignError extends Error {
+  constructor(reason: string) {
+    super(`The campaign cannot be sent: ${reason}.`);
+    this.name = "UnsendableCampaignError";
   }
 }
 

@@ -8,6 +8,7 @@ import {
   campaignDocSchema,
   collections,
   tenantPath,
+  UnsendableCampaignError,
   type WroteToBot,
   zodConverter,
 } from "@whatsdex/core";
@@ -199,7 +200,16 @@ export class CampaignDriver {
       await runs.start(bot.tenantId, id);
       return undefined; // the listener brings it back as running
     }
-    followed.active ??= await delivery.activate(id, followed.doc);
+    if (!followed.active) {
+      try {
+        followed.active = await delivery.activate(id, followed.doc);
+      } catch (error) {
+        if (!(error instanceof UnsendableCampaignError)) throw error;
+        logger.warn({ campaignId: id, reason: error.message }, "campaign paused");
+        await runs.pause(bot.tenantId, id, error.message);
+        return undefined;
+      }
+    }
     const active = followed.active;
     if (!followed.recovered) {
       await this.#recover(active);
