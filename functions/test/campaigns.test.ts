@@ -26,9 +26,21 @@ async function tenantWithAudience(plan: "free" | "starter", contacts: number) {
     .object({ id: z.string() })
     .parse((await http.post(`/tenants/${tenantId}/bots`, auth, { name: "Sender", transport: "simulator" })).body);
   const templateId = "welcome";
-  await db.doc(templatePath(tenantId, templateId)).set({ name: "Welcome", body: "Hi {{name|there}}" });
-  const writer = db.bulkWriter();
   const now = Timestamp.now();
+  // As the templates service saves one (scheduling snapshots its text).
+  await db.doc(templatePath(tenantId, templateId)).set({
+    name: "Welcome",
+    body: "Hi {{name|there}}",
+    language: "en",
+    fallbacks: {},
+    media: null,
+    variables: ["name"],
+    maxLength: 203,
+    createdBy: "user:test",
+    createdAt: now,
+    updatedAt: now,
+  });
+  const writer = db.bulkWriter();
   for (let i = 0; i < contacts; i++) {
     const pn = String(6281300000000 + i);
     void writer.set(db.doc(tenantContactPath(tenantId, `pn:${pn}`)), {
@@ -63,13 +75,19 @@ describe("campaigns through the API", () => {
     });
     expect(created.status).toBe(201);
     const campaign = campaignSchema.parse(created.body);
-    expect(campaign).toMatchObject({ status: "draft", counts: { total: 0 }, pacing: { profile: "cautious" } });
+    expect(campaign).toMatchObject({
+      status: "draft",
+      counts: { total: 0 },
+      pacing: { profile: "cautious" },
+      message: null,
+    });
 
     const scheduled = await http.post(`/tenants/${tenantId}/campaigns/${campaign.id}/schedule`, auth);
     expect(scheduled.status).toBe(200);
     expect(campaignSchema.parse(scheduled.body)).toMatchObject({
       status: "running",
       counts: { total: 50, pending: 45, skipped: 5 },
+      message: { body: "Hi {{name|there}}", media: null },
     });
     const optedOut = await http.get(
       `/tenants/${tenantId}/campaigns/${campaign.id}/recipients?status=skipped&limit=10`,

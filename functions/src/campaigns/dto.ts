@@ -66,6 +66,16 @@ export const campaignSchema = z
     pacing: z.object({ profile: z.string(), overrides: z.record(z.string(), z.unknown()) }),
     status: campaignStatusSchema,
     statusReason: z.string().nullable().meta({ description: "Why it is paused, cancelled or completed as it is." }),
+    message: z
+      .object({
+        body: z.string(),
+        media: z.object({ kind: z.string(), mimetype: z.string(), fileName: z.string().nullable() }).nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "What every recipient gets: the template's text and media as they were when the campaign was scheduled (null for a draft).",
+      }),
     counts: campaignCountsSchema,
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
@@ -86,6 +96,14 @@ export function toCampaign({ id, campaign, counts }: CampaignView): z.output<typ
     pacing: campaign.pacing,
     status: campaign.status,
     statusReason: campaign.statusReason,
+    message: campaign.message && {
+      body: campaign.message.body,
+      media: campaign.message.media && {
+        kind: campaign.message.media.kind,
+        mimetype: campaign.message.media.mimetype,
+        fileName: campaign.message.media.fileName,
+      },
+    },
     counts,
     createdAt: toIso(campaign.createdAt),
     updatedAt: toIso(campaign.updatedAt),
