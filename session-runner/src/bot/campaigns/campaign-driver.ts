@@ -177,9 +177,9 @@ export class CampaignDriver {
       if (followed.notBefore !== undefined && followed.notBefore > clock.now()) {
         at = followed.notBefore;
       } else {
+        followed.notBefore = undefined;
         try {
           at = await this.#step(id, followed);
-          followed.notBefore = undefined;
         } catch (error) {
           this.#options.logger.error({ err: error, campaignId: id }, "campaign step failed");
           followed.notBefore = clock.now() + ERROR_RETRY_MS;
