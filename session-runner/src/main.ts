@@ -25,6 +25,7 @@ import { startRunner } from "./http/server.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
 import { botRuntimeFactory } from "./runner/bot-factory.ts";
+import { CampaignWatch } from "./runner/campaign-watch.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { wikipedia } from "./search/wiki-provider.ts";
 import { baileysTransport } from "./transport/baileys/baileys-transport.ts";
@@ -91,6 +92,12 @@ const createBotRuntime = botRuntimeFactory({
   version,
   media,
   keepInboundMedia: (bot, mediaId, received) => media.putInbound(bot, mediaId, received),
+  // One listener for the instance's campaigns, not one per bot.
+  campaigns: new CampaignWatch({
+    db: firebase.firestore,
+    logger,
+    ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
+  }),
 });
 const supervisor = new Supervisor({
   db: firebase.firestore,

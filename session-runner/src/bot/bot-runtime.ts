@@ -26,7 +26,7 @@ import type { Transport, TransportSocket } from "../transport/transport.ts";
 import type { FirestoreAuthState } from "./auth-state/firestore-auth-state.ts";
 import { BanList } from "./ban-list.ts";
 import { type CampaignClock, realClock } from "./campaigns/campaign-clock.ts";
-import { CampaignDriver } from "./campaigns/campaign-driver.ts";
+import { CampaignDriver, type CampaignSource } from "./campaigns/campaign-driver.ts";
 import { ChatMemory } from "./chat-memory.ts";
 import { BotEvents } from "./events/bot-events.ts";
 import type { InboundMedia } from "./events/message-events.ts";
@@ -87,6 +87,8 @@ export interface BotRuntimeOptions {
   media: MediaStore;
   /** Keeps a received message's media bytes for `GET …/bots/{b}/media/{id}` (when someone listens). */
   keepInboundMedia?: (mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
+  /** The bot's campaigns, as the instance's CampaignWatch follows them. */
+  campaigns: CampaignSource;
   /** The campaign driver's time (pacing windows, waits); a test moves it forward instead of sleeping. */
   campaignClock?: CampaignClock;
   now?: () => number;
@@ -237,8 +239,8 @@ export class BotRuntime {
       quotable: (chat, id) => this.#quotable.find(chat, id),
     });
     this.#campaigns = new CampaignDriver({
-      db,
       bot,
+      campaigns: options.campaigns,
       delivery: new CampaignDelivery({ db, bot, fence, now: campaignClock.now }),
       runs: new CampaignRuns(db, { events: options.eventSink, logger, now: campaignClock.now }),
       sends,

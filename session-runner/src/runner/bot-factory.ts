@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { loadFirestoreAuthState } from "../bot/auth-state/firestore-auth-state.ts";
 import { BotRuntime, type RuntimeEvents } from "../bot/bot-runtime.ts";
 import type { CampaignClock } from "../bot/campaigns/campaign-clock.ts";
+import type { CampaignSource } from "../bot/campaigns/campaign-driver.ts";
 import { PersonStore } from "../bot/person-store.ts";
 import type { BackoffOptions } from "../bot/session/backoff.ts";
 import type { LinkMethod } from "../bot/session/bot-session.ts";
@@ -56,6 +57,8 @@ export interface BotRuntimeFactoryOptions {
   media: MediaStore;
   /** Keeps received media for events (`GET …/bots/{b}/media/{id}`); absent, events name media without bytes. */
   keepInboundMedia?: (bot: BotRef, mediaId: string, media: { mimetype: string; data: Buffer }) => Promise<void>;
+  /** The instance's view of the scheduled and running campaigns, which each bot's driver follows. */
+  campaigns: CampaignSource;
   /** The campaign drivers' time; a test moves it forward instead of sleeping through days of pacing. */
   campaignClock?: CampaignClock;
   /** What every bot reports (metrics), and each session's state changes. */
@@ -122,6 +125,7 @@ export function botRuntimeFactory(options: BotRuntimeFactoryOptions): CreateBotR
       events: { ...events, ...(sessionState ? { state: (state: string) => sessionState(bot, state) } : {}) },
       eventSink: options.eventSink,
       media: options.media,
+      campaigns: options.campaigns,
       ...(options.campaignClock ? { campaignClock: options.campaignClock } : {}),
       ...(keepInboundMedia ? { keepInboundMedia: (mediaId, media) => keepInboundMedia(bot, mediaId, media) } : {}),
     });

@@ -15,6 +15,7 @@ import { requireEnv, testBucket, uniqueId } from "@whatsdex/core/testing";
 import type { Firestore } from "firebase-admin/firestore";
 import { pino } from "pino";
 import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runner/bot-factory.ts";
+import { CampaignWatch } from "../../src/runner/campaign-watch.ts";
 import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
 import type { SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
 import { EventRecorder } from "./event-recorder.ts";
@@ -104,6 +105,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     eventSink = new EventRecorder(),
     keepInboundMedia,
     campaignClock,
+    campaigns,
     media = new MediaStore(testBucket()),
     ...overrides
   } = options;
@@ -123,6 +125,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     media,
     ...(keepInboundMedia ? { keepInboundMedia } : {}),
     ...(campaignClock ? { campaignClock } : {}),
+    campaigns: campaigns ?? new CampaignWatch({ db, onlyTenants: tenantIds, logger }),
   });
   return new Supervisor({
     db,

@@ -5,18 +5,22 @@ import {
   type CampaignDoc,
   type CampaignRuns,
   type CampaignSend,
-  campaignDocSchema,
-  collections,
-  tenantPath,
   UnsendableCampaignError,
   type WroteToBot,
-  zodConverter,
 } from "@whatsdex/core";
-import type { Firestore } from "firebase-admin/firestore";
 import type { Logger } from "pino";
 import type { TransportSignal } from "../../transport/signals.ts";
 import type { TransportSocket } from "../../transport/transport.ts";
 import type { CampaignClock } from "./campaign-clock.ts";
+
+/** The scheduled and running campaigns one bot serves, by id. */
+export type BotCampaigns = ReadonlyMap<string, CampaignDoc>;
+
+/** Where a bot's campaign driver learns of its campaigns (the instance's one CampaignWatch). */
+export interface CampaignSource {
+  /** Calls `listener` with the bot's campaigns now (once known) and after every change; returns the way to stop. */
+  follow(bot: BotRef, listener: (campaigns: BotCampaigns) => void): () => void;
+}
 
 /** What the driver needs of the bot's session: whether it is open, its socket, and word when it opens. */
 export interface DrivingSession {
@@ -26,8 +30,9 @@ export interface DrivingSession {
 }
 
 export interface CampaignDriverOptions {
-  db: Firestore;
   bot: BotRef;
+  /** The bot's scheduled and running campaigns, as the instance's CampaignWatch follows them. */
+  campaigns: CampaignSource;
   delivery: CampaignDelivery;
   runs: CampaignRuns;
   /** The bot's send executor: claims the outbox item, sends it once, records the outcome. */
@@ -47,8 +52,6 @@ export interface CampaignDriverOptions {
 const OTHERS_SENDING_RECHECK_MS = 60_000;
 /** A campaign whose step failed (Firestore unavailable, a lost lease) is tried again after this long. */
 const ERROR_RETRY_MS = 30_000;
-
-const campaignConverter = zodConverter(campaignDocSchema);
 
 interface Followed {
   doc: CampaignDoc;
@@ -84,34 +87,16 @@ export class CampaignDriver {
   }
 
   start(): void {
-    const { db, bot, session, signals, logger } = this.#options;
-    const query = db
-      .collection(`${tenantPath(bot.tenantId)}/${collections.campaigns}`)
-      .withConverter(campaignConverter)
-      .where("botIds", "array-contains", bot.botId)
-      .where("status", "in", ["scheduled", "running"]);
+    const { campaigns, bot, session, signals } = this.#options;
     this.#unsubscribers.push(
-      query.onSnapshot(
-        (snapshot) => {
-          const present = new Set<string>();
-          for (const doc of snapshot.docs) {
-            let data: CampaignDoc;
-            try {
-              data = doc.data();
-            } catch (error) {
-              logger.error({ err: error, campaignId: doc.id }, "campaign does not parse; not sending it");
-              continue;
-            }
-            present.add(doc.id);
-            const known = this.#followed.get(doc.id);
-            // A status change (scheduled → running, or back after a pause) starts afresh.
-            if (known?.doc.status !== data.status) this.#followed.set(doc.id, { doc: data });
-          }
-          for (const id of this.#followed.keys()) if (!present.has(id)) this.#followed.delete(id);
-          this.wake();
-        },
-        (error) => logger.error({ err: error }, "campaign listener failed"),
-      ),
+      campaigns.follow(bot, (followed) => {
+        for (const [id, doc] of followed) {
+          // A status change (scheduled → running, or back after a pause) starts afresh.
+          if (this.#followed.get(id)?.doc.status !== doc.status) this.#followed.set(id, { doc });
+        }
+        for (const id of this.#followed.keys()) if (!followed.has(id)) this.#followed.delete(id);
+        this.wake();
+      }),
       session.onState((state) => {
         if (state === "open") this.wake();
       }),
