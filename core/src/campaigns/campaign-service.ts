@@ -331,30 +331,7 @@ export class CampaignService {
       action: "campaign.resumed",
       reason: null,
       // A person looked: what the governor latched on its bots (a 463, the failure breaker) is cleared.
-      also: async (tx, campaign) => {
-        const refs = campaign.botIds.map((botId) =>
-          this.#refs.db.doc(governorPath(access.tenantId, botId)).withConverter(governorConverter),
-        );
-        const states = await Promise.all(refs.map((governor) => tx.get(governor)));
-        // WhatsApp's own warning is not a person's to clear: resuming into it would only pause again.
-        const profile = stricterOf(builtInProfiles[campaign.pacing.profile], campaign.pacing.overrides);
-        states.forEach((snapshot, index) => {
-          const state = snapshot.data();
-          const capped = state && cappingStops(state, profile, this.#now());
-          if (capped) {
-            throw new ConflictError(
-              `Bot ${campaign.botIds[index]}: ${capped}; the campaign can resume once WhatsApp lifts it or its cycle ends.`,
-              { details: { botId: campaign.botIds[index], cycleEndsAt: state.signals.capping?.cycleEndsAt ?? null } },
-            );
-          }
-        });
-        return () =>
-          states.forEach((snapshot, index) => {
-            const state = snapshot.data();
-            const governor = refs[index];
-            if (state?.stopped && governor) tx.set(governor, afterResume(state));
-          });
-      },
+      also: (tx, campaign) => this.#clearLatchedStops(tx, access.tenantId, campaign),
     });
   }
 
@@ -435,6 +412,31 @@ export class CampaignService {
     const counts = await this.counts(tenantId, campaignId);
     await this.#publish(tenantId, campaignId, campaign, counts);
     return { id: campaignId, campaign, counts };
+  }
+
+  /**
+   * Reads the governors of the campaign's bots and returns the writes that clear their latched stops;
+   * refuses while WhatsApp's own capping warning holds on one (resuming into it would only pause again).
+   */
+  async #clearLatchedStops(tx: Transaction, tenantId: string, campaign: CampaignDoc): Promise<() => void> {
+    const refs = campaign.botIds.map((botId) =>
+      this.#refs.db.doc(governorPath(tenantId, botId)).withConverter(governorConverter),
+    );
+    const states = (await Promise.all(refs.map((governor) => tx.get(governor)))).map((snapshot) => snapshot.data());
+    const profile = stricterOf(builtInProfiles[campaign.pacing.profile], campaign.pacing.overrides);
+    states.forEach((state, index) => {
+      const capped = state && cappingStops(state, profile, this.#now());
+      if (!capped) return;
+      throw new ConflictError(
+        `Bot ${campaign.botIds[index]}: ${capped}; the campaign can resume once WhatsApp lifts it or its cycle ends.`,
+        { details: { botId: campaign.botIds[index], cycleEndsAt: state.signals.capping?.cycleEndsAt ?? null } },
+      );
+    });
+    return () =>
+      states.forEach((state, index) => {
+        const governor = refs[index];
+        if (state?.stopped && governor) tx.set(governor, afterResume(state));
+      });
   }
 
   async #checkReferences(tenantId: string, botIds: readonly string[], templateId: string): Promise<void> {

@@ -120,7 +120,10 @@ export const campaignRoutes = [
     responses: {
       200: { description: "Scheduled (a start in the future) or running", schema: campaignSchema },
       402: { description: "Payments failed past the grace period (code `payment_required`)." },
-      ...moveRefused,
+      409: {
+        description:
+          "Not paused, or WhatsApp's message-capping warning still holds on one of its bots (code `conflict`).",
+      },
     },
     async handle(context) {
       const { access, params, services } = context;
@@ -158,7 +161,7 @@ export const campaignRoutes = [
     operationId: "resumeCampaign",
     summary: "Resume a paused campaign",
     description:
-      "Refused with 403 `plan_limit` when the plan no longer allows the campaign (a downgrade paused it), and 402 while payments have failed past the grace period.",
+      "Refused with 403 `plan_limit` when the plan no longer allows the campaign (a downgrade paused it), 402 while payments have failed past the grace period, and 409 while WhatsApp's message-capping warning holds on one of its bots (naming the bot and when the cycle ends). Resuming clears what the pacing governor latched on its bots (a 463, the failure breaker).",
     tag,
     auth: "user-or-api-key",
     permission: "campaigns:write",
@@ -166,7 +169,10 @@ export const campaignRoutes = [
     responses: {
       ...one,
       402: { description: "Payments failed past the grace period (code `payment_required`)." },
-      ...moveRefused,
+      409: {
+        description:
+          "Not paused, or WhatsApp's message-capping warning still holds on one of its bots (code `conflict`).",
+      },
     },
     async handle(context) {
       const { access, params, services } = context;
