@@ -149,7 +149,7 @@ describe("opt-out by WhatsApp reply", () => {
     expect(idBot.nonPong()).toEqual([STOPPED_ID]);
   });
 
-  it("opts out the contact imported by phone number instead of creating another, and owners too", async () => {
+  it("opts out the contact imported by phone number, folded into the LID's, and owners too", async () => {
     const bot = await botWithUser({ owners: ["6281200000019"] });
     const now = Timestamp.now();
     await db.doc(`tenants/${bot.tenantId}/contacts/pn:6281200000019`).set({
@@ -166,14 +166,21 @@ describe("opt-out by WhatsApp reply", () => {
     bot.say("unsubscribe");
     await waitFor("the answer", async () => (bot.nonPong().length > 0 ? true : undefined));
     expect(bot.nonPong()).toEqual([STOPPED_EN]);
-    expect(await bot.contact("pn:6281200000019")).toMatchObject({
+    // The message paired their LID with the number: the imported contact is folded into the LID's
+    // (one person, one contact), opted out, with what the import gave it.
+    const folded = await waitFor("the contact under the LID, opted out", async () => {
+      const [contact, byNumber] = await Promise.all([bot.contact("lid:200000000019"), bot.contact("pn:6281200000019")]);
+      return contact?.optOut && contact.tags?.length > 0 && byNumber === undefined ? contact : undefined;
+    });
+    expect(folded).toMatchObject({
       lid: USER_LID,
+      pn: USER_PN,
       name: "Ayu",
       tags: ["vip"],
       fields: { city: "Bandung" },
       optOut: { via: "whatsapp", reason: "unsubscribe" },
     });
-    expect(await bot.contact("lid:200000000019")).toBeUndefined();
+    expect(await bot.contact("pn:6281200000019")).toBeUndefined();
   });
 
   it("is answered after the sender's command limits ran out (never held back by them)", async () => {
