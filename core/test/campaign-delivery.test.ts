@@ -176,12 +176,16 @@ async function world(options: { bots?: number; contacts?: number; body?: string;
     );
     return claim.item;
   };
+  const [sender] = senders;
+  if (!sender) throw new Error("no sender");
   return {
     clock,
     now,
     tenantId,
     access,
     senders,
+    /** The first (in most tests, the only) bot. */
+    sender,
     people,
     campaignId,
     service,
@@ -197,8 +201,7 @@ async function world(options: { bots?: number; contacts?: number; body?: string;
 describe("sending a campaign, one step at a time", () => {
   it("queues the next recipient's message with everything the send needs, in one transaction", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const active = await w.active(sender.delivery);
     const step = await sender.delivery.next(active, nobodyWrote);
     if (step.kind !== "send") throw new Error(`expected a send, got ${step.kind}`);
@@ -237,8 +240,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("skips at the moment of sending whoever opted out, was deleted or got another campaign's message in 24 h", async () => {
     const w = await world({ body: "{{city}}" });
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const [optedOut, deleted, recent, fine, noCity] = w.people as [string, string, string, string, string];
     await db.doc(tenantContactPath(w.tenantId, optedOut)).update({
       optOut: { at: Timestamp.now(), via: "whatsapp", botId: sender.botId, reason: "STOP" },
@@ -272,8 +274,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("finds a recipient whose number's contact was folded into their LID's since the planning", async () => {
     const w = await world({ contacts: 2 });
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const [folded, other] = w.people as [string, string];
     const contacts = new ContactService(db, { now: w.now });
     // The runner learnt both people's LIDs; one of them had opted out by then.
@@ -299,8 +300,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("refuses to prepare a campaign whose message no longer renders", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const doc = await w.campaign();
     if (!doc?.message) throw new Error("no message snapshot");
     await expect(
@@ -310,8 +310,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("counts nothing when the plan refuses: a payment restriction stops, a full day waits for the next", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const active = await w.active(sender.delivery);
     const governorBefore = await new GovernorStore(db).load({ tenantId: w.tenantId, botId: sender.botId });
 
@@ -336,8 +335,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("settles each outcome: sent, tried again under a new item if it never left, failed (and counted) otherwise", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const active = await w.active(sender.delivery);
     const take = async () => {
       const step = await sender.delivery.next(active, nobodyWrote);
@@ -373,8 +371,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("fails the recipient of a message WhatsApp refused with 463 after it was sent", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const active = await w.active(sender.delivery);
     const step = await sender.delivery.next(active, nobodyWrote);
     if (step.kind !== "send") throw new Error(`expected a send, got ${step.kind}`);
@@ -423,8 +420,7 @@ describe("sending a campaign, one step at a time", () => {
 
   it("refuses a deposed owner: a runner whose lease was taken queues nothing", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const active = await w.active(sender.delivery);
     // Another instance takes the bot once the lease has expired.
     const later = new LeaseStore(db, { ttlMs: 60_000, now: () => Date.now() + 120_000 });
@@ -463,8 +459,7 @@ describe("a campaign's status changes nobody asked for", () => {
 
   it("resuming clears what the governor latched on the campaign's bots", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const governor = new GovernorStore(db, { now: w.now }).forBot({ tenantId: w.tenantId, botId: sender.botId });
     await governor.signal({ kind: "sendRefused463", messageId: "3EB0ABCDEF" });
     await new CampaignRuns(db, { now: w.now }).pause(w.tenantId, w.campaignId, "463");
@@ -476,8 +471,7 @@ describe("a campaign's status changes nobody asked for", () => {
 
   it("refuses to resume while WhatsApp's capping warning holds, naming the bot and the cycle's end", async () => {
     const w = await world();
-    const [sender] = w.senders;
-    if (!sender) throw new Error("no sender");
+    const { sender } = w;
     const governor = new GovernorStore(db, { now: w.now }).forBot({ tenantId: w.tenantId, botId: sender.botId });
     const cycleEndsAt = w.clock.t + 86_400_000;
     await governor.signal({ kind: "capping", status: "FIRST_WARNING", used: 45, total: 50, cycleEndsAt });
