@@ -2,6 +2,6 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    projects: ["core", "functions", "session-runner", "devtools", "scripts"],
+    projects: ["core", "functions", "session-runner", "local-whatsapp", "devtools", "scripts"],
   },
 });

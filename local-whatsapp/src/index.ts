@@ -1,0 +1,5 @@
+export type { Account, Device, KeyBundle } from "./accounts/directory.ts";
+export type { KeyPair } from "./noise/noise-responder.ts";
+export type { PhoneInboxEntry, PhoneReceipt } from "./phone/simulated-phone.ts";
+export { SimulatedPhone } from "./phone/simulated-phone.ts";
+export { LocalWhatsApp, type LocalWhatsAppOptions } from "./server/local-whatsapp.ts";

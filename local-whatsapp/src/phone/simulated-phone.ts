@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import {
+  addTransactionCapability,
+  type BinaryNode,
+  Curve,
+  encodeWAMessage,
+  getBinaryNodeChild,
+  initAuthCreds,
+  jidDecode,
+  proto,
+  type SignalRepositoryWithLIDStore,
+  unpadRandomMax16,
+} from "baileys";
+import { makeLibSignalRepository } from "baileys/lib/Signal/libsignal.js";
+import type { Logger } from "pino";
+import type { Account, KeyBundle } from "../accounts/directory.ts";
+import { MemoryKeyStore } from "./memory-key-store.ts";
+
+/** A message a phone decrypted, or a receipt it was sent. */
+export interface PhoneInboxEntry {
+  id: string;
+  /** The sending device's jid as the server delivered it. */
+  from: string;
+  /** The chat: the other account's user jid, or the group. */
+  chat: string;
+  message: proto.IMessage;
+  /** Set on messages one of the phone's own companions sent (synced to the phone). */
+  recipient?: string;
+  at: number;
+}
+
+export interface PhoneReceipt {
+  id: string;
+  from: string;
+  type: "delivery" | "read" | "played" | string;
+}
+
+/** How a phone hands a stanza to the server, as a client would send it over the wire. */
+export type StanzaSink = (stanza: BinaryNode) => void;
+
+const PRE_KEYS = 50;
+
+/**
+ * The primary phone (device 0) of an account: a real Signal identity and store (Baileys' own
+ * libsignal repository over memory), so what it sends is encrypted and what it receives must
+ * decrypt — the bot on the other end cannot tell it from a phone.
+ */
+export class SimulatedPhone {
+  readonly creds = initAuthCreds();
+  readonly #signal: SignalRepositoryWithLIDStore;
+  readonly inbox: PhoneInboxEntry[] = [];
+  readonly receipts: PhoneReceipt[] = [];
+  /** Decryption failures, kept so a test sees them rather than a silent drop. */
+  readonly failures: Array<{ id: string; from: string; error: string }> = [];
+  readonly #waiters: Array<() => void> = [];
+  readonly #keys: ReturnType<typeof addTransactionCapability>;
+
+  readonly account: Account;
+  readonly #sink: StanzaSink;
+  readonly #logger: Logger;
+
+  constructor(account: Account, sink: StanzaSink, logger: Logger) {
+    this.account = account;
+    this.#sink = sink;
+    this.#logger = logger;
+    this.#keys = addTransactionCapability(new MemoryKeyStore(), logger, {
+      maxCommitRetries: 1,
+      delayBetweenTriesMs: 1,
+    });
+    this.#signal = makeLibSignalRepository({ creds: this.creds, keys: this.#keys }, logger);
+  }
+
+  /** Registers device 0 with the account and publishes its key bundle. */
+  async register(): Promise<void> {
+    const preKeys = new Map<number, Uint8Array>();
+    const stored: Record<string, { public: Uint8Array; private: Uint8Array }> = {};
+    for (let id = 1; id <= PRE_KEYS; id++) {
+      const pair = Curve.generateKeyPair();
+      stored[String(id)] = { public: pair.public, private: pair.private };
+      preKeys.set(id, pair.public);
+    }
+    await this.#keys.set({ "pre-key": stored });
+    const bundle: KeyBundle = {
+      registrationId: this.creds.registrationId,
+      identityKey: this.creds.signedIdentityKey.public,
+      signedPreKey: {
+        keyId: this.creds.signedPreKey.keyId,
+        publicKey: this.creds.signedPreKey.keyPair.public,
+        signature: this.creds.signedPreKey.signature,
+      },
+      preKeys,
+    };
+    this.account.devices.set(0, {
+      id: 0,
+      keys: bundle,
+      keyIndex: 0,
+      offline: [],
+      endpoint: { deliver: (stanza) => void this.#receive(stanza) },
+    });
+  }
+
+  /** The account's ADV key: companions' device identities are signed with it. */
+  get accountSignatureKey(): { public: Uint8Array; private: Uint8Array } {
+    return this.creds.signedIdentityKey;
+  }
+
+  /**
+   * Sends a message to another account's devices (every one, as WhatsApp fans out), addressed by
+   * LID unless `addressing` says phone number. Returns the message id.
+   */
+  async send(
+    to: Account,
+    message: proto.IMessage,
+    options: { addressing?: "lid" | "pn"; id?: string } = {},
+  ): Promise<string> {
+    const server = options.addressing === "pn" ? "s.whatsapp.net" : "lid";
+    const id = options.id ?? `3EB0${randomBytes(9).toString("hex").toUpperCase()}`;
+    const plaintext = encodeWAMessage(message);
+    const participants: BinaryNode[] = [];
+    for (const device of to.devices.values()) {
+      await this.#encryptFor(to.deviceJid(device.id, server), device.keys, plaintext, participants);
+    }
+    // A primary phone sends no device identity: only companions prove theirs (ADV).
+    this.#sink({
+      tag: "message",
+      attrs: { id, to: server === "lid" ? to.lidJid : to.pnJid, type: message.reactionMessage ? "reaction" : "text" },
+      content: [{ tag: "participants", attrs: {}, content: participants }],
+    });
+    return id;
+  }
+
+  sendText(to: Account, text: string, options: { addressing?: "lid" | "pn" } = {}): Promise<string> {
+    return this.send(to, { conversation: text }, options);
+  }
+
+  /** Resolves once `predicate` holds for something the phone received (messages or receipts). */
+  async waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`phone ${this.account.pn}: nothing matched within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async #encryptFor(
+    deviceJid: string,
+    bundle: KeyBundle,
+    plaintext: Uint8Array,
+    participants: BinaryNode[],
+  ): Promise<void> {
+    const { exists } = await this.#signal.validateSession(deviceJid);
+    if (!exists) {
+      // What the server's key fetch would return: one one-time pre-key, handed out once.
+      const [preKeyId, preKey] = bundle.preKeys.entries().next().value ?? [];
+      if (preKeyId !== undefined) bundle.preKeys.delete(preKeyId);
+      await this.#signal.injectE2ESession({
+        jid: deviceJid,
+        session: {
+          registrationId: bundle.registrationId,
+          identityKey: withTypeByte(bundle.identityKey),
+          signedPreKey: {
+            keyId: bundle.signedPreKey.keyId,
+            publicKey: withTypeByte(bundle.signedPreKey.publicKey),
+            signature: bundle.signedPreKey.signature,
+          },
+          ...(preKeyId !== undefined && preKey ? { preKey: { keyId: preKeyId, publicKey: withTypeByte(preKey) } } : {}),
+        },
+      });
+    }
+    const { type, ciphertext } = await this.#signal.encryptMessage({ jid: deviceJid, data: plaintext });
+    participants.push({
+      tag: "to",
+      attrs: { jid: deviceJid },
+      content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
+    });
+  }
+
+  async #receive(stanza: BinaryNode): Promise<void> {
+    try {
+      if (stanza.tag === "message") await this.#receiveMessage(stanza);
+      else if (stanza.tag === "receipt") {
+        this.receipts.push({
+          id: stanza.attrs.id ?? "",
+          from: stanza.attrs.from ?? "",
+          type: stanza.attrs.type ?? "delivery",
+        });
+        const list = getBinaryNodeChild(stanza, "list");
+        for (const item of Array.isArray(list?.content) ? list.content : []) {
+          this.receipts.push({
+            id: item.attrs.id ?? "",
+            from: stanza.attrs.from ?? "",
+            type: stanza.attrs.type ?? "delivery",
+          });
+        }
+      }
+    } finally {
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
+  }
+
+  async #receiveMessage(stanza: BinaryNode): Promise<void> {
+    const from = stanza.attrs.from ?? "";
+    const id = stanza.attrs.id ?? "";
+    const enc = getBinaryNodeChild(stanza, "enc");
+    const type = enc?.attrs.type;
+    if (!enc || !(enc.content instanceof Uint8Array) || (type !== "pkmsg" && type !== "msg")) {
+      this.failures.push({ id, from, error: `no pkmsg/msg enc (got ${type ?? "none"})` });
+      return;
+    }
+    try {
+      const plaintext = await this.#signal.decryptMessage({ jid: from, type, ciphertext: enc.content });
+      let message = proto.Message.decode(unpadRandomMax16(plaintext));
+      // A companion's copy of its own message reaches the phone wrapped, naming the chat.
+      const sent = message.deviceSentMessage;
+      const entry: PhoneInboxEntry = { id, from, chat: userJid(from), message, at: Date.now() };
+      if (sent?.message) {
+        message = proto.Message.fromObject(sent.message);
+        entry.message = message;
+        entry.chat = sent.destinationJid ?? entry.chat;
+        const recipient = stanza.attrs.recipient ?? sent.destinationJid;
+        if (recipient) entry.recipient = recipient;
+      }
+      this.inbox.push(entry);
+      // Delivered: the sender's devices hear of it.
+      this.#sink({ tag: "receipt", attrs: { id, to: userJid(from) } });
+    } catch (error) {
+      this.#logger.warn({ err: error, id, from }, "phone could not decrypt a message");
+      this.failures.push({ id, from, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+function withTypeByte(key: Uint8Array): Uint8Array {
+  return key.length === 33 ? key : Buffer.concat([Buffer.from([5]), key]);
+}
+
+/** `user:device@server` → `user@server`. */
+export function userJid(jid: string): string {
+  const decoded = jidDecode(jid);
+  return decoded ? `${decoded.user}@${decoded.server}` : jid;
+}

@@ -1,0 +1,257 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type BinaryNode, getBinaryNodeChild, jidDecode, S_WHATSAPP_NET } from "baileys";
+import { type Logger, pino } from "pino";
+import { WebSocketServer } from "ws";
+import { type Account, Directory } from "../accounts/directory.ts";
+import { LinkRegistry } from "../linking/link-registry.ts";
+import { PrimaryCodeExchange } from "../linking/pairing-code.ts";
+import { parseLinkingQr } from "../linking/qr-code.ts";
+import { MessageRouter } from "../messaging/message-router.ts";
+import { createServerIdentity, type ServerIdentity } from "../noise/certificates.ts";
+import type { KeyPair } from "../noise/noise-responder.ts";
+import { SimulatedPhone } from "../phone/simulated-phone.ts";
+import { ClientSession, CompanionEndpoint } from "./client-session.ts";
+import type { ServerContext } from "./server-context.ts";
+import { WireConnection } from "./wire-connection.ts";
+
+export interface LocalWhatsAppOptions {
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  logger?: Logger;
+  /** The root key clients trust; a new one per server unless given. */
+  rootKey?: KeyPair;
+}
+
+const PAIRING_TIMEOUT_MS = 15_000;
+
+/**
+ * WhatsApp's server, locally, on the wire: a WebSocket endpoint speaking Noise XX and binary nodes
+ * to real Baileys sockets, with accounts whose primary phones are simulated here. Tests and
+ * `npm run dev` link companions to these phones, exchange Signal-encrypted messages with them and
+ * make the server do what WhatsApp does (restart streams, log devices out, replace connections).
+ */
+export class LocalWhatsApp implements ServerContext {
+  readonly directory = new Directory();
+  readonly links = new LinkRegistry();
+  readonly router: MessageRouter;
+  readonly #identity: ServerIdentity;
+  readonly #phones = new Map<string, SimulatedPhone>();
+  readonly #sessions = new Set<ClientSession>();
+  readonly #codeFinishes = new Map<string, (finish: BinaryNode) => void>();
+
+  readonly url: string;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #logger: Logger;
+
+  private constructor(http: Server, wss: WebSocketServer, url: string, logger: Logger, rootKey: KeyPair | undefined) {
+    this.#http = http;
+    this.#wss = wss;
+    this.url = url;
+    this.#logger = logger;
+    this.#identity = createServerIdentity(rootKey);
+    this.router = new MessageRouter(this.directory, logger);
+    wss.on("connection", (ws) => {
+      let session: ClientSession | undefined;
+      const connection = new WireConnection(ws, this.#identity, logger, {
+        onHello: (hello) => session?.hello(hello),
+        onNode: (node) => session?.node(node),
+      });
+      session = new ClientSession(connection, this, logger);
+      this.#sessions.add(session);
+      connection.onClose(() => {
+        if (session) this.#sessions.delete(session);
+      });
+    });
+  }
+
+  static async start(options: LocalWhatsAppOptions = {}): Promise<LocalWhatsApp> {
+    const logger = options.logger ?? pino({ level: "silent" });
+    const http = createServer((_request, response) => {
+      response.writeHead(426, { "content-type": "text/plain" }).end("WebSocket only\n");
+    });
+    const wss = new WebSocketServer({ server: http, path: "/ws/chat" });
+    http.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+    await once(http, "listening");
+    const { address, port } = http.address() as AddressInfo;
+    const host = address.includes(":") ? `[${address}]` : address;
+    return new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, options.rootKey);
+  }
+
+  /** What a client must trust (Baileys' `WA_CERT_DETAILS.PUBLIC_KEY`) to accept this server. */
+  get rootPublicKey(): Uint8Array {
+    return this.#identity.rootPublicKey;
+  }
+
+  /** A new account with its primary phone. */
+  async createPhone(pn: string, pushName = `Phone ${pn.slice(-4)}`): Promise<SimulatedPhone> {
+    const account = this.directory.create(pn, pushName);
+    const phone = new SimulatedPhone(
+      account,
+      (stanza) => {
+        this.router.route({ account, device: 0 }, stanza);
+      },
+      this.#logger.child({ phone: pn }),
+    );
+    await phone.register();
+    this.#phones.set(pn, phone);
+    return phone;
+  }
+
+  phone(pn: string): SimulatedPhone | undefined {
+    return this.#phones.get(pn);
+  }
+
+  /** The phone scans a QR code a companion shows: links it and returns its device jid. */
+  async scanQr(phone: SimulatedPhone, qr: string): Promise<string> {
+    const code = parseLinkingQr(qr);
+    const registration = this.links.byRef(code.ref);
+    if (!registration) throw new Error("this QR code has expired or was never shown by a connected companion");
+    if (
+      !Buffer.from(registration.noiseKey).equals(code.noiseKey) ||
+      !Buffer.from(registration.keys.identityKey).equals(code.identityKey)
+    ) {
+      throw new Error("this QR code's keys do not match the companion that showed it");
+    }
+    return registration.session.pairSuccess(phone.account, code.advSecret, phone.accountSignatureKey);
+  }
+
+  /** The phone enters the pairing code a companion asked for with this phone's number. */
+  async enterPairingCode(phone: SimulatedPhone, code: string): Promise<string> {
+    const request = this.links.codeRequestsFor(phone.account.pn).at(-1);
+    if (!request) throw new Error(`no companion is waiting for a pairing code for ${phone.account.pn}`);
+    const exchange = await PrimaryCodeExchange.open(
+      code.replace(/-/g, "").toUpperCase(),
+      request.wrappedCompanionEphemeral,
+    );
+    const finished = new Promise<BinaryNode>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#codeFinishes.delete(request.ref);
+        reject(new Error("the companion did not finish linking by code"));
+      }, PAIRING_TIMEOUT_MS);
+      this.#codeFinishes.set(request.ref, (finish) => {
+        clearTimeout(timer);
+        resolve(finish);
+      });
+    });
+    request.registration.session.send({
+      tag: "notification",
+      attrs: {
+        from: S_WHATSAPP_NET,
+        type: "link_code_companion_reg",
+        id: `code.${request.ref}`,
+        t: String(Math.floor(Date.now() / 1_000)),
+      },
+      content: [
+        {
+          tag: "link_code_companion_reg",
+          attrs: { stage: "primary_hello" },
+          content: [
+            { tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(request.ref) },
+            { tag: "primary_identity_pub", attrs: {}, content: phone.accountSignatureKey.public },
+            {
+              tag: "link_code_pairing_wrapped_primary_ephemeral_pub",
+              attrs: {},
+              content: await exchange.wrappedPrimaryEphemeral(code.replace(/-/g, "").toUpperCase()),
+            },
+          ],
+        },
+      ],
+    });
+    const finish = await finished;
+    const bundle = getBinaryNodeChild(finish, "link_code_pairing_wrapped_key_bundle")?.content;
+    if (!(bundle instanceof Uint8Array)) throw new Error("the companion's finish has no key bundle");
+    let advSecret: Buffer;
+    try {
+      ({ advSecret } = exchange.finish({ wrappedKeyBundle: bundle, accountKey: phone.accountSignatureKey }));
+    } catch {
+      throw new Error("the pairing code does not match the one the companion shows");
+    }
+    return request.registration.session.pairSuccess(phone.account, advSecret, phone.accountSignatureKey);
+  }
+
+  linkingQueries(session: ClientSession, iq: BinaryNode): BinaryNode[] | undefined | "unhandled" {
+    const reg = getBinaryNodeChild(iq, "link_code_companion_reg");
+    if (iq.attrs.xmlns !== "md" || !reg) return "unhandled";
+    const registration = session.registration;
+    if (reg.attrs.stage === "companion_hello" && registration) {
+      const wrapped = getBinaryNodeChild(reg, "link_code_pairing_wrapped_companion_ephemeral_pub")?.content;
+      const pn = jidDecode(reg.attrs.jid ?? "")?.user;
+      if (!(wrapped instanceof Uint8Array) || !pn) return undefined;
+      const ref = Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url");
+      this.links.requestCode({ registration, pn, wrappedCompanionEphemeral: wrapped, ref });
+      return [
+        {
+          tag: "link_code_companion_reg",
+          attrs: {},
+          content: [{ tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(ref) }],
+        },
+      ];
+    }
+    if (reg.attrs.stage === "companion_finish") {
+      const ref = getBinaryNodeChild(reg, "link_code_pairing_ref")?.content;
+      const finish = ref instanceof Uint8Array ? this.#codeFinishes.get(Buffer.from(ref).toString()) : undefined;
+      if (ref instanceof Uint8Array) this.#codeFinishes.delete(Buffer.from(ref).toString());
+      finish?.(reg);
+    }
+    return undefined;
+  }
+
+  /** The companions linked to a phone's account, as device jids. */
+  companions(phone: SimulatedPhone): string[] {
+    return [...phone.account.devices.values()]
+      .filter((device) => device.id !== 0)
+      .map((device) => phone.account.deviceJid(device.id, "s.whatsapp.net"));
+  }
+
+  /** Unlinks a companion (from the phone's "Linked devices", or the companion's own logout). */
+  removeCompanion(account: Account, deviceId: number, by?: ClientSession): void {
+    const device = account.devices.get(deviceId);
+    if (!device || deviceId === 0) return;
+    account.devices.delete(deviceId);
+    const endpoint = device.endpoint;
+    if (endpoint instanceof CompanionEndpoint && endpoint.session !== by) endpoint.session.loggedOut();
+  }
+
+  /** The session of a connected companion, by its device jid. */
+  #sessionOf(jid: string): ClientSession | undefined {
+    const found = this.directory.resolve(jid);
+    const endpoint = found?.account.devices.get(found.device)?.endpoint;
+    return endpoint instanceof CompanionEndpoint ? endpoint.session : undefined;
+  }
+
+  /** The phone logs a companion out: it is told 401 now, or at its next login. */
+  logOut(companionJid: string): void {
+    const found = this.directory.resolve(companionJid);
+    if (!found) throw new Error(`no companion ${companionJid}`);
+    this.removeCompanion(found.account, found.device);
+  }
+
+  /** WhatsApp restarts a companion's stream (515); false when it is not connected. */
+  restartStream(companionJid: string): boolean {
+    const session = this.#sessionOf(companionJid);
+    session?.restart();
+    return session !== undefined;
+  }
+
+  /** The network drops a companion's connection without a word; false when it is not connected. */
+  dropConnection(companionJid: string): boolean {
+    const session = this.#sessionOf(companionJid);
+    session?.connection.drop();
+    return session !== undefined;
+  }
+
+  isConnected(companionJid: string): boolean {
+    return this.#sessionOf(companionJid) !== undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.#sessions) session.connection.drop();
+    this.#wss.close();
+    this.#http.closeAllConnections();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  }
+}
