@@ -70,6 +70,16 @@ export const runnerEnvSchema = baseEnvSchema
       .string()
       .regex(/^[\w-]{1,64}$/)
       .default("whatsdex"),
+    /**
+     * A local WhatsApp server (`local-whatsapp` workspace, `npm run dev`): the Baileys transport
+     * connects there instead of WhatsApp. Development and tests only; refused in production.
+     */
+    LOCAL_WHATSAPP_URL: z.url({ protocol: /^wss?$/ }).optional(),
+    /** That server's Noise root public key (base64, 32 bytes), which Baileys is told to trust. */
+    LOCAL_WHATSAPP_ROOT_KEY: z
+      .string()
+      .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 bytes, base64")
+      .optional(),
     /** Jobs each worker runs at once in this instance (BullMQ concurrency; Cloud Tasks back-pressure). */
     JOBS_CONCURRENCY_MEDIA: z.coerce.number().int().min(1).max(64).default(2),
     JOBS_CONCURRENCY_AI: z.coerce.number().int().min(1).max(256).default(16),
@@ -116,8 +126,23 @@ export const runnerEnvSchema = baseEnvSchema
         ALLOW_SIMULATOR: env.ALLOW_SIMULATOR === "true",
         SIMULATOR_PHONES_PORT: env.SIMULATOR_PHONES_PORT !== undefined,
         WEBHOOKS_ALLOW_PRIVATE_TARGETS: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
+        LOCAL_WHATSAPP_URL: env.LOCAL_WHATSAPP_URL !== undefined,
       },
     });
+    if (env.NODE_ENV === "production" && env.LOCAL_WHATSAPP_URL !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LOCAL_WHATSAPP_URL"],
+        message: "is for development only; refused in production",
+      });
+    }
+    if ((env.LOCAL_WHATSAPP_URL === undefined) !== (env.LOCAL_WHATSAPP_ROOT_KEY === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.LOCAL_WHATSAPP_URL === undefined ? "LOCAL_WHATSAPP_URL" : "LOCAL_WHATSAPP_ROOT_KEY"],
+        message: "LOCAL_WHATSAPP_URL and LOCAL_WHATSAPP_ROOT_KEY go together",
+      });
+    }
     // Deployed, the check above has said so already.
     if (env.NODE_ENV === "production" && !env.AUTH_STATE_KEYS && !deployedBy(env)) {
       ctx.addIssue({ code: "custom", path: ["AUTH_STATE_KEYS"], message: "is required in production" });
@@ -152,4 +177,10 @@ export function allowSimulator(env: RunnerEnv): boolean {
 
 export function traceExporterFor(env: RunnerEnv): TraceExporterKind {
   return env.TRACE_EXPORTER ?? defaultTraceExporter(env.NODE_ENV);
+}
+
+/** The local WhatsApp server the Baileys transport is pointed at, when one is configured. */
+export function localWhatsApp(env: RunnerEnv): { url: string; rootKey: Buffer } | undefined {
+  if (!env.LOCAL_WHATSAPP_URL || !env.LOCAL_WHATSAPP_ROOT_KEY) return undefined;
+  return { url: env.LOCAL_WHATSAPP_URL, rootKey: Buffer.from(env.LOCAL_WHATSAPP_ROOT_KEY, "base64") };
 }

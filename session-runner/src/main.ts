@@ -20,7 +20,7 @@ import {
 } from "@whatsdex/core";
 import { allCommands } from "./commands/all-commands.ts";
 import { CommandRegistry } from "./commands/command.ts";
-import { allowSimulator, authStateKeys, runnerEnvSchema, traceExporterFor } from "./config.ts";
+import { allowSimulator, authStateKeys, localWhatsApp, runnerEnvSchema, traceExporterFor } from "./config.ts";
 import { startRunner } from "./http/server.ts";
 import { startJobWorkers } from "./jobs/workers.ts";
 import { sessionMetrics, supervisorGauges } from "./metrics/session-metrics.ts";
@@ -29,6 +29,7 @@ import { CampaignWatch } from "./runner/campaign-watch.ts";
 import { Supervisor } from "./runner/supervisor.ts";
 import { wikipedia } from "./search/wiki-provider.ts";
 import { baileysTransport } from "./transport/baileys/baileys-transport.ts";
+import { trustLocalWhatsApp } from "./transport/baileys/local-whatsapp.ts";
 import { SimulatedWhatsApp } from "./transport/simulator/simulator.ts";
 import { startSimulatorPhones } from "./transport/simulator/simulator-phones.ts";
 
@@ -68,6 +69,9 @@ const runner = await startRunner({
 });
 
 const simulator = allowSimulator(env) ? new SimulatedWhatsApp() : undefined;
+// Development and tests: the real Baileys socket, against a local WhatsApp server.
+const local = localWhatsApp(env);
+if (local) trustLocalWhatsApp(local, env.NODE_ENV);
 const phones =
   simulator && env.SIMULATOR_PHONES_PORT !== undefined
     ? await startSimulatorPhones(simulator, { host: "127.0.0.1", port: env.SIMULATOR_PHONES_PORT, logger })
@@ -106,7 +110,7 @@ const supervisor = new Supervisor({
   capacity: env.RUNNER_CAPACITY,
   ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
   transports: {
-    baileys: baileysTransport(),
+    baileys: baileysTransport(local ? { waWebSocketUrl: local.url } : {}),
     ...(simulator ? { simulator: simulator.transport() } : {}),
   },
   createBotRuntime,

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { BotSession } from "../src/bot/session/bot-session.ts";
 import { StatusWriter } from "../src/bot/session/status-writer.ts";
+import { isLinked } from "../src/transport/linked-credentials.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
 
@@ -65,7 +66,8 @@ describe("bot session lifecycle", () => {
     // The dashboard shows which number is linked.
     expect((await t.botDoc())?.phoneNumber).toBe("6281234567890");
     const reloaded = await t.fixture.open(t.lease);
-    expect(reloaded.state.creds).toMatchObject({ registered: true, me: { id: "6281234567890:1@s.whatsapp.net" } });
+    expect(reloaded.state.creds).toMatchObject({ registered: false, me: { id: "6281234567890:1@s.whatsapp.net" } });
+    expect(isLinked(reloaded.state.creds)).toBe(true);
     await t.session.stop();
   });
 

@@ -101,7 +101,8 @@ describe("simulator", () => {
     simulated.link("6281234567890");
     const closed = await events.until((u) => u.connection === "close");
     expect(classifyDisconnect(closed.lastDisconnect?.error)).toBe("restart");
-    expect(credsUpdates[0]).toMatchObject({ registered: true, me: { id: "6281234567890:1@s.whatsapp.net" } });
+    expect(credsUpdates[0]).toMatchObject({ me: { id: "6281234567890:1@s.whatsapp.net" } });
+    expect(credsUpdates[0]?.account).toBeDefined();
 
     const again = record(whatsapp.transport().connect(options));
     await again.until((u) => u.connection === "open");

@@ -1,6 +1,7 @@
 import { jidDecode } from "baileys";
 import type { Logger } from "pino";
 import { classifyDisconnect, type DisconnectClass } from "../../transport/disconnect.ts";
+import { isLinked } from "../../transport/linked-credentials.ts";
 import type { ConnectOptions, Transport, TransportSocket } from "../../transport/transport.ts";
 import type { FirestoreAuthState } from "../auth-state/firestore-auth-state.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
@@ -100,7 +101,7 @@ export class BotSession {
   async logout(): Promise<void> {
     // Still connecting with linked credentials (a bot started only to log out, ADR 23, or one
     // reconnecting): wait briefly for the socket to open, since only an open one can tell WhatsApp.
-    if (this.#socket && !this.#stopped && this.#state !== "open" && this.#options.auth.state.creds.registered) {
+    if (this.#socket && !this.#stopped && this.#state !== "open" && isLinked(this.#options.auth.state.creds)) {
       await this.#opened(LOGOUT_TIMEOUT_MS);
     }
     const socket = this.#socket;

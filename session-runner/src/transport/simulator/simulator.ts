@@ -18,6 +18,7 @@ import {
   type WAMessageKey,
 } from "baileys";
 import { MediaDownloadError, type MediaLimits } from "../baileys/media-download.ts";
+import { isLinked } from "../linked-credentials.ts";
 import type {
   ConnectOptions,
   ParticipantResult,
@@ -213,7 +214,7 @@ export class SimulatedSocket implements TransportSocket {
     if (this.closed) return;
     this.#state = "connecting";
     this.#emit("connection.update", { connection: "connecting" });
-    if (this.creds.registered) {
+    if (isLinked(this.creds)) {
       this.#open();
     } else {
       this.#state = "qr";
@@ -230,9 +231,11 @@ export class SimulatedSocket implements TransportSocket {
   /** The phone scanned the QR code (or entered the pairing code): WhatsApp links, then restarts the stream. */
   link(phoneNumber: string, lid = `${phoneNumber.slice(-6)}${phoneNumber.slice(0, 9)}`): void {
     if (this.#state !== "qr") throw new Error(`cannot link a socket in state ${this.#state}`);
+    // As Baileys: the account's signed identity marks the link; `registered` only a pairing code.
     this.#emit("creds.update", {
       me: { id: `${phoneNumber}:1@s.whatsapp.net`, lid: `${lid}:1@lid`, name: "Simulated" },
-      registered: true,
+      account: { details: randomBytes(32), accountSignatureKey: randomBytes(32), accountSignature: randomBytes(64) },
+      ...(this.#pairing ? { registered: true } : {}),
       platform: "simulator",
     });
     this.#emit("connection.update", { isNewLogin: true });
