@@ -129,7 +129,8 @@ export const runnerEnvSchema = baseEnvSchema
         LOCAL_WHATSAPP_URL: env.LOCAL_WHATSAPP_URL !== undefined,
       },
     });
-    if (env.NODE_ENV === "production" && env.LOCAL_WHATSAPP_URL !== undefined) {
+    // Deployed, the check above has said so already.
+    if (env.NODE_ENV === "production" && !deployedBy(env) && env.LOCAL_WHATSAPP_URL !== undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["LOCAL_WHATSAPP_URL"],

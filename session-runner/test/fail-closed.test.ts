@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { ConfigError, parseEnv } from "@whatsdex/core";
 import { describe, expect, it } from "vitest";
-import { allowSimulator, authStateKeys, runnerEnvSchema } from "../src/config.ts";
+import { allowSimulator, authStateKeys, localWhatsApp, runnerEnvSchema } from "../src/config.ts";
+import { trustLocalWhatsApp } from "../src/transport/baileys/local-whatsapp.ts";
 
 /** What Cloud Run sets in every instance of a service (PORT aside). */
 const cloudRun = {
@@ -67,6 +68,34 @@ describe("session-runner configuration on Cloud Run (fail closed)", () => {
     const env = parseEnv(runnerEnvSchema, { ...production, AUTH_STATE_KEYS: spec });
     expect(authStateKeys(env).activeKeyId).toBe("k1");
     expect(allowSimulator(env)).toBe(false);
+  });
+
+  it("refuses a local WhatsApp server in production, on Cloud Run or not, and when half configured", () => {
+    const local = {
+      LOCAL_WHATSAPP_URL: "ws://127.0.0.1:7100/ws/chat",
+      LOCAL_WHATSAPP_ROOT_KEY: randomBytes(32).toString("base64"),
+    };
+    const spec = `k1:${randomBytes(32).toString("base64")}`;
+    expect(problems({ ...production, AUTH_STATE_KEYS: spec, ...local }).get("LOCAL_WHATSAPP_URL")).toMatch(
+      /development only/,
+    );
+    const { K_SERVICE: _s, K_REVISION: _r, K_CONFIGURATION: _c, ...offCloudRun } = production;
+    expect(problems({ ...offCloudRun, AUTH_STATE_KEYS: spec, ...local }).get("LOCAL_WHATSAPP_URL")).toMatch(
+      /refused in production/,
+    );
+    const dev = { GOOGLE_CLOUD_PROJECT: "demo-whatsdex", REDIS_URL: "redis://127.0.0.1:6379" };
+    expect(problems({ ...dev, LOCAL_WHATSAPP_URL: local.LOCAL_WHATSAPP_URL }).get("LOCAL_WHATSAPP_ROOT_KEY")).toMatch(
+      /go together/,
+    );
+    expect(problems({ ...dev, ...local, LOCAL_WHATSAPP_ROOT_KEY: "c2hvcnQ=" }).get("LOCAL_WHATSAPP_ROOT_KEY")).toMatch(
+      /32 bytes/,
+    );
+    const target = localWhatsApp(parseEnv(runnerEnvSchema, { ...dev, ...local }));
+    expect(target?.rootKey).toHaveLength(32);
+    // The trust itself is refused in production too, whatever built the configuration.
+    expect(() => trustLocalWhatsApp({ url: local.LOCAL_WHATSAPP_URL, rootKey: randomBytes(32) }, "production")).toThrow(
+      /refused with NODE_ENV=production/,
+    );
   });
 
   it("keeps development defaults off Cloud Run", () => {
