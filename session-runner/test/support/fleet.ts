@@ -18,6 +18,7 @@ import { type BotRuntimeFactoryOptions, botRuntimeFactory } from "../../src/runn
 import { CampaignWatch } from "../../src/runner/campaign-watch.ts";
 import { Supervisor, type SupervisorOptions } from "../../src/runner/supervisor.ts";
 import type { SimulatedWhatsApp } from "../../src/transport/simulator/simulator.ts";
+import type { Transport } from "../../src/transport/transport.ts";
 import { EventRecorder } from "./event-recorder.ts";
 
 /** The runner's entry point, run from source as Cloud Run would start the built one. */
@@ -45,8 +46,13 @@ export function runnerEnv(overrides: Record<string, string> = {}): Record<string
   };
 }
 
-/** A tenant on `plan` with `count` simulator bots that want to run, made through the real services. */
-export async function tenantWithBots(db: Firestore, count: number, plan: PlanId = "business") {
+/** A tenant on `plan` with `count` bots (simulator unless said) that want to run, made through the real services. */
+export async function tenantWithBots(
+  db: Firestore,
+  count: number,
+  plan: PlanId = "business",
+  transport: "simulator" | "baileys" = "simulator",
+) {
   const refs = createRefs(db);
   const principal = { kind: "user" as const, uid: uniqueId("user"), email: null };
   const { id: tenantId } = await new TenantService(refs).create(principal, { name: "Fleet" });
@@ -59,7 +65,7 @@ export async function tenantWithBots(db: Firestore, count: number, plan: PlanId 
   const bots = new BotService(refs, { allowSimulator: true });
   const botIds: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { id } = await bots.create(access, { name: `bot ${i}`, transport: "simulator" });
+    const { id } = await bots.create(access, { name: `bot ${i}`, transport });
     await bots.connect(access, id, { method: "qr" });
     botIds.push(id);
   }
@@ -72,7 +78,9 @@ const fleetKeyring = createKeyring(new Map([["k1", randomBytes(32)]]), "k1");
 export interface TestSupervisorOptions
   extends Partial<Omit<SupervisorOptions, "db" | "transports" | "onlyTenants" | "createBotRuntime">>,
     Partial<Omit<BotRuntimeFactoryOptions, "db">> {
-  whatsapp: SimulatedWhatsApp;
+  /** The simulator (for simulator bots), the production transport (for baileys bots), or both. */
+  whatsapp?: SimulatedWhatsApp;
+  baileys?: Transport;
   tenantIds: readonly string[];
   /**
    * The lease TTL; renewals and the expiry watchdog follow from it. Long by default: on a loaded
@@ -90,6 +98,7 @@ export interface TestSupervisorOptions
 export function testSupervisor(db: Firestore, options: TestSupervisorOptions): Supervisor {
   const {
     whatsapp,
+    baileys,
     tenantIds,
     ttlMs = 15_000,
     keyring = fleetKeyring,
@@ -133,7 +142,7 @@ export function testSupervisor(db: Firestore, options: TestSupervisorOptions): S
     leases: new LeaseStore(db, { ttlMs, takeoverGraceMs: 300 }),
     instanceId: uniqueId("runner"),
     capacity: 10,
-    transports: { simulator: whatsapp.transport() },
+    transports: { ...(whatsapp ? { simulator: whatsapp.transport() } : {}), ...(baileys ? { baileys } : {}) },
     createBotRuntime,
     logger,
     renewEveryMs: Math.round(ttlMs / 3),
