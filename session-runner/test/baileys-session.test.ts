@@ -208,6 +208,7 @@ describe("the real Baileys socket against the local WhatsApp server", () => {
     await t.state("replaced");
     await waitFor("the other login to be the one connected", async () => (server.isConnected(jid) ? true : undefined));
     expect(first.s.state).toBe("replaced");
+    expect(server.replacedLogins).toContain(jid);
     expect(first.sockets.length).toBe(connects);
     other.end();
   });

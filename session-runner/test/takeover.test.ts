@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { runnerEnv, runnerMain, tenantWithBots } from "./support/fleet.ts";
+import { tenantWithBots } from "./support/fleet.ts";
+import { lifetimes, overlaps, runnerProcess } from "./support/runner-process.ts";
 
 /**
  * Two real runner processes share 20 simulated bots; one is killed with SIGKILL. The survivor must
@@ -22,53 +22,8 @@ const GRACE_MS = 500;
 const SCAN_MS = 200;
 const CLAIM_BOUND_MS = 3_000;
 
-const logLine = z.object({ time: z.string(), botId: z.string().optional(), event: z.string().optional() }).loose();
-
 function runner(id: string, tenantId: string, capacity: number) {
-  const child = spawn(process.execPath, ["--conditions=@whatsdex/source", runnerMain], {
-    env: runnerEnv({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      RUNNER_INSTANCE_ID: id,
-      RUNNER_TENANTS: tenantId,
-      RUNNER_CAPACITY: String(capacity),
-      LEASE_TTL_MS: String(TTL_MS),
-      LEASE_TAKEOVER_GRACE_MS: String(GRACE_MS),
-      RUNNER_SCAN_MS: String(SCAN_MS),
-    }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const events: Array<{ at: number; botId: string; event: string }> = [];
-  let pending = "";
-  child.stdout?.setEncoding("utf8");
-  child.stdout?.on("data", (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      const parsed = logLine.safeParse(JSON.parse(line));
-      if (parsed.success && parsed.data.botId && parsed.data.event?.startsWith("socket_")) {
-        events.push({ at: Date.parse(parsed.data.time), botId: parsed.data.botId, event: parsed.data.event });
-      }
-    }
-  });
-  return { child, events };
-}
-
-/** Each bot's socket lifetimes in one process: [opened, ended or `until`]. */
-function lifetimes(events: Array<{ at: number; botId: string; event: string }>, until: number) {
-  const byBot = new Map<string, Array<[number, number]>>();
-  const open = new Map<string, number>();
-  for (const { at, botId, event } of events) {
-    if (event === "socket_opened") open.set(botId, at);
-    if (event === "socket_ended") {
-      byBot.set(botId, [...(byBot.get(botId) ?? []), [open.get(botId) ?? at, at]]);
-      open.delete(botId);
-    }
-  }
-  for (const [botId, at] of open) byBot.set(botId, [...(byBot.get(botId) ?? []), [at, until]]);
-  return byBot;
+  return runnerProcess(id, tenantId, { capacity, ttlMs: TTL_MS, graceMs: GRACE_MS, scanMs: SCAN_MS }, children);
 }
 
 describe("two runner processes", () => {
@@ -129,14 +84,8 @@ describe("two runner processes", () => {
     const end = Date.now();
     const inA = lifetimes(a.events, killedAt);
     const inB = lifetimes(b.events, end);
-    const overlaps: string[] = [];
-    for (const [botId, spansA] of inA) {
-      for (const [openA, endA] of spansA) {
-        for (const [openB, endB] of inB.get(botId) ?? []) if (openA < endB && openB < endA) overlaps.push(botId);
-      }
-    }
     expect(inA.size).toBe(10);
-    expect(overlaps).toEqual([]);
+    expect(overlaps(inA, inB)).toEqual([]);
 
     const stopped = once(b.child, "exit");
     b.child.kill("SIGTERM");

@@ -63,7 +63,10 @@ export class ClientSession {
       return;
     }
     const previous = device.endpoint;
-    if (previous instanceof CompanionEndpoint) previous.session.replaced();
+    if (previous instanceof CompanionEndpoint) {
+      previous.session.replaced();
+      this.#server.loginReplaced(account.deviceJid(device.id, "s.whatsapp.net"));
+    }
     this.#login = { account, device };
     device.endpoint = new CompanionEndpoint(this);
     this.connection.send({

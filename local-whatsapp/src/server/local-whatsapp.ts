@@ -5,9 +5,16 @@ import { type BinaryNode, getBinaryNodeChild, jidDecode, S_WHATSAPP_NET } from "
 import { type Logger, pino } from "pino";
 import { WebSocketServer } from "ws";
 import { type Account, Directory } from "../accounts/directory.ts";
+import type { Group } from "../groups/group.ts";
+import { GroupNotifier } from "../groups/group-notifier.ts";
+import { GroupOperations, type ParticipantAction, type ParticipantOutcome } from "../groups/group-operations.ts";
+import { GroupRegistry } from "../groups/group-registry.ts";
+import { serveGroups } from "../groups/served-groups.ts";
 import { LinkRegistry } from "../linking/link-registry.ts";
 import { PrimaryCodeExchange } from "../linking/pairing-code.ts";
 import { parseLinkingQr } from "../linking/qr-code.ts";
+import { announceMediaHost } from "../media/media-conn-query.ts";
+import { type MediaLimits, MediaServer } from "../media/media-server.ts";
 import { MessageRouter } from "../messaging/message-router.ts";
 import { createServerIdentity, type ServerIdentity } from "../noise/certificates.ts";
 import type { KeyPair } from "../noise/noise-responder.ts";
@@ -23,6 +30,8 @@ export interface LocalWhatsAppOptions {
   logger?: Logger;
   /** The root key clients trust; a new one per server unless given. */
   rootKey?: KeyPair;
+  /** The media host's limits (it listens on `host` too, on a port of its own). */
+  media?: MediaLimits;
 }
 
 const PAIRING_TIMEOUT_MS = 15_000;
@@ -37,23 +46,40 @@ export class LocalWhatsApp implements ServerContext {
   readonly directory = new Directory();
   readonly links = new LinkRegistry();
   readonly router: MessageRouter;
+  /** Groups, as members change them (tests act for phones here: `groups.setSubject(phone.account, …)`). */
+  readonly groups: GroupOperations;
   readonly #identity: ServerIdentity;
   readonly #phones = new Map<string, SimulatedPhone>();
   readonly #sessions = new Set<ClientSession>();
   readonly #codeFinishes = new Map<string, (finish: BinaryNode) => void>();
 
   readonly url: string;
+  /** The media host (`mmg.whatsapp.net` here): its `origin`, and the `caPem` a client must trust to reach it. */
+  readonly media: MediaServer;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #logger: Logger;
 
-  private constructor(http: Server, wss: WebSocketServer, url: string, logger: Logger, rootKey: KeyPair | undefined) {
+  private constructor(
+    http: Server,
+    wss: WebSocketServer,
+    url: string,
+    logger: Logger,
+    rootKey: KeyPair | undefined,
+    media: MediaServer,
+  ) {
     this.#http = http;
+    this.media = media;
     this.#wss = wss;
     this.url = url;
     this.#logger = logger;
     this.#identity = createServerIdentity(rootKey);
-    this.router = new MessageRouter(this.directory, logger);
+    const groups = new GroupRegistry();
+    this.router = new MessageRouter(this.directory, logger, groups);
+    const notifier = new GroupNotifier((device, stanza) => this.router.deliver(device, stanza));
+    this.groups = new GroupOperations(groups, this.directory, notifier);
+    serveGroups(this.directory, this.groups);
+    announceMediaHost(this.directory, media);
     wss.on("connection", (ws) => {
       let session: ClientSession | undefined;
       const connection = new WireConnection(ws, this.#identity, logger, {
@@ -74,11 +100,16 @@ export class LocalWhatsApp implements ServerContext {
       response.writeHead(426, { "content-type": "text/plain" }).end("WebSocket only\n");
     });
     const wss = new WebSocketServer({ server: http, path: "/ws/chat" });
+    const media = await MediaServer.start({
+      host: options.host ?? "127.0.0.1",
+      logger: logger.child({ component: "media" }),
+      ...options.media,
+    });
     http.listen(options.port ?? 0, options.host ?? "127.0.0.1");
     await once(http, "listening");
     const { address, port } = http.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;
-    return new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, options.rootKey);
+    return new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, options.rootKey, media);
   }
 
   /** What a client must trust (Baileys' `WA_CERT_DETAILS.PUBLIC_KEY`) to accept this server. */
@@ -103,6 +134,30 @@ export class LocalWhatsApp implements ServerContext {
 
   phone(pn: string): SimulatedPhone | undefined {
     return this.#phones.get(pn);
+  }
+
+  /** A phone creates a group with other phones' accounts in it; it is the group's superadmin. */
+  createGroup(phone: SimulatedPhone, subject: string, members: readonly SimulatedPhone[]): Group {
+    return this.groups.create(
+      phone.account,
+      subject,
+      members.map((member) => member.account.lidJid),
+    );
+  }
+
+  /** A phone adds, removes, promotes or demotes members (refused unless it is an admin); the outcome per member. */
+  updateGroupParticipants(
+    phone: SimulatedPhone,
+    group: Group,
+    action: ParticipantAction,
+    members: readonly SimulatedPhone[],
+  ): ParticipantOutcome[] {
+    return this.groups.changeParticipants(
+      phone.account,
+      group.jid,
+      action,
+      members.map((member) => member.account.lidJid),
+    );
   }
 
   /** The phone scans a QR code a companion shows: links it and returns its device jid. */
@@ -216,6 +271,13 @@ export class LocalWhatsApp implements ServerContext {
     if (endpoint instanceof CompanionEndpoint && endpoint.session !== by) endpoint.session.loggedOut();
   }
 
+  /** Companions (device jids) whose live connection a second login replaced (440), in order. */
+  readonly replacedLogins: string[] = [];
+
+  loginReplaced(companionJid: string): void {
+    this.replacedLogins.push(companionJid);
+  }
+
   /** The session of a connected companion, by its device jid. */
   #sessionOf(jid: string): ClientSession | undefined {
     const found = this.directory.resolve(jid);
@@ -253,5 +315,6 @@ export class LocalWhatsApp implements ServerContext {
     this.#wss.close();
     this.#http.closeAllConnections();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.media.close();
   }
 }

@@ -12,4 +12,6 @@ export interface ServerContext {
   /** Linking queries a registration makes (pairing code); "unhandled" for every other query. */
   linkingQueries(session: ClientSession, iq: BinaryNode): BinaryNode[] | undefined | "unhandled";
   removeCompanion(account: Account, deviceId: number, by?: ClientSession): void;
+  /** A companion logged in while another connection held it: the older one was told 440. */
+  loginReplaced(companionJid: string): void;
 }
