@@ -5,7 +5,7 @@ import {
   phoneBotsSchema,
   phoneEventSchema,
   phoneProblemSchema,
-} from "@whatsdex/session-runner/phone-api";
+} from "@whatsdex/core/phone-api";
 import { z } from "zod";
 
 export { PhoneApiError, type PhoneEvent, type PhoneMessage };

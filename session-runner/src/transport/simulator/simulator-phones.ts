@@ -22,7 +22,7 @@ import {
   pairSchema,
   receiptSchema,
   signalSchema,
-} from "./phone-api-schema.ts";
+} from "@whatsdex/core/phone-api";
 import type { SentMessage, SimulatedSocket, SimulatedWhatsApp } from "./simulator.ts";
 
 /**

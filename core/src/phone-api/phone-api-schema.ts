@@ -1,6 +1,10 @@
 import { z } from "zod";
 
-/** The simulator's phone API, both sides of the wire: requests the server validates, events the client reads. */
+/**
+ * The phone API, both sides of the wire: requests the server validates, events the client reads.
+ * Two servers speak it — the in-process simulator's phones (session-runner) and the local WhatsApp
+ * server (the `local-whatsapp` workspace) — and devtools' PhoneClient talks to either.
+ */
 
 const digits = z
   .string()
