@@ -1,4 +1,13 @@
 export type { Account, Device, KeyBundle } from "./accounts/directory.ts";
+export {
+  downloadMediaOnPhone,
+  type MediaLimits,
+  MediaServer,
+  type PhoneMediaContent,
+  type PhoneMediaDownload,
+  PhoneMediaError,
+  sendMediaFromPhone,
+} from "./media/index.ts";
 export type { KeyPair } from "./noise/noise-responder.ts";
 export type { PhoneInboxEntry, PhoneReceipt } from "./phone/simulated-phone.ts";
 export { SimulatedPhone } from "./phone/simulated-phone.ts";

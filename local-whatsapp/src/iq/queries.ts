@@ -1,5 +1,6 @@
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren, jidEncode } from "baileys";
 import type { Account, Device, Directory } from "../accounts/directory.ts";
+import { mediaConnection } from "../media/media-conn-query.ts";
 import { keyBundleNode, readKeyUpload, readSignedPreKey } from "./key-bundles.ts";
 
 /** A query the server refuses, answered as `<error code text/>` so the client fails fast. */
@@ -91,6 +92,7 @@ const HANDLERS: Record<string, Handler> = {
     return undefined;
   },
   "w:sync:app:state/sync": (iq) => appStateSync(iq),
+  "w:m/media_conn": (_iq, ctx) => mediaConnection(ctx),
 };
 
 export function answerQuery(iq: BinaryNode, ctx: QueryContext): QueryAnswer {
