@@ -7,7 +7,9 @@
  * - Upload: `getWAUploadToServer` asks `media_conn` (cached for its `ttl`), then POSTs the
  *   encrypted file to `https://<hosts[i].hostname>/mms/<type>/<encSha256 b64url>?auth=<auth>&token=<same hash>`
  *   and takes `url` and `direct_path` from the JSON answer. On Node it posts with `node:https`,
- *   passing the socket config's `fetchAgent` as the request's `agent`; nothing else.
+ *   passing the socket config's `fetchAgent` as the request's `agent`: its TLS trust comes from
+ *   that agent alone. A refused upload is not retried on the same host (it re-asks media_conn
+ *   and moves to the next host; there is one here).
  * - Download: `downloadMediaMessage` → `downloadContentFromMessage` fetches
  *   `https://<host><directPath>`, the host being `opts.host`, else the message `url`'s host (here
  *   the local origin), else `mmg.whatsapp.net`, through the global `fetch` with
