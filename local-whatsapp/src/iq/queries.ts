@@ -1,5 +1,6 @@
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren, jidEncode } from "baileys";
 import type { Account, Device, Directory } from "../accounts/directory.ts";
+import { groupQueries } from "../groups/group-queries.ts";
 import { mediaConnection } from "../media/media-conn-query.ts";
 import { keyBundleNode, readKeyUpload, readSignedPreKey } from "./key-bundles.ts";
 
@@ -92,6 +93,7 @@ const HANDLERS: Record<string, Handler> = {
     return undefined;
   },
   "w:sync:app:state/sync": (iq) => appStateSync(iq),
+  ...groupQueries((code, text) => new IqError(code, text)),
   "w:m/media_conn": (_iq, ctx) => mediaConnection(ctx),
 };
 

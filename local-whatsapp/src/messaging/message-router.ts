@@ -1,6 +1,8 @@
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren, isJidGroup, jidEncode } from "baileys";
 import type { Logger } from "pino";
 import type { Account, Device, Directory } from "../accounts/directory.ts";
+import { fanOutGroupMessage, routeGroupReceipt } from "../groups/group-messages.ts";
+import { GroupRegistry } from "../groups/group-registry.ts";
 
 /** Who sent a stanza: an account's device (a companion on the wire, or the simulated phone). */
 export interface Sender {
@@ -19,10 +21,13 @@ const now = () => String(Math.floor(Date.now() / 1_000));
 export class MessageRouter {
   readonly #directory: Directory;
   readonly #logger: Logger;
+  readonly #groups: GroupRegistry;
 
-  constructor(directory: Directory, logger: Logger) {
+  /** `groups`: who is in which group, for group messages (none without it: they are refused 404). */
+  constructor(directory: Directory, logger: Logger, groups: GroupRegistry = new GroupRegistry()) {
     this.#directory = directory;
     this.#logger = logger;
+    this.#groups = groups;
   }
 
   /** Stanzas a sender hands the server. Returns the acknowledgement for the sender, if any. */
@@ -51,8 +56,10 @@ export class MessageRouter {
       attrs: { class: "message", id, from: to, t: now(), ...(error ? { error } : {}) },
     });
     if (isJidGroup(to)) {
-      this.#logger.warn({ to }, "group messages are not served yet");
-      return ack("501");
+      const deliver = (device: Device, copy: BinaryNode) => this.deliver(device, copy);
+      const refused = fanOutGroupMessage(stanza, sender, this.#groups.get(to), this.#directory, deliver);
+      if (refused) this.#logger.debug({ to, refused }, "group message refused");
+      return ack(refused);
     }
     const target = this.#directory.resolve(to);
     if (!target) return ack("404");
@@ -98,6 +105,11 @@ export class MessageRouter {
 
   #receipt(sender: Sender, stanza: BinaryNode): void {
     const to = stanza.attrs.to ?? "";
+    if (isJidGroup(to)) {
+      const deliver = (device: Device, receipt: BinaryNode) => this.deliver(device, receipt);
+      routeGroupReceipt(stanza, sender, this.#groups.get(to), this.#directory, deliver);
+      return;
+    }
     const target = this.#directory.resolve(to);
     if (!target) return;
     const attrs: Record<string, string> = {
