@@ -1,4 +1,7 @@
 export type { Account, Device, KeyBundle } from "./accounts/directory.ts";
+export type { Group, GroupRole } from "./groups/group.ts";
+export type { GroupSetting, ParticipantAction, ParticipantOutcome } from "./groups/group-operations.ts";
+export { GroupRefusal, type ParticipantStatus } from "./groups/group-refusals.ts";
 export {
   downloadMediaOnPhone,
   type MediaLimits,
@@ -9,6 +12,6 @@ export {
   sendMediaFromPhone,
 } from "./media/index.ts";
 export type { KeyPair } from "./noise/noise-responder.ts";
-export type { PhoneInboxEntry, PhoneReceipt } from "./phone/simulated-phone.ts";
+export type { GroupRoster, PhoneInboxEntry, PhoneNotification, PhoneReceipt } from "./phone/simulated-phone.ts";
 export { SimulatedPhone } from "./phone/simulated-phone.ts";
 export { LocalWhatsApp, type LocalWhatsAppOptions } from "./server/local-whatsapp.ts";

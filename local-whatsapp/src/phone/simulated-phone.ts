@@ -5,7 +5,9 @@ import {
   Curve,
   encodeWAMessage,
   getBinaryNodeChild,
+  getBinaryNodeChildren,
   initAuthCreds,
+  isJidGroup,
   jidDecode,
   proto,
   type SignalRepositoryWithLIDStore,
@@ -35,6 +37,27 @@ export interface PhoneReceipt {
   type: "delivery" | "read" | "played" | string;
 }
 
+/** A notification the server sent the phone (a group change: `w:gp2`), as recorded for tests. */
+export interface PhoneNotification {
+  id: string;
+  /** What it is about: the group's jid for group changes. */
+  from: string;
+  type: string;
+  /** Who made the change, by LID. */
+  author?: string;
+  /** What changed: the child's tag (create, add, remove, promote, demote, subject, description, invite...). */
+  action: string;
+  /** The participants an add/remove/promote/demote names (their LIDs). */
+  participants: string[];
+  node: BinaryNode;
+}
+
+/** What a phone needs of a group to send to it: its jid and who is in it now. */
+export interface GroupRoster {
+  jid: string;
+  members(): Iterable<Account>;
+}
+
 /** How a phone hands a stanza to the server, as a client would send it over the wire. */
 export type StanzaSink = (stanza: BinaryNode) => void;
 
@@ -50,10 +73,15 @@ export class SimulatedPhone {
   readonly #signal: SignalRepositoryWithLIDStore;
   readonly inbox: PhoneInboxEntry[] = [];
   readonly receipts: PhoneReceipt[] = [];
+  readonly notifications: PhoneNotification[] = [];
   /** Decryption failures, kept so a test sees them rather than a silent drop. */
   readonly failures: Array<{ id: string; from: string; error: string }> = [];
   readonly #waiters: Array<() => void> = [];
   readonly #keys: ReturnType<typeof addTransactionCapability>;
+  /** Per group, the devices that hold this phone's sender key (Baileys' sender-key-memory). */
+  readonly #senderKeyHolders = new Map<string, Set<string>>();
+  /** Stanzas are read one at a time, in order: a sender key must be in place before the skmsg it opens. */
+  #receiving: Promise<void> = Promise.resolve();
 
   readonly account: Account;
   readonly #sink: StanzaSink;
@@ -95,7 +123,11 @@ export class SimulatedPhone {
       keys: bundle,
       keyIndex: 0,
       offline: [],
-      endpoint: { deliver: (stanza) => void this.#receive(stanza) },
+      endpoint: {
+        deliver: (stanza) => {
+          this.#receiving = this.#receiving.then(() => this.#receive(stanza));
+        },
+      },
     });
   }
 
@@ -131,6 +163,48 @@ export class SimulatedPhone {
 
   sendText(to: Account, text: string, options: { addressing?: "lid" | "pn" } = {}): Promise<string> {
     return this.send(to, { conversation: text }, options);
+  }
+
+  /**
+   * Sends to a group as Baileys does: the message once under this phone's sender key (skmsg), and
+   * the key itself, 1:1-encrypted, to every member device that does not hold it yet.
+   */
+  async sendToGroup(group: GroupRoster, message: proto.IMessage, options: { id?: string } = {}): Promise<string> {
+    const id = options.id ?? `3EB0${randomBytes(9).toString("hex").toUpperCase()}`;
+    const { ciphertext, senderKeyDistributionMessage } = await this.#signal.encryptGroupMessage({
+      group: group.jid,
+      meId: this.account.deviceJid(0, "lid"),
+      data: encodeWAMessage(message),
+    });
+    const distribution = encodeWAMessage({
+      senderKeyDistributionMessage: {
+        groupId: group.jid,
+        axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage,
+      },
+    });
+    const holders = this.#senderKeyHolders.get(group.jid) ?? new Set<string>();
+    this.#senderKeyHolders.set(group.jid, holders);
+    const participants: BinaryNode[] = [];
+    for (const member of group.members()) {
+      for (const device of member.devices.values()) {
+        const jid = member.deviceJid(device.id, "lid");
+        if ((member === this.account && device.id === 0) || holders.has(jid)) continue;
+        await this.#encryptFor(jid, device.keys, distribution, participants);
+        holders.add(jid);
+      }
+    }
+    const content: BinaryNode[] = [{ tag: "enc", attrs: { v: "2", type: "skmsg" }, content: ciphertext }];
+    if (participants.length > 0) content.push({ tag: "participants", attrs: {}, content: participants });
+    this.#sink({
+      tag: "message",
+      attrs: { id, to: group.jid, type: message.reactionMessage ? "reaction" : "text", addressing_mode: "lid" },
+      content,
+    });
+    return id;
+  }
+
+  sendGroupText(group: GroupRoster, text: string): Promise<string> {
+    return this.sendToGroup(group, { conversation: text });
   }
 
   /** Resolves once `predicate` holds for something the phone received (messages or receipts). */
@@ -186,7 +260,9 @@ export class SimulatedPhone {
 
   async #receive(stanza: BinaryNode): Promise<void> {
     try {
-      if (stanza.tag === "message") await this.#receiveMessage(stanza);
+      if (stanza.tag === "message" && isJidGroup(stanza.attrs.from)) await this.#receiveGroupMessage(stanza);
+      else if (stanza.tag === "message") await this.#receiveMessage(stanza);
+      else if (stanza.tag === "notification") this.notifications.push(readNotification(stanza));
       else if (stanza.tag === "receipt") {
         this.receipts.push({
           id: stanza.attrs.id ?? "",
@@ -204,6 +280,41 @@ export class SimulatedPhone {
       }
     } finally {
       for (const wake of this.#waiters.splice(0)) wake();
+    }
+  }
+
+  /**
+   * A group message: this device's own copy (a pkmsg/msg carrying the author's sender key, the
+   * first time) is read first, then the skmsg every member got, under that key.
+   */
+  async #receiveGroupMessage(stanza: BinaryNode): Promise<void> {
+    const group = stanza.attrs.from ?? "";
+    const author = stanza.attrs.participant ?? "";
+    const id = stanza.attrs.id ?? "";
+    let message: proto.Message | undefined;
+    try {
+      for (const enc of getBinaryNodeChildren(stanza, "enc")) {
+        const { type } = enc.attrs;
+        if (!(enc.content instanceof Uint8Array)) continue;
+        let plaintext: Uint8Array;
+        if (type === "skmsg") {
+          plaintext = await this.#signal.decryptGroupMessage({ group, authorJid: author, msg: enc.content });
+        } else if (type === "pkmsg" || type === "msg") {
+          plaintext = await this.#signal.decryptMessage({ jid: author, type, ciphertext: enc.content });
+        } else throw new Error(`unknown enc type ${type ?? "none"}`);
+        const decoded = proto.Message.decode(unpadRandomMax16(plaintext));
+        const distribution = decoded.senderKeyDistributionMessage;
+        if (distribution) {
+          await this.#signal.processSenderKeyDistributionMessage({ authorJid: author, item: distribution });
+        }
+        message = message ? Object.assign(message, decoded) : decoded;
+      }
+      if (!message) throw new Error("no enc to read");
+      this.inbox.push({ id, from: author, chat: group, message, at: Date.now() });
+      this.#sink({ tag: "receipt", attrs: { id, to: group, participant: author } });
+    } catch (error) {
+      this.#logger.warn({ err: error, id, group, author }, "phone could not decrypt a group message");
+      this.failures.push({ id, from: author, error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -237,6 +348,20 @@ export class SimulatedPhone {
       this.failures.push({ id, from, error: error instanceof Error ? error.message : String(error) });
     }
   }
+}
+
+/** A notification as a test looks for it: what changed, by whom, about whom. */
+function readNotification(stanza: BinaryNode): PhoneNotification {
+  const change = Array.isArray(stanza.content) ? stanza.content[0] : undefined;
+  return {
+    id: stanza.attrs.id ?? "",
+    from: stanza.attrs.from ?? "",
+    type: stanza.attrs.type ?? "",
+    ...(stanza.attrs.participant ? { author: stanza.attrs.participant } : {}),
+    action: change?.tag ?? "",
+    participants: getBinaryNodeChildren(change, "participant").map((p) => p.attrs.jid ?? ""),
+    node: stanza,
+  };
 }
 
 function withTypeByte(key: Uint8Array): Uint8Array {
