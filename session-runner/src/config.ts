@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   baseEnvSchema,
   defaultTraceExporter,
@@ -8,6 +9,7 @@ import {
   type TraceExporterKind,
 } from "@whatsdex/core";
 import { z } from "zod";
+import type { LocalWhatsAppTarget } from "./transport/baileys/local-whatsapp.ts";
 
 /**
  * Only for the emulators: production seals WhatsApp session keys with keys from Secret Manager.
@@ -80,6 +82,10 @@ export const runnerEnvSchema = baseEnvSchema
       .string()
       .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 bytes, base64")
       .optional(),
+    /** Its media host (HTTPS origin): media is downloaded from there instead of WhatsApp's hosts. */
+    LOCAL_WHATSAPP_MEDIA_ORIGIN: z.url({ protocol: /^https$/ }).optional(),
+    /** A PEM file holding the CA of that media host's certificate, which this process then trusts. */
+    LOCAL_WHATSAPP_MEDIA_CA_FILE: z.string().min(1).optional(),
     /** Jobs each worker runs at once in this instance (BullMQ concurrency; Cloud Tasks back-pressure). */
     JOBS_CONCURRENCY_MEDIA: z.coerce.number().int().min(1).max(64).default(2),
     JOBS_CONCURRENCY_AI: z.coerce.number().int().min(1).max(256).default(16),
@@ -127,6 +133,7 @@ export const runnerEnvSchema = baseEnvSchema
         SIMULATOR_PHONES_PORT: env.SIMULATOR_PHONES_PORT !== undefined,
         WEBHOOKS_ALLOW_PRIVATE_TARGETS: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
         LOCAL_WHATSAPP_URL: env.LOCAL_WHATSAPP_URL !== undefined,
+        LOCAL_WHATSAPP_MEDIA_CA_FILE: env.LOCAL_WHATSAPP_MEDIA_CA_FILE !== undefined,
       },
     });
     // Deployed, the check above has said so already.
@@ -142,6 +149,18 @@ export const runnerEnvSchema = baseEnvSchema
         code: "custom",
         path: [env.LOCAL_WHATSAPP_URL === undefined ? "LOCAL_WHATSAPP_URL" : "LOCAL_WHATSAPP_ROOT_KEY"],
         message: "LOCAL_WHATSAPP_URL and LOCAL_WHATSAPP_ROOT_KEY go together",
+      });
+    }
+    const media = [env.LOCAL_WHATSAPP_MEDIA_ORIGIN, env.LOCAL_WHATSAPP_MEDIA_CA_FILE];
+    if (media.some((value) => value !== undefined) && (media.includes(undefined) || !env.LOCAL_WHATSAPP_URL)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [
+          env.LOCAL_WHATSAPP_MEDIA_ORIGIN === undefined
+            ? "LOCAL_WHATSAPP_MEDIA_ORIGIN"
+            : "LOCAL_WHATSAPP_MEDIA_CA_FILE",
+        ],
+        message: "LOCAL_WHATSAPP_MEDIA_ORIGIN and LOCAL_WHATSAPP_MEDIA_CA_FILE go together, with LOCAL_WHATSAPP_URL",
       });
     }
     // Deployed, the check above has said so already.
@@ -181,7 +200,11 @@ export function traceExporterFor(env: RunnerEnv): TraceExporterKind {
 }
 
 /** The local WhatsApp server the Baileys transport is pointed at, when one is configured. */
-export function localWhatsApp(env: RunnerEnv): { url: string; rootKey: Buffer } | undefined {
+export function localWhatsApp(env: RunnerEnv): LocalWhatsAppTarget | undefined {
   if (!env.LOCAL_WHATSAPP_URL || !env.LOCAL_WHATSAPP_ROOT_KEY) return undefined;
-  return { url: env.LOCAL_WHATSAPP_URL, rootKey: Buffer.from(env.LOCAL_WHATSAPP_ROOT_KEY, "base64") };
+  const media =
+    env.LOCAL_WHATSAPP_MEDIA_ORIGIN && env.LOCAL_WHATSAPP_MEDIA_CA_FILE
+      ? { origin: env.LOCAL_WHATSAPP_MEDIA_ORIGIN, caPem: readFileSync(env.LOCAL_WHATSAPP_MEDIA_CA_FILE, "utf8") }
+      : undefined;
+  return { url: env.LOCAL_WHATSAPP_URL, rootKey: Buffer.from(env.LOCAL_WHATSAPP_ROOT_KEY, "base64"), media };
 }

@@ -110,7 +110,10 @@ const supervisor = new Supervisor({
   capacity: env.RUNNER_CAPACITY,
   ...(env.RUNNER_TENANTS ? { onlyTenants: env.RUNNER_TENANTS } : {}),
   transports: {
-    baileys: baileysTransport(local ? { waWebSocketUrl: local.url } : {}),
+    baileys: baileysTransport(
+      local ? { waWebSocketUrl: local.url } : {},
+      local?.media ? { origins: [local.media.origin] } : {},
+    ),
     ...(simulator ? { simulator: simulator.transport() } : {}),
   },
   createBotRuntime,

@@ -90,6 +90,9 @@ describe("session-runner configuration on Cloud Run (fail closed)", () => {
     expect(problems({ ...dev, ...local, LOCAL_WHATSAPP_ROOT_KEY: "c2hvcnQ=" }).get("LOCAL_WHATSAPP_ROOT_KEY")).toMatch(
       /32 bytes/,
     );
+    expect(
+      problems({ ...dev, LOCAL_WHATSAPP_MEDIA_ORIGIN: "https://127.0.0.1:7443" }).get("LOCAL_WHATSAPP_MEDIA_CA_FILE"),
+    ).toMatch(/go together, with LOCAL_WHATSAPP_URL/);
     const target = localWhatsApp(parseEnv(runnerEnvSchema, { ...dev, ...local }));
     expect(target?.rootKey).toHaveLength(32);
     // The trust itself is refused in production too, whatever built the configuration.
