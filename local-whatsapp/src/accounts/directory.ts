@@ -57,6 +57,16 @@ export class Account {
     return this.#nextCompanionId++;
   }
 
+  /** The device id the next companion gets (ids are never reused, as WhatsApp's are not). */
+  get companionIdsIssued(): number {
+    return this.#nextCompanionId - 1;
+  }
+
+  /** Carries on from a snapshot: the next companion gets `issued + 1`. */
+  restoreCompanionIds(issued: number): void {
+    this.#nextCompanionId = issued + 1;
+  }
+
   /** A device's jid in the addressing the conversation uses. */
   deviceJid(device: number, server: "lid" | "s.whatsapp.net"): string {
     return jidEncode(server === "lid" ? this.lid : this.pn, server, device);
@@ -68,12 +78,13 @@ export class Directory {
   readonly #byPn = new Map<string, Account>();
   readonly #byLid = new Map<string, Account>();
 
-  create(pn: string, pushName: string): Account {
+  create(pn: string, pushName: string, lid?: string): Account {
     if (!/^\d{6,15}$/.test(pn)) throw new Error(`phone number "${pn}" must be 6-15 digits`);
     if (this.#byPn.has(pn)) throw new Error(`an account for ${pn} already exists`);
-    let lid: string;
-    do lid = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
-    while (this.#byLid.has(lid));
+    if (lid !== undefined && this.#byLid.has(lid)) throw new Error(`LID ${lid} is taken`);
+    while (lid === undefined || this.#byLid.has(lid)) {
+      lid = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
+    }
     const account = new Account(pn, lid, pushName);
     this.#byPn.set(pn, account);
     this.#byLid.set(lid, account);

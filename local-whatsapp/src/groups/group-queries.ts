@@ -4,7 +4,6 @@ import type { QueryAnswer, QueryContext } from "../iq/queries.ts";
 import { groupNode } from "./group-nodes.ts";
 import type { GroupOperations, GroupSetting, ParticipantAction } from "./group-operations.ts";
 import { GroupRefusal } from "./group-refusals.ts";
-import { groupsOf } from "./served-groups.ts";
 
 type GroupQuery = (iq: BinaryNode, ctx: QueryContext, groups: GroupOperations) => QueryAnswer;
 
@@ -113,7 +112,7 @@ export function groupQueries(
       `w:g2/${tag}`,
       (iq: BinaryNode, ctx: QueryContext) => {
         try {
-          return query(iq, ctx, groupsOf(ctx.directory));
+          return query(iq, ctx, ctx.groups);
         } catch (error) {
           if (error instanceof GroupRefusal) throw refuse(error.code, error.text);
           throw error;

@@ -1,7 +1,9 @@
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren, jidEncode } from "baileys";
 import type { Account, Device, Directory } from "../accounts/directory.ts";
+import type { GroupOperations } from "../groups/group-operations.ts";
 import { groupQueries } from "../groups/group-queries.ts";
 import { mediaConnection } from "../media/media-conn-query.ts";
+import type { MediaServer } from "../media/media-server.ts";
 import { keyBundleNode, readKeyUpload, readSignedPreKey } from "./key-bundles.ts";
 
 /** A query the server refuses, answered as `<error code text/>` so the client fails fast. */
@@ -19,6 +21,8 @@ export class IqError extends Error {
 /** What a logged-in companion's queries may read and change. */
 export interface QueryContext {
   directory: Directory;
+  groups: GroupOperations;
+  media: MediaServer;
   account: Account;
   device: Device;
   /** The companion unlinks itself (Baileys' `logout`). */

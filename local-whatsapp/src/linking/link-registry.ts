@@ -36,6 +36,11 @@ export class LinkRegistry {
     return [...this.#codes.values()].filter((request) => request.pn === pn);
   }
 
+  /** Every companion waiting for a pairing code, oldest first. */
+  codeRequests(): CodeRequest[] {
+    return [...this.#codes.values()];
+  }
+
   codeRequestOf(registration: Registration): CodeRequest | undefined {
     return this.#codes.get(registration);
   }

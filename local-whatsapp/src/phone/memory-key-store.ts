@@ -2,7 +2,16 @@ import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from "baileys";
 
 /** A simulated phone's Signal keys: in memory, as Baileys' store contract wants them. */
 export class MemoryKeyStore implements SignalKeyStore {
-  readonly #data = new Map<string, unknown>();
+  readonly #data: Map<string, unknown>;
+
+  /** `entries`: a store's contents from `entries()`, to carry on from a snapshot. */
+  constructor(entries: Iterable<[string, unknown]> = []) {
+    this.#data = new Map(entries);
+  }
+
+  entries(): Array<[string, unknown]> {
+    return [...this.#data.entries()];
+  }
 
   get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]): { [id: string]: SignalDataTypeMap[T] } {
     const found: { [id: string]: SignalDataTypeMap[T] } = {};

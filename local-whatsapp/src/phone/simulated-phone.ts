@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  type AuthenticationCreds,
   addTransactionCapability,
   type BinaryNode,
   Curve,
@@ -58,6 +59,12 @@ export interface GroupRoster {
   members(): Iterable<Account>;
 }
 
+/** A phone as a snapshot keeps it. */
+export interface SavedPhone {
+  creds: AuthenticationCreds;
+  keys: Array<[string, unknown]>;
+}
+
 /** How a phone hands a stanza to the server, as a client would send it over the wire. */
 export type StanzaSink = (stanza: BinaryNode) => void;
 
@@ -69,7 +76,8 @@ const PRE_KEYS = 50;
  * decrypt — the bot on the other end cannot tell it from a phone.
  */
 export class SimulatedPhone {
-  readonly creds = initAuthCreds();
+  readonly creds: AuthenticationCreds;
+  readonly #store: MemoryKeyStore;
   readonly #signal: SignalRepositoryWithLIDStore;
   readonly inbox: PhoneInboxEntry[] = [];
   readonly receipts: PhoneReceipt[] = [];
@@ -77,6 +85,7 @@ export class SimulatedPhone {
   /** Decryption failures, kept so a test sees them rather than a silent drop. */
   readonly failures: Array<{ id: string; from: string; error: string }> = [];
   readonly #waiters: Array<() => void> = [];
+  readonly #listeners = new Set<() => void>();
   readonly #keys: ReturnType<typeof addTransactionCapability>;
   /** Per group, the devices that hold this phone's sender key (Baileys' sender-key-memory). */
   readonly #senderKeyHolders = new Map<string, Set<string>>();
@@ -87,11 +96,14 @@ export class SimulatedPhone {
   readonly #sink: StanzaSink;
   readonly #logger: Logger;
 
-  constructor(account: Account, sink: StanzaSink, logger: Logger) {
+  /** `saved`: a phone from a snapshot (its identity and Signal store); a new identity without. */
+  constructor(account: Account, sink: StanzaSink, logger: Logger, saved?: SavedPhone) {
     this.account = account;
     this.#sink = sink;
     this.#logger = logger;
-    this.#keys = addTransactionCapability(new MemoryKeyStore(), logger, {
+    this.creds = saved?.creds ?? initAuthCreds();
+    this.#store = new MemoryKeyStore(saved?.keys);
+    this.#keys = addTransactionCapability(this.#store, logger, {
       maxCommitRetries: 1,
       delayBetweenTriesMs: 1,
     });
@@ -118,17 +130,24 @@ export class SimulatedPhone {
       },
       preKeys,
     };
-    this.account.devices.set(0, {
-      id: 0,
-      keys: bundle,
-      keyIndex: 0,
-      offline: [],
-      endpoint: {
-        deliver: (stanza) => {
-          this.#receiving = this.#receiving.then(() => this.#receive(stanza));
-        },
+    this.account.devices.set(0, { id: 0, keys: bundle, keyIndex: 0, offline: [] });
+    this.attach();
+  }
+
+  /** Takes device 0's stanzas (a registered or restored phone). */
+  attach(): void {
+    const device = this.account.devices.get(0);
+    if (!device) throw new Error(`phone ${this.account.pn} has no device 0 to attach to`);
+    device.endpoint = {
+      deliver: (stanza) => {
+        this.#receiving = this.#receiving.then(() => this.#receive(stanza));
       },
-    });
+    };
+  }
+
+  /** What a restart needs to bring this phone back: its identity and Signal store. */
+  snapshot(): SavedPhone {
+    return { creds: this.creds, keys: this.#store.entries() };
   }
 
   /** The account's ADV key: companions' device identities are signed with it. */
@@ -280,7 +299,14 @@ export class SimulatedPhone {
       }
     } finally {
       for (const wake of this.#waiters.splice(0)) wake();
+      for (const listener of this.#listeners) listener();
     }
+  }
+
+  /** Calls `listener` after every stanza the phone has taken in (its inbox, receipts or notifications may have grown). */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /**

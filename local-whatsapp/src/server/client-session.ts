@@ -94,6 +94,14 @@ export class ClientSession {
     if (node.tag === "iq") return this.#query(node);
     const login = this.#login;
     if (!login) return;
+    if (node.tag === "message" && this.#server.refusals.take(login.account.pn)) {
+      // A restricted number: the server takes the message and refuses it in the ack (463), delivering nothing.
+      this.connection.send({
+        tag: "ack",
+        attrs: { class: "message", id: node.attrs.id ?? "", from: node.attrs.to ?? "", t: now(), error: "463" },
+      });
+      return;
+    }
     const ack = this.#server.router.route({ account: login.account, device: login.device.id }, node);
     if (ack) this.connection.send(ack);
   }
@@ -249,6 +257,8 @@ export class ClientSession {
         "result",
         answerQuery(iq, {
           directory: this.#server.directory,
+          groups: this.#server.groups,
+          media: this.#server.media,
           account: login.account,
           device: login.device,
           removeCompanion: () => this.#server.removeCompanion(login.account, login.device.id, this),

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type BinaryNode, getBinaryNodeChild, jidDecode, S_WHATSAPP_NET } from "baileys";
+import { type BinaryNode, Curve, getBinaryNodeChild, jidDecode, S_WHATSAPP_NET } from "baileys";
 import { type Logger, pino } from "pino";
 import { WebSocketServer } from "ws";
 import { type Account, Directory } from "../accounts/directory.ts";
@@ -9,16 +9,22 @@ import type { Group } from "../groups/group.ts";
 import { GroupNotifier } from "../groups/group-notifier.ts";
 import { GroupOperations, type ParticipantAction, type ParticipantOutcome } from "../groups/group-operations.ts";
 import { GroupRegistry } from "../groups/group-registry.ts";
-import { serveGroups } from "../groups/served-groups.ts";
 import { LinkRegistry } from "../linking/link-registry.ts";
 import { PrimaryCodeExchange } from "../linking/pairing-code.ts";
 import { parseLinkingQr } from "../linking/qr-code.ts";
-import { announceMediaHost } from "../media/media-conn-query.ts";
 import { type MediaLimits, MediaServer } from "../media/media-server.ts";
 import { MessageRouter } from "../messaging/message-router.ts";
 import { createServerIdentity, type ServerIdentity } from "../noise/certificates.ts";
 import type { KeyPair } from "../noise/noise-responder.ts";
-import { SimulatedPhone } from "../phone/simulated-phone.ts";
+import { type SavedPhone, SimulatedPhone } from "../phone/simulated-phone.ts";
+import {
+  type CappingSignal,
+  cappingNotification,
+  type ReachoutLockSignal,
+  reachoutLockNotification,
+  SendRefusals,
+} from "../signals/whatsapp-signals.ts";
+import { restoreAccounts, type ServerSnapshot, snapshotOf } from "../state/snapshot.ts";
 import { ClientSession, CompanionEndpoint } from "./client-session.ts";
 import type { ServerContext } from "./server-context.ts";
 import { WireConnection } from "./wire-connection.ts";
@@ -28,8 +34,10 @@ export interface LocalWhatsAppOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   logger?: Logger;
-  /** The root key clients trust; a new one per server unless given. */
+  /** The root key clients trust; a new one per server unless given (or in `state`). */
   rootKey?: KeyPair;
+  /** A snapshot to carry on from (`snapshot()`, kept by `--state`). */
+  state?: ServerSnapshot;
   /** The media host's limits (it listens on `host` too, on a port of its own). */
   media?: MediaLimits;
 }
@@ -50,6 +58,9 @@ export class LocalWhatsApp implements ServerContext {
   readonly groups: GroupOperations;
   readonly #identity: ServerIdentity;
   readonly #phones = new Map<string, SimulatedPhone>();
+  readonly #phoneListeners = new Set<(phone: SimulatedPhone) => void>();
+  /** The next message sends of an account that the server refuses with 463 (a restricted number). */
+  readonly refusals = new SendRefusals();
   readonly #sessions = new Set<ClientSession>();
   readonly #codeFinishes = new Map<string, (finish: BinaryNode) => void>();
 
@@ -59,15 +70,17 @@ export class LocalWhatsApp implements ServerContext {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #logger: Logger;
+  readonly #rootKey: KeyPair;
 
   private constructor(
     http: Server,
     wss: WebSocketServer,
     url: string,
     logger: Logger,
-    rootKey: KeyPair | undefined,
+    rootKey: KeyPair,
     media: MediaServer,
   ) {
+    this.#rootKey = rootKey;
     this.#http = http;
     this.media = media;
     this.#wss = wss;
@@ -78,8 +91,6 @@ export class LocalWhatsApp implements ServerContext {
     this.router = new MessageRouter(this.directory, logger, groups);
     const notifier = new GroupNotifier((device, stanza) => this.router.deliver(device, stanza));
     this.groups = new GroupOperations(groups, this.directory, notifier);
-    serveGroups(this.directory, this.groups);
-    announceMediaHost(this.directory, media);
     wss.on("connection", (ws) => {
       let session: ClientSession | undefined;
       const connection = new WireConnection(ws, this.#identity, logger, {
@@ -109,7 +120,31 @@ export class LocalWhatsApp implements ServerContext {
     await once(http, "listening");
     const { address, port } = http.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;
-    return new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, options.rootKey, media);
+    const rootKey = options.state?.rootKey ?? options.rootKey ?? Curve.generateKeyPair();
+    const server = new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, rootKey, media);
+    if (options.state) server.#restore(options.state);
+    return server;
+  }
+
+  /** Accounts, devices and phones from a snapshot, as they were. */
+  #restore(state: ServerSnapshot): void {
+    restoreAccounts(this.directory, state.accounts);
+    for (const saved of state.phones) {
+      const account = this.directory.byPn(saved.pn);
+      if (!account) throw new Error(`the state has a phone for ${saved.pn} but no account`);
+      const phone = this.#phoneFor(account, saved);
+      phone.attach();
+      this.#phones.set(saved.pn, phone);
+    }
+  }
+
+  /** What `--state` keeps (see state/snapshot.ts). */
+  snapshot(): ServerSnapshot {
+    return snapshotOf({
+      rootKey: this.#rootKey,
+      accounts: this.directory.accounts(),
+      phones: [...this.#phones.values()].map((phone) => ({ pn: phone.account.pn, saved: phone.snapshot() })),
+    });
   }
 
   /** What a client must trust (Baileys' `WA_CERT_DETAILS.PUBLIC_KEY`) to accept this server. */
@@ -120,20 +155,50 @@ export class LocalWhatsApp implements ServerContext {
   /** A new account with its primary phone. */
   async createPhone(pn: string, pushName = `Phone ${pn.slice(-4)}`): Promise<SimulatedPhone> {
     const account = this.directory.create(pn, pushName);
-    const phone = new SimulatedPhone(
-      account,
-      (stanza) => {
-        this.router.route({ account, device: 0 }, stanza);
-      },
-      this.#logger.child({ phone: pn }),
-    );
+    const phone = this.#phoneFor(account);
     await phone.register();
     this.#phones.set(pn, phone);
+    for (const listener of this.#phoneListeners) listener(phone);
     return phone;
+  }
+
+  #phoneFor(account: Account, saved?: SavedPhone): SimulatedPhone {
+    const sink = (stanza: BinaryNode) => {
+      this.router.route({ account, device: 0 }, stanza);
+    };
+    return new SimulatedPhone(account, sink, this.#logger.child({ phone: account.pn }), saved);
   }
 
   phone(pn: string): SimulatedPhone | undefined {
     return this.#phones.get(pn);
+  }
+
+  /** Every account's phone, in the order they were made. */
+  phones(): IterableIterator<SimulatedPhone> {
+    return this.#phones.values();
+  }
+
+  /** Calls `listener` for every phone made from now on. */
+  onPhone(listener: (phone: SimulatedPhone) => void): () => void {
+    this.#phoneListeners.add(listener);
+    return () => this.#phoneListeners.delete(listener);
+  }
+
+  /** WhatsApp warns or locks a number: every connected companion of the account is told (ADR 24's signals). */
+  signal(
+    pn: string,
+    signal: { kind: "capping"; capping: CappingSignal } | { kind: "reachoutLock"; lock: ReachoutLockSignal },
+  ): number {
+    const account = this.directory.byPn(pn);
+    const node =
+      signal.kind === "capping" ? cappingNotification(signal.capping) : reachoutLockNotification(signal.lock);
+    let told = 0;
+    for (const device of account?.devices.values() ?? []) {
+      if (device.id === 0 || !(device.endpoint instanceof CompanionEndpoint)) continue;
+      device.endpoint.session.send(node);
+      told++;
+    }
+    return told;
   }
 
   /** A phone creates a group with other phones' accounts in it; it is the group's superadmin. */

@@ -15,8 +15,8 @@ import type { LocalWhatsApp } from "../../src/server/local-whatsapp.ts";
  * server. Each `connect` is one socket; the state outlives it, as a bot's does across reconnects.
  */
 export class Companion {
-  readonly keys = new MemoryKeyStore();
-  readonly auth: AuthenticationState = { creds: initAuthCreds(), keys: this.keys };
+  readonly keys: MemoryKeyStore;
+  readonly auth: AuthenticationState;
   socket: WASocket | undefined;
   readonly events: Array<
     { [E in keyof BaileysEventMap]: { event: E; data: BaileysEventMap[E] } }[keyof BaileysEventMap]
@@ -25,8 +25,11 @@ export class Companion {
 
   readonly #server: LocalWhatsApp;
 
-  constructor(server: LocalWhatsApp) {
+  /** `from`: carry on with another companion's credentials and keys (the same bot, a new process). */
+  constructor(server: LocalWhatsApp, from?: Companion) {
     this.#server = server;
+    this.keys = new MemoryKeyStore(from?.keys.entries());
+    this.auth = { creds: from ? { ...from.auth.creds } : initAuthCreds(), keys: this.keys };
   }
 
   connect(): WASocket {
