@@ -10,8 +10,10 @@ export {
   type PhoneMediaDownload,
   PhoneMediaError,
   sendMediaFromPhone,
+  uploadMediaFromPhone,
 } from "./media/index.ts";
 export type { KeyPair } from "./noise/noise-responder.ts";
 export type { GroupRoster, PhoneInboxEntry, PhoneNotification, PhoneReceipt } from "./phone/simulated-phone.ts";
 export { SimulatedPhone } from "./phone/simulated-phone.ts";
+export { type PhoneApi, startPhoneApi } from "./phone-api/phone-api.ts";
 export { LocalWhatsApp, type LocalWhatsAppOptions } from "./server/local-whatsapp.ts";

@@ -45,4 +45,5 @@ export {
   PhoneMediaError,
   type PhoneMediaFailure,
   sendMediaFromPhone,
+  uploadMediaFromPhone,
 } from "./phone-media.ts";

@@ -35,18 +35,30 @@ export async function sendMediaFromPhone(
   content: PhoneMediaContent,
   options: { addressing?: "lid" | "pn"; logger?: Logger } = {},
 ): Promise<{ id: string; message: proto.IMessage }> {
+  const message = await uploadMediaFromPhone(media, phone, content, options.logger);
+  const id = await phone.send(to, message, options.addressing ? { addressing: options.addressing } : {});
+  return { id, message };
+}
+
+/**
+ * The first half of sending media: encrypted and uploaded as the phone's, returned as the message
+ * to send (to a person with `phone.send`, to a group with `phone.sendToGroup`).
+ */
+export async function uploadMediaFromPhone(
+  media: MediaServer,
+  phone: SimulatedPhone,
+  content: PhoneMediaContent,
+  logger: Logger = pino({ level: "silent" }),
+): Promise<proto.IMessage> {
   const device = phone.account.devices.get(0);
   if (!device) throw new Error(`phone ${phone.account.pn} is not registered: call register() first`);
-  const logger = options.logger ?? pino({ level: "silent" });
   const agent = media.agent();
   try {
     const upload = getWAUploadToServer({ ...DEFAULT_CONNECTION_CONFIG, logger, fetchAgent: agent }, async () => {
       const grant = media.grant(phone.account, device);
       return { auth: grant.auth, ttl: grant.ttlSeconds, hosts: grant.hosts, fetchDate: new Date() };
     });
-    const message = await generateWAMessageContent(content, { upload, logger });
-    const id = await phone.send(to, message, options.addressing ? { addressing: options.addressing } : {});
-    return { id, message };
+    return await generateWAMessageContent(content, { upload, logger });
   } finally {
     agent.destroy();
   }

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Server, ServerResponse } from "node:http";
 import {
+  groupSchema,
   linkSchema,
   messageSchema,
   PhoneApiError,
@@ -13,10 +14,12 @@ import { isJidGroup, type proto } from "baileys";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { GroupRefusal } from "../groups/group-refusals.ts";
+import { downloadMediaOnPhone, uploadMediaFromPhone } from "../media/phone-media.ts";
 import type { SimulatedPhone } from "../phone/simulated-phone.ts";
 import { CompanionEndpoint } from "../server/client-session.ts";
 import type { LocalWhatsApp } from "../server/local-whatsapp.ts";
-import { phoneEventOf } from "./phone-events.ts";
+import { mediaUrlOf, phoneEventOf } from "./phone-events.ts";
 
 /**
  * The local WhatsApp server's phone API: the same contract as the simulator's phones
@@ -134,13 +137,30 @@ export async function startPhoneApi(
     res.json({ linked: true });
   });
 
+  // A group with admins, made by one of its members' phones (the superadmin's, else the first person's).
+  app.post("/v1/groups", async (req, res) => {
+    const { subject, participants } = groupSchema.parse(req.body);
+    const members = await Promise.all(
+      participants.map(async (p) => ({ phone: await phoneOf(p.number), admin: p.admin, number: p.number })),
+    );
+    const creator = members.find((m) => m.admin === "superadmin") ?? members[0];
+    if (!creator) throw new PhoneApiError(400, "invalid_request", "participants: a group needs someone in it");
+    const others = members.filter((m) => m !== creator);
+    const group = server.groups.create(
+      creator.phone.account,
+      subject,
+      others.map((m) => m.phone.account.lidJid),
+    );
+    const admins = others.filter((m) => m.admin !== null).map((m) => m.phone.account.lidJid);
+    if (admins.length > 0) server.groups.changeParticipants(creator.phone.account, group.jid, "promote", admins);
+    res.status(201).json({ jid: group.jid, subject, participants });
+  });
+
   app.post("/v1/messages", async (req, res) => {
     const message = messageSchema.parse(req.body);
     const bot = connectedBot(message.to);
     const phone = await phoneOf(message.from.number, message.from.name);
-    if (message.group || message.image || message.sticker) {
-      throw new PhoneApiError(501, "not_implemented", "groups and media are not served by this phone API yet");
-    }
+    const group = message.group ? groupFor(phone, message.group) : undefined;
     const quoted = message.quotedId ? findQuoted(message.quotedId) : undefined;
     if (message.quotedId && !quoted) {
       throw new PhoneApiError(404, "quoted_not_found", `no recent message ${message.quotedId} to reply to`);
@@ -150,12 +170,56 @@ export async function startPhoneApi(
       ...(mentioned.length > 0 ? { mentionedJid: mentioned } : {}),
       ...(quoted ? { stanzaId: quoted.id, participant: quoted.sender, quotedMessage: quoted.message } : {}),
     };
-    const content: proto.IMessage =
-      Object.keys(contextInfo).length > 0
-        ? { extendedTextMessage: { text: message.text ?? "", contextInfo } }
+    const context = Object.keys(contextInfo).length > 0 ? contextInfo : undefined;
+    let content: proto.IMessage;
+    if (message.image || message.sticker) {
+      // Encrypted and uploaded to the media host as a phone does; the caption and context go with it.
+      content = await uploadMediaFromPhone(
+        server.media,
+        phone,
+        message.sticker
+          ? { sticker: Buffer.from(message.sticker.data, "base64"), isAnimated: message.sticker.animated }
+          : {
+              image: Buffer.from(message.image?.data ?? "", "base64"),
+              mimetype: message.image?.mimetype ?? "image/jpeg",
+              ...(message.text === undefined ? {} : { caption: message.text }),
+            },
+      );
+      const media = content.imageMessage ?? content.stickerMessage;
+      if (media && context) media.contextInfo = context;
+    } else {
+      content = context
+        ? { extendedTextMessage: { text: message.text ?? "", contextInfo: context } }
         : { conversation: message.text ?? "" };
-    const id = await phone.send(bot, content);
-    res.status(202).json({ id, chat: phone.account.lidJid });
+    }
+    const id = group ? await phone.sendToGroup(group, content) : await phone.send(bot, content);
+    res.status(202).json({ id, chat: group ? group.jid : phone.account.lidJid });
+  });
+
+  /** The group a phone writes to: it must exist and the phone be in it. */
+  const groupFor = (phone: SimulatedPhone, jid: string) => {
+    try {
+      return server.groups.memberOf(phone.account, jid);
+    } catch (error) {
+      if (error instanceof GroupRefusal && error.code === 404) {
+        throw new PhoneApiError(404, "group_not_found", `no group ${jid}`);
+      }
+      throw new PhoneApiError(403, "not_a_participant", `${phone.account.pn} is not in ${jid}`);
+    }
+  };
+
+  // A file a bot sent, downloaded and decrypted by the phone that received it (hashes and MAC checked).
+  app.get("/v1/media", async (req, res) => {
+    const url = z.object({ url: z.url() }).parse(req.query).url;
+    for (const phone of server.phones()) {
+      const entry = phone.inbox.find((e) => mediaUrlOf(e.message) === url);
+      if (entry) {
+        const { bytes } = await downloadMediaOnPhone(server.media, entry.message);
+        res.type("application/octet-stream").send(bytes);
+        return;
+      }
+    }
+    throw new PhoneApiError(404, "media_not_found", "no phone received media at this URL");
   });
 
   /** A recent message any phone received or sent, by id, to quote. */

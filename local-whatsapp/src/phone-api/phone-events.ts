@@ -33,6 +33,11 @@ function mediaOf(message: proto.IMessage) {
   );
 }
 
+/** The URL of a media message's file (what `GET /v1/media?url=` takes). */
+export function mediaUrlOf(message: proto.IMessage): string | undefined {
+  return mediaOf(message)?.[1].url ?? undefined;
+}
+
 /**
  * A message a bot sent, as the phone API reports it (the same event the simulator's phones emit):
  * mentions and quoted ids resolved to what a person sees, media by the URL `/v1/media` fetches.

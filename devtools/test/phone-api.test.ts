@@ -1,8 +1,10 @@
 import { MediaStore, OutboxWriter } from "@whatsdex/core";
 import { mediaJobs } from "@whatsdex/core/jobs";
 import { testBucket, testFirebase, waitFor } from "@whatsdex/core/testing";
+import { LocalWhatsApp, startPhoneApi } from "@whatsdex/local-whatsapp";
 import {
   allCommands,
+  baileysTransport,
   CommandRegistry,
   mediaProcessors,
   SimulatedWhatsApp,
@@ -10,6 +12,7 @@ import {
   tenantWithBots,
   testJobQueue,
   testSupervisor,
+  trustLocalWhatsApp,
 } from "@whatsdex/session-runner/testing";
 import pino from "pino";
 import sharp from "sharp";
@@ -26,26 +29,62 @@ afterAll(() => firebase.close());
 
 const BOT_NUMBER = "6281200000001";
 const USER = "6281355500001";
+const logger = pino({ level: "silent" });
+
+/**
+ * The two servers of the phone API, each with a real runner holding one unlinked bot: the
+ * in-process simulator's phones (simulator bots), and the local WhatsApp server (Baileys bots on
+ * the production socket, over the wire). The same client and the same tests drive both.
+ */
+const worlds = [
+  {
+    name: "the simulator's phones",
+    async start() {
+      const whatsapp = new SimulatedWhatsApp();
+      const phones = await startSimulatorPhones(whatsapp, { host: "127.0.0.1", port: 0, logger });
+      return {
+        transport: "simulator" as const,
+        transports: { whatsapp },
+        url: phones.url,
+        close: () => phones.close(),
+      };
+    },
+  },
+  {
+    name: "the local WhatsApp server",
+    async start() {
+      const server = await LocalWhatsApp.start({ logger });
+      const media = { origin: server.media.origin, caPem: server.media.caPem };
+      trustLocalWhatsApp({ url: server.url, rootKey: server.rootPublicKey, media }, "test");
+      const phones = await startPhoneApi(server, { host: "127.0.0.1", port: 0, logger });
+      const baileys = baileysTransport({ waWebSocketUrl: server.url }, { origins: [media.origin] });
+      return {
+        transport: "baileys" as const,
+        transports: { baileys },
+        url: phones.url,
+        close: async () => {
+          await phones.close();
+          await server.close();
+        },
+      };
+    },
+  },
+];
 
 /** A bot held by a real supervisor, unlinked, with every command and the real MediaProcessor; its phones' API. */
-async function botAndPhones() {
+async function botAndPhones(world: (typeof worlds)[number]) {
   const jobs = testJobQueue(
     db,
     mediaJobs,
     mediaProcessors({ media: new MediaStore(testBucket()), outbox: new OutboxWriter(db) }),
   );
-  const { tenantId } = await tenantWithBots(db, 1);
-  const whatsapp = new SimulatedWhatsApp();
+  const phones = await world.start();
+  const { tenantId, botIds } = await tenantWithBots(db, 1, "business", phones.transport);
   const supervisor = testSupervisor(db, {
-    whatsapp,
+    ...phones.transports,
     tenantIds: [tenantId],
     commands: new CommandRegistry(allCommands),
     queues: { media: jobs.queue },
-  });
-  const phones = await startSimulatorPhones(whatsapp, {
-    host: "127.0.0.1",
-    port: 0,
-    logger: pino({ level: "silent" }),
   });
   supervisor.start();
   cleanups.push(async () => {
@@ -57,12 +96,17 @@ async function botAndPhones() {
   const events: PhoneEvent[] = [];
   const stop = await client.events((event) => events.push(event));
   cleanups.push(async () => stop());
-  return { client, events, whatsapp };
+  const linking = db.doc(`tenants/${tenantId}/bots/${botIds[0] ?? ""}/linking/current`);
+  return { client, events, linking };
 }
 
-async function linked() {
-  const phones = await botAndPhones();
-  const qr = await waitFor("the bot's QR code", async () => (await phones.client.bots()).find((b) => b.qr)?.qr);
+/** The phone scans the QR code the dashboard shows (the bot's linking document). */
+async function linked(world: (typeof worlds)[number]) {
+  const phones = await botAndPhones(world);
+  const qr = await waitFor(
+    "the bot's QR code",
+    async () => (await phones.linking.get()).get("qr.code") as string | undefined,
+  );
   await phones.client.link(qr, `+62 812-0000-0001`);
   await waitFor("the bot to be connected", async () =>
     (await phones.client.bots()).some((b) => b.state === "open" && b.number === BOT_NUMBER) ? true : undefined,
@@ -72,9 +116,9 @@ async function linked() {
 
 const next = (events: PhoneEvent[], after: number) => waitFor(`bot message ${after + 1}`, async () => events[after]);
 
-describe("the simulator's phone API", () => {
+describe.each(worlds)("the phone API: $name", (world) => {
   it("links a bot by its QR code and carries a conversation both ways", async () => {
-    const { client, events } = await linked();
+    const { client, events } = await linked(world);
     await client.send({ to: BOT_NUMBER, from: { number: USER, name: "Rina" }, text: ".ping" });
     const pong = await next(events, 0);
     expect(pong).toMatchObject({ bot: BOT_NUMBER, number: USER, kind: "text" });
@@ -83,7 +127,7 @@ describe("the simulator's phone API", () => {
   });
 
   it("turns an image into a sticker the phone can download", async () => {
-    const { client, events } = await linked();
+    const { client, events } = await linked(world);
     const photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3f51b5" } })
       .jpeg()
       .toBuffer();
@@ -99,7 +143,7 @@ describe("the simulator's phone API", () => {
   });
 
   it("simulates a group with admins, and replies quoting the bot's message", async () => {
-    const { client, events } = await linked();
+    const { client, events } = await linked(world);
     const { jid } = await client.createGroup("Demo group", [
       { number: BOT_NUMBER, admin: "admin" },
       { number: USER, admin: "superadmin" },
@@ -121,7 +165,7 @@ describe("the simulator's phone API", () => {
   });
 
   it("refuses what a phone could not do, naming what is wrong", async () => {
-    const { client } = await botAndPhones();
+    const { client } = await botAndPhones(world);
     const refusal = (promise: Promise<unknown>) =>
       promise.then(
         () => expect.unreachable("the call succeeded"),
