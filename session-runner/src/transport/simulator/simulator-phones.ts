@@ -3,6 +3,16 @@ import { once } from "node:events";
 import type { Server, ServerResponse } from "node:http";
 import type { Logger } from "@whatsdex/core";
 import {
+  groupSchema,
+  linkSchema,
+  messageSchema,
+  PhoneApiError,
+  type PhoneEvent,
+  pairSchema,
+  receiptSchema,
+  signalSchema,
+} from "@whatsdex/core/phone-api";
+import {
   type GroupMetadata,
   NewChatMessageCappingStatusType,
   type proto,
@@ -13,16 +23,6 @@ import {
 import express, { type NextFunction, type Request, type Response } from "express";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import {
-  groupSchema,
-  linkSchema,
-  messageSchema,
-  PhoneApiError,
-  type PhoneEvent,
-  pairSchema,
-  receiptSchema,
-  signalSchema,
-} from "@whatsdex/core/phone-api";
 import type { SentMessage, SimulatedSocket, SimulatedWhatsApp } from "./simulator.ts";
 
 /**
