@@ -11,13 +11,15 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 # --- build: every dependency, then TypeScript → dist/ for core and the session-runner -----------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Manifests first, so the install layer is reused until a dependency changes. functions/ and
-# devtools/ are only their manifests: the lockfile names them as workspaces, but nothing of them is
-# installed (the TUI, chat and their ink/react live in devtools, never in this image).
+# Manifests first, so the install layer is reused until a dependency changes. functions/, devtools/
+# and local-whatsapp/ are only their manifests: the lockfile names them as workspaces, but nothing of
+# them is installed (the TUI, chat and their ink/react live in devtools, the local WhatsApp server
+# in local-whatsapp, never in this image).
 COPY package.json package-lock.json .npmrc ./
 COPY core/package.json core/
 COPY functions/package.json functions/
 COPY devtools/package.json devtools/
+COPY local-whatsapp/package.json local-whatsapp/
 COPY session-runner/package.json session-runner/
 # No install scripts: the only one the project approves installs the `node` binary, which the base
 # image already is; sharp and TypeScript come as prebuilt platform packages.
@@ -50,6 +52,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY core/package.json core/
 COPY functions/package.json functions/
 COPY devtools/package.json devtools/
+COPY local-whatsapp/package.json local-whatsapp/
 COPY session-runner/package.json session-runner/
 # --workspace session-runner takes its dependencies and core's (linked), without devDependencies,
 # functions or the root's tools; sharp's optional @img/sharp-linux-x64 and
