@@ -1,16 +1,17 @@
 /**
  * `npm run dev`: the platform on one machine. The Firestore, Auth and Functions emulators (with the
- * project's rules and indexes), a Redis, the functions rebuilt on change, the session-runner (with
- * its BullMQ workers and the simulated WhatsApp) restarted on change, and a demo tenant seeded
- * through the API with a bot linked to a simulated phone — then it prints how to talk to it.
- * Ctrl-C stops exactly what this started.
+ * project's rules and indexes), a Redis, the functions rebuilt on change, the local WhatsApp server
+ * (ADR 26), the session-runner (with its BullMQ workers) restarted on change, and a demo tenant
+ * seeded through the API with a bot linked, through the production Baileys socket, to a phone on
+ * the local WhatsApp server — then it prints how to talk to it. Ctrl-C stops exactly what this started.
  *
- *   --fresh         start from empty emulators (and a new demo tenant)
+ *   --fresh         start from empty emulators, a new local WhatsApp server and a new demo tenant
  *   --free-ports    pick free ports instead of firebase.json's (the end-to-end test runs beside a dev stack)
- *   --home <dir>    where emulator data, the demo's ids and the logs live (default .dev/)
+ *   --home <dir>    where emulator data, the WhatsApp server's state, the demo's ids and the logs live (default .dev/)
+ *   --simulator     the demo bot on the in-process simulator instead (ADR 12), whose phones serve the phone API
  *   --verbose       the session-runner logs at debug level
  */
-import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, type WriteStream, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -31,6 +32,8 @@ import {
   writeDevEndpoints,
 } from "@whatsdex/devtools/dev";
 import { PhoneClient } from "@whatsdex/devtools/phone-client";
+import { LocalWhatsApp, loadState, type PhoneApi, saveStateOnChange, startPhoneApi } from "@whatsdex/local-whatsapp";
+import { pino } from "pino";
 import { z } from "zod";
 import { LOCAL_STRIPE_DEV_PORT } from "../core/src/testing/stripe/control-schema.ts";
 import { type Emulators, PROJECT_ID, startEmulators } from "./lib/emulators.ts";
@@ -49,6 +52,7 @@ const { values: flags } = parseArgs({
     "free-ports": { type: "boolean", default: false },
     home: { type: "string", default: DEFAULT_DEV_HOME },
     verbose: { type: "boolean", default: false },
+    simulator: { type: "boolean", default: false },
   },
 });
 const home = resolve(flags.home);
@@ -65,6 +69,7 @@ let stripe: LocalStripeHandle | undefined;
 let stopping = false;
 let stopWatching = () => {};
 let receiver: WebhookReceiver | undefined;
+let whatsapp: { server: LocalWhatsApp; phones: PhoneApi; stopSaving: () => Promise<void> } | undefined;
 
 async function stopAll(): Promise<void> {
   if (stopping) return;
@@ -72,6 +77,9 @@ async function stopAll(): Promise<void> {
   stopWatching();
   print("stopping…");
   await Promise.allSettled([...children.map((child) => stopGroup(child)), receiver?.close()]);
+  // After the runner: its sockets are gone, and the state saved last is the one it left.
+  await whatsapp?.stopSaving().catch(() => undefined);
+  await Promise.allSettled([whatsapp?.phones.close(), whatsapp?.server.close()]);
   // Last, so that the runner and watchers are gone before the data is exported.
   await Promise.allSettled([emulators?.stop(), redis?.stop()]);
   await Promise.allSettled([storage?.stop(), stripe?.stop()]);
@@ -143,13 +151,35 @@ async function linkDemoBot(seed: DemoSeed, urls: { runner: string; firestoreHost
   await pollUntil("the demo bot to be connected", held(["open"]), { timeoutMs: 60_000 });
 }
 
+/**
+ * The local WhatsApp server in this process (it outlives the runner's restarts), its phone API, and
+ * what the runner needs to use it: where it is, its root key, its media host and that host's CA.
+ */
+async function startLocalWhatsApp(port: number, phonesPort: number): Promise<Record<string, string>> {
+  const logger = pino({ level: "info" }, pino.destination(join(logDir, "local-whatsapp.log")));
+  const statePath = join(home, "local-whatsapp.json");
+  const saved = loadState(statePath);
+  const server = await LocalWhatsApp.start({ host: "127.0.0.1", port, logger, ...(saved ? { state: saved } : {}) });
+  const phones = await startPhoneApi(server, { host: "127.0.0.1", port: phonesPort, logger });
+  whatsapp = { server, phones, stopSaving: saveStateOnChange(server, statePath, logger) };
+  // The media host's CA is new at every start: the runner reads it from this file when it starts.
+  const caFile = join(home, "local-whatsapp-ca.pem");
+  writeFileSync(caFile, server.media.caPem);
+  return {
+    LOCAL_WHATSAPP_URL: server.url,
+    LOCAL_WHATSAPP_ROOT_KEY: Buffer.from(server.rootPublicKey).toString("base64"),
+    LOCAL_WHATSAPP_MEDIA_ORIGIN: server.media.origin,
+    LOCAL_WHATSAPP_MEDIA_CA_FILE: caFile,
+  };
+}
+
 async function main(): Promise<void> {
   const prerequisites = await checkPrerequisites();
   if (flags.fresh) rmSync(home, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
-  const [runnerPort, phonesPort, webhooksPort, stripePort = 0] = flags["free-ports"]
-    ? await freePorts(4)
-    : [8090, 8091, 8092, LOCAL_STRIPE_DEV_PORT];
+  const [runnerPort, phonesPort = 0, webhooksPort, stripePort = 0, whatsappPort = 0] = flags["free-ports"]
+    ? await freePorts(5)
+    : [8090, 8091, 8092, LOCAL_STRIPE_DEV_PORT, 8093];
   // The emulator loads functions/lib at start, so build once before the watcher takes over.
   const built = await run("npm", ["run", "build", "--workspace", "functions", "--silent"], { cwd: ROOT });
   if (built !== 0) throw new Error("the functions build failed");
@@ -178,6 +208,11 @@ async function main(): Promise<void> {
     ...prerequisites,
   });
   const env = { ...emulators.env, ...storage.env, REDIS_URL: redis.url };
+  // WhatsApp, locally: its own server on the wire (kept across restarts in <home>), or the simulator.
+  const transport = flags.simulator ? "simulator" : "baileys";
+  const whatsappEnv = flags.simulator
+    ? { SIMULATOR_PHONES_PORT: String(phonesPort) }
+    : await startLocalWhatsApp(whatsappPort, phonesPort);
   const apiUrl = `${emulators.functionsUrl}/api/v1`;
   const stripeWebhookUrl = `${emulators.functionsUrl}/stripeWebhook`;
   stripe.setWebhookUrl(stripeWebhookUrl);
@@ -193,7 +228,7 @@ async function main(): Promise<void> {
       ...env,
       PORT: String(runnerPort),
       HOST: "127.0.0.1",
-      SIMULATOR_PHONES_PORT: String(phonesPort),
+      ...whatsappEnv,
       // Webhook receivers in development run on this machine.
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
       LOG_LEVEL: flags.verbose ? "debug" : "info",
@@ -211,6 +246,7 @@ async function main(): Promise<void> {
     firestoreHost: env.FIRESTORE_EMULATOR_HOST,
     projectId: PROJECT_ID,
     stateFile: join(home, "demo.json"),
+    transport,
   });
   // A tenant's server, locally: the demo endpoint receives every event, verified, printed here.
   receiver = await startWebhookReceiver({
@@ -256,7 +292,11 @@ async function main(): Promise<void> {
   print(
     `  demo tenant     ${seed.tenantId} (plan ${DEMO_PLAN})${seed.created.length > 0 ? ` (made: ${seed.created.join(", ")})` : ""}`,
   );
-  print(`  demo bot        ${seed.botId}, linked to the simulated phone +${DEMO_BOT_NUMBER}`);
+  print(
+    transport === "baileys"
+      ? `  demo bot        ${seed.botId}, on Baileys, linked to the phone +${DEMO_BOT_NUMBER} of the local WhatsApp server`
+      : `  demo bot        ${seed.botId}, on the simulator, linked to the simulated phone +${DEMO_BOT_NUMBER}`,
+  );
   print(`  API key         ${seed.apiKey}`);
   print(`  owner           ${DEMO_EMAIL} (uid ${seed.uid}); ID token, valid 1 h:`);
   print(`  ID token        ${seed.idToken}`);
@@ -265,8 +305,13 @@ async function main(): Promise<void> {
   print(`  chat            npm run chat   (you, as a WhatsApp user, with the demo bot; .menu lists commands)`);
   print(`  TUI             npm run tui`);
   print(`  QR codes        a bot waiting to be linked shows its QR code (or pairing code) here, in npm run tui,`);
-  print(`                  and in tenants/{t}/bots/{b}/linking/current; transport "baileys" links a real phone`);
-  print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics  ·  phones ${phonesUrl}`);
+  print(`                  and in tenants/{t}/bots/{b}/linking/current; POST ${phonesUrl}/v1/link scans it`);
+  print(`  session-runner  ${runnerUrl}/healthz  ·  /status  ·  /metrics`);
+  print(
+    whatsapp
+      ? `  WhatsApp        ${whatsapp.server.url} (local server, Baileys bots)  ·  phones ${phonesUrl}  ·  state ${join(home, "local-whatsapp.json")}`
+      : `  WhatsApp        the in-process simulator (simulator bots)  ·  phones ${phonesUrl}`,
+  );
   print(`  Firestore       ${env.FIRESTORE_EMULATOR_HOST}  ·  Auth ${env.FIREBASE_AUTH_EMULATOR_HOST}`);
   print(`  Redis           ${redis.url} (${redis.source})`);
   print(`  Stripe          ${stripe.url} (local: checkout and portal pages, signed events to ${stripeWebhookUrl})`);

@@ -17,3 +17,4 @@ export type { GroupRoster, PhoneInboxEntry, PhoneNotification, PhoneReceipt } fr
 export { SimulatedPhone } from "./phone/simulated-phone.ts";
 export { type PhoneApi, startPhoneApi } from "./phone-api/phone-api.ts";
 export { LocalWhatsApp, type LocalWhatsAppOptions } from "./server/local-whatsapp.ts";
+export { loadState, saveStateOnChange } from "./state/state-file.ts";

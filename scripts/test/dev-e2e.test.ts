@@ -59,6 +59,8 @@ describe("npm run dev", () => {
     });
     const readySeconds = (performance.now() - started) / 1000;
 
+    // The demo bot runs the production socket against the local WhatsApp server (ADR 26).
+    expect(output).toMatch(/^ {2}demo bot\s+\S+, on Baileys, linked to the phone \+\d+ of the local WhatsApp server$/m);
     const apiUrl = printed(output, "API") ?? "";
     const apiKey = printed(output, "API key") ?? "";
     const tenantId = printed(output, "demo tenant") ?? "";
@@ -74,7 +76,8 @@ describe("npm run dev", () => {
       });
       return { status: response.status, body: (await response.json()) as unknown };
     };
-    const created = await api("POST", `/tenants/${tenantId}/bots`, { name: "End-to-end bot", transport: "simulator" });
+    // A Baileys bot: the production socket, linked to a phone of npm run dev's local WhatsApp server.
+    const created = await api("POST", `/tenants/${tenantId}/bots`, { name: "End-to-end bot", transport: "baileys" });
     expect(created.status).toBe(201);
     const botId = z.object({ id: z.string() }).parse(created.body).id;
     expect((await api("POST", `/tenants/${tenantId}/bots/${botId}/connect`, { method: "qr" })).status).toBe(202);

@@ -4,7 +4,7 @@ import { setStringFields } from "./firestore-rest.ts";
 
 /**
  * `npm run dev`'s demo tenant, made the way the dashboard makes one: an Auth emulator account
- * signed in with a password, then the public API (tenant, API key, a simulator bot, connect). The
+ * signed in with a password, then the public API (tenant, API key, a bot, connect). The
  * ids and the API key are kept in a state file so a restart finds them again; whatever the emulator
  * data no longer has (wiped, or `--fresh`) is made anew, so seeding twice never makes two of anything.
  */
@@ -63,6 +63,8 @@ export async function seedDemo(options: {
   firestoreHost: string;
   projectId: string;
   stateFile: string;
+  /** The demo bot's transport: Baileys against the local WhatsApp server, or the simulator. */
+  transport: "baileys" | "simulator";
 }): Promise<DemoSeed> {
   const state: State = existsSync(options.stateFile)
     ? stateSchema.catch({}).parse(JSON.parse(readFileSync(options.stateFile, "utf8")))
@@ -129,8 +131,14 @@ export async function seedDemo(options: {
   }
 
   let botId = state.botId;
-  if (!botId || (await api("GET", `/tenants/${tenantId}/bots/${botId}`, { apiKey })).status !== 200) {
-    const body = { name: "Demo bot", transport: "simulator" };
+  const existing = botId ? await api("GET", `/tenants/${tenantId}/bots/${botId}`, { apiKey }) : undefined;
+  const sameTransport = z.object({ transport: z.literal(options.transport) }).safeParse(existing?.json).success;
+  // A demo bot of the other transport (npm run dev -- --simulator, or back) stays as it is, unused.
+  if (!botId || existing?.status !== 200 || !sameTransport) {
+    const body = {
+      name: options.transport === "baileys" ? "Demo bot" : "Demo bot (simulator)",
+      transport: options.transport,
+    };
     botId = withId.parse(
       expect("creating the bot", await api("POST", `/tenants/${tenantId}/bots`, { apiKey }, body), 201),
     ).id;
