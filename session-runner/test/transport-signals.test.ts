@@ -1,5 +1,6 @@
 import { builtInProfiles, GovernorStore } from "@whatsdex/core";
 import { testFirebase, waitFor } from "@whatsdex/core/testing";
+import { LocalWhatsApp, startPhoneApi } from "@whatsdex/local-whatsapp";
 import {
   ACCOUNT_RESTRICTED_TEXT,
   NewChatMessageCappingStatusType,
@@ -8,6 +9,8 @@ import {
 } from "baileys";
 import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { baileysTransport } from "../src/transport/baileys/baileys-transport.ts";
+import { trustLocalWhatsApp } from "../src/transport/baileys/local-whatsapp.ts";
 import {
   cappingSignal,
   connectionSignals,
@@ -15,7 +18,7 @@ import {
   type TransportSignal,
   watchSignals,
 } from "../src/transport/signals.ts";
-import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
+import { SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import { startSimulatorPhones } from "../src/transport/simulator/simulator-phones.ts";
 import { tenantWithBots, testSupervisor } from "./support/fleet.ts";
 
@@ -27,6 +30,7 @@ afterEach(async () => {
 });
 afterAll(() => firebase.close());
 
+const logger = pino({ level: "silent" });
 const BOT_NUMBER = "6281234567890";
 const ALICE = "6281111111111@s.whatsapp.net";
 
@@ -81,39 +85,75 @@ describe("WhatsApp's signals, read from Baileys' events", () => {
   });
 });
 
-describe("WhatsApp's signals from the simulator, kept by the owning runner", () => {
+/**
+ * The two places WhatsApp's signals come from on demand (`POST /v1/signals`): the simulator's phone
+ * API, and the local WhatsApp server's, which sends them over the wire as WhatsApp does (mex
+ * notifications, a 463 ack) to the bot's real Baileys socket.
+ */
+const worlds = [
+  {
+    name: "the simulator",
+    transport: "simulator" as const,
+    async start(tenantId: string) {
+      const whatsapp = new SimulatedWhatsApp();
+      const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId] });
+      supervisor.start();
+      cleanups.push(() => supervisor.stop());
+      const phones = await startSimulatorPhones(whatsapp, { host: "127.0.0.1", port: 0, logger });
+      cleanups.push(() => phones.close());
+      (await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"))).link(BOT_NUMBER);
+      await waitFor("an open socket", async () => whatsapp.liveSockets.find((s) => s.state === "open"));
+      const reached: string[] = [];
+      const stopListening = whatsapp.onSent((_s, sent) => reached.push(sent.message.key.id ?? ""));
+      cleanups.push(async () => void stopListening());
+      return { supervisor, phonesUrl: phones.url, reached: () => reached };
+    },
+  },
+  {
+    name: "the local WhatsApp server, over the wire",
+    transport: "baileys" as const,
+    async start(tenantId: string, botId: string) {
+      const server = await LocalWhatsApp.start({ logger });
+      trustLocalWhatsApp({ url: server.url, rootKey: server.rootPublicKey }, "test");
+      cleanups.push(() => server.close());
+      const supervisor = testSupervisor(db, {
+        baileys: baileysTransport({ waWebSocketUrl: server.url }),
+        tenantIds: [tenantId],
+      });
+      supervisor.start();
+      cleanups.push(() => supervisor.stop());
+      const phones = await startPhoneApi(server, { host: "127.0.0.1", port: 0, logger });
+      cleanups.push(() => phones.close());
+      const alice = await server.createPhone(ALICE.split("@")[0] ?? "", "Alice");
+      const owner = await server.createPhone(BOT_NUMBER, "Owner");
+      const linking = db.doc(`tenants/${tenantId}/bots/${botId}/linking/current`);
+      const qr = await waitFor("a QR code", async () => (await linking.get()).get("qr.code") as string | undefined);
+      await server.scanQr(owner, qr);
+      await waitFor("the bot open", async () =>
+        (await db.doc(`tenants/${tenantId}/bots/${botId}`).get()).get("status.state") === "open" ? true : undefined,
+      );
+      return { supervisor, phonesUrl: phones.url, reached: () => alice.inbox.map((entry) => entry.id) };
+    },
+  },
+];
+
+describe.each(worlds)("WhatsApp's signals from $name, kept by the owning runner", (world) => {
   it("emits each on demand through the phone API; the runner records them in the bot's governor state", async () => {
-    const { tenantId, botIds } = await tenantWithBots(db, 1);
+    const { tenantId, botIds } = await tenantWithBots(db, 1, "business", world.transport);
     const bot = { tenantId, botId: botIds[0] ?? "" };
-    const whatsapp = new SimulatedWhatsApp();
-    const supervisor = testSupervisor(db, { whatsapp, tenantIds: [tenantId] });
-    supervisor.start();
-    cleanups.push(() => supervisor.stop());
-    const phones = await startSimulatorPhones(whatsapp, {
-      host: "127.0.0.1",
-      port: 0,
-      logger: pino({ level: "silent" }),
-    });
-    cleanups.push(() => phones.close());
     const linkedAt = Date.now();
-    (await waitFor("a QR code", async () => whatsapp.liveSockets.find((s) => s.state === "qr"))).link(BOT_NUMBER);
-    const socket: SimulatedSocket = await waitFor("an open socket", async () =>
-      whatsapp.liveSockets.find((s) => s.state === "open"),
-    );
+    const { supervisor, phonesUrl, reached } = await world.start(tenantId, bot.botId);
+    const runtime = supervisor.running.get(`${tenantId}/${bot.botId}`)?.runtime;
+    const socket = runtime?.session.socket;
+    if (!runtime || !socket) throw new Error("the bot is not running here");
     const seen: TransportSignal[] = [];
     watchSignals(socket, (signal) => seen.push(signal));
     // What a campaign driver in the runtime hears (a 463 names the refused message).
     const heard: TransportSignal[] = [];
-    const runtime = supervisor.running.get(`${tenantId}/${bot.botId}`)?.runtime;
-    if (!runtime) throw new Error("the bot is not running here");
     const stopHearing = runtime.signals.listen((signal) => heard.push(signal));
     cleanups.push(async () => void stopHearing());
-    const reached: string[] = [];
-    const stopListening = whatsapp.onSent((_s, sent) => reached.push(sent.message.key.id ?? ""));
-    cleanups.push(async () => void stopListening());
-
     const post = async (body: unknown) => {
-      const response = await fetch(`${phones.url}/v1/signals`, {
+      const response = await fetch(`${phonesUrl}/v1/signals`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
@@ -141,7 +181,8 @@ describe("WhatsApp's signals from the simulator, kept by the owning runner", () 
     ]);
     expect(heard).toEqual(seen);
     // The refused message reached nobody; the next send (only one was refused) did.
-    expect(reached).toEqual([delivered?.key.id]);
+    await waitFor("the second send delivered", async () => (reached().length > 0 ? true : undefined));
+    expect(reached()).toEqual([delivered?.key.id]);
 
     // Bad requests name the field and emit nothing.
     const bad = await post({ kind: "capping", botNumber: BOT_NUMBER, status: "MAYBE" });

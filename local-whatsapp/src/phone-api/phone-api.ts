@@ -10,7 +10,7 @@ import {
   receiptSchema,
   signalSchema,
 } from "@whatsdex/core/phone-api";
-import { isJidGroup, type proto } from "baileys";
+import { isJidGroup, type proto, ReachoutTimelockEnforcementType } from "baileys";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -276,6 +276,11 @@ export async function startPhoneApi(
         },
       });
     } else if (signal.kind === "reachoutLock") {
+      const type = Object.values(ReachoutTimelockEnforcementType).find((known) => known === signal.type);
+      if (!type) {
+        const known = Object.values(ReachoutTimelockEnforcementType).join(", ");
+        throw new PhoneApiError(400, "invalid_request", `type: must be one of ${known}`);
+      }
       server.signal(signal.botNumber, {
         kind: "reachoutLock",
         lock: { active: signal.active, endsAt: signal.endsAt ? new Date(signal.endsAt) : undefined, type: signal.type },
