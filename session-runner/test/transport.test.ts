@@ -1,10 +1,14 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
+import { waitFor } from "@whatsdex/core/testing";
+import { LocalWhatsApp } from "@whatsdex/local-whatsapp";
 import { DisconnectReason, type GroupMetadata } from "baileys";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { baileysTransport } from "../src/transport/baileys/baileys-transport.ts";
+import { trustLocalWhatsApp } from "../src/transport/baileys/local-whatsapp.ts";
 import { classifyDisconnect, statusCodeOf } from "../src/transport/disconnect.ts";
+import { isLinked } from "../src/transport/linked-credentials.ts";
 import { type SimulatedSocket, SimulatedWhatsApp } from "../src/transport/simulator/simulator.ts";
 import type { ConnectOptions, Transport, TransportEvents, TransportSocket } from "../src/transport/transport.ts";
 import { authStateFixture } from "./support/auth-state-fixture.ts";
@@ -77,6 +81,114 @@ describe.each([
     await expect(socket.sendMessage("6281234567890@s.whatsapp.net", { text: "x" })).rejects.toThrow();
     socket.end();
     await close();
+  });
+});
+
+/** What a linked-transport test needs of each WhatsApp: a phone to link with, a person to talk to, WhatsApp's side of a logout. */
+interface LinkedWorld {
+  transport: Transport;
+  /** The bot's owner scans this QR code. */
+  link(qr: string): Promise<void>;
+  /** A person writes to the bot; the message's id. */
+  sendToBot(text: string): Promise<string>;
+  /** The text of the bot's message `id` as the person received it. */
+  received(id: string): Promise<string>;
+  /** The phone logs the bot out (WhatsApp's side). */
+  logOut(): void;
+  close(): Promise<void>;
+}
+
+const OWNER = "6281234567890";
+const PERSON = "6289999999999";
+
+describe.each([
+  {
+    name: "simulator",
+    async make(): Promise<LinkedWorld> {
+      const whatsapp = new SimulatedWhatsApp();
+      const open = () => whatsapp.liveSockets.find((s) => s.state === "open") as SimulatedSocket;
+      return {
+        transport: whatsapp.transport(),
+        link: async (qr) => whatsapp.liveSockets.find((s) => s.qr === qr)?.link(OWNER),
+        sendToBot: async (text) => {
+          const id = `IN${Date.now()}`;
+          open().deliver({
+            key: { remoteJid: "123456789012345@lid", remoteJidAlt: `${PERSON}@s.whatsapp.net`, fromMe: false, id },
+            message: { conversation: text },
+          });
+          return id;
+        },
+        received: async (id) => {
+          const sent = open().sent.find((m) => m.message.key.id === id)?.message.message;
+          return sent?.extendedTextMessage?.text ?? sent?.conversation ?? "";
+        },
+        logOut: () => open().drop(DisconnectReason.loggedOut),
+        close: async () => undefined,
+      };
+    },
+  },
+  {
+    name: "baileys on the local WhatsApp server",
+    async make(): Promise<LinkedWorld> {
+      const server = await LocalWhatsApp.start();
+      trustLocalWhatsApp({ url: server.url, rootKey: server.rootPublicKey }, "test");
+      const owner = await server.createPhone(OWNER, "Owner");
+      const person = await server.createPhone(PERSON, "Person");
+      return {
+        transport: baileysTransport({ waWebSocketUrl: server.url, connectTimeoutMs: 10_000 }),
+        link: async (qr) => void (await server.scanQr(owner, qr)),
+        sendToBot: (text) => person.sendText(owner.account, text),
+        received: async (id) => {
+          const entry = await person.waitFor(() => person.inbox.find((e) => e.id === id));
+          return entry.message.extendedTextMessage?.text ?? entry.message.conversation ?? "";
+        },
+        logOut: () => {
+          for (const jid of server.companions(owner)) server.logOut(jid);
+        },
+        close: () => server.close(),
+      };
+    },
+  },
+])("transport conformance, linked: $name", ({ make }) => {
+  it("links by QR (qr, a 515 restart, open on a new socket without a QR), carries text both ways, and closes as logged out when the phone unlinks", async () => {
+    const world = await make();
+    const options = await connectOptions();
+    const first = world.transport.connect(options);
+    first.on("creds.update", (update) => Object.assign(options.auth.creds, update));
+    const linking = record(first);
+    const { qr } = await linking.until((u) => typeof u.qr === "string");
+    await world.link(qr ?? "");
+    const restart = await linking.until((u) => u.connection === "close");
+    expect(classifyDisconnect(restart.lastDisconnect?.error)).toBe("restart");
+    expect(isLinked(options.auth.creds)).toBe(true);
+
+    const socket = world.transport.connect(options);
+    socket.on("creds.update", (update) => Object.assign(options.auth.creds, update));
+    const events = record(socket);
+    const received: Array<TransportEvents["messages.upsert"]> = [];
+    socket.on("messages.upsert", (upsert) => received.push(upsert));
+    await events.until((u) => u.connection === "open");
+    expect(events.updates.some((u) => u.qr)).toBe(false);
+
+    const id = await world.sendToBot(".ping");
+    const message = await waitFor("the message at the bot", async () =>
+      received.flatMap((u) => u.messages).find((m) => m.key.id === id),
+    );
+    expect(message.message?.conversation).toBe(".ping");
+    expect(message.key.remoteJidAlt).toBe(`${PERSON}@s.whatsapp.net`);
+    const sent = await socket.sendMessage(
+      message.key.remoteJid ?? "",
+      { text: "pong" },
+      { messageId: "3EB0RESERVEDID0001" },
+    );
+    expect(sent?.key.id).toBe("3EB0RESERVEDID0001");
+    expect(await world.received("3EB0RESERVEDID0001")).toBe("pong");
+
+    world.logOut();
+    const closed = await events.until((u) => u.connection === "close");
+    expect(classifyDisconnect(closed.lastDisconnect?.error)).toBe("logged_out");
+    socket.end();
+    await world.close();
   });
 });
 
