@@ -140,6 +140,24 @@ describe("the real Baileys socket against the local WhatsApp server", () => {
     await second.s.stop();
   });
 
+  it("reconnects when WhatsApp restarts the stream (515) or the network drops it, each time on a new socket, without a QR", async () => {
+    const t = await setup();
+    const { s, sockets, received } = session(t, await t.fixture.open(t.lease));
+    const jid = await linkByQr(t, s);
+    const alice = await server.createPhone(String(nextNumber++), "Alice");
+    for (const disrupt of [() => server.restartStream(jid), () => server.dropConnection(jid)]) {
+      const before = sockets.length;
+      expect(disrupt()).toBe(true);
+      await waitFor("a new socket, open", async () =>
+        sockets.length > before && s.state === "open" && server.isConnected(jid) ? true : undefined,
+      );
+      await botReceives(received, alice, t.owner, `after socket ${sockets.length}`);
+    }
+    expect((await t.linking())?.qr ?? null).toBeNull();
+    expect(server.replacedLogins).not.toContain(jid);
+    await s.stop();
+  });
+
   it("links by pairing code", async () => {
     const t = await setup();
     const { s } = session(t, await t.fixture.open(t.lease), {
