@@ -1,7 +1,8 @@
 /**
  * `npm run chat`: you, as a WhatsApp user, talking to a bot of the running `npm run dev` — in a
- * private chat or a simulated group where you are an admin — through the simulator's phone API, so
- * every message goes through the real pipeline, commands, workers and Firestore. Media the bot
+ * private chat or a group where you are an admin — through the phone API (the local WhatsApp
+ * server's: over the wire to the bot's Baileys socket; or the simulator's), so every message goes
+ * through the real pipeline, commands, workers and Firestore. Media the bot
  * sends (stickers, images) is saved under `<home>/chat/` and its path printed.
  *
  *   --home <dir>      the `npm run dev` home to find the stack in (default .dev/)

@@ -7,8 +7,8 @@ import { Pane } from "./pane.ts";
 
 /**
  * The chat pane: you, as the phone `store.me`, in a private chat with the selected bot, through the
- * simulator's phone API — the same messages `npm run chat` sends, through the real pipeline. Tab
- * focuses it; typed text is sent with Enter.
+ * phone API (the local WhatsApp server's, or the simulator's) — the same messages `npm run chat`
+ * sends, through the real pipeline. Tab focuses it; typed text is sent with Enter.
  */
 export function chatPane(store: ChatStore): ChatPane {
   return (props: ChatPaneProps) => h(ChatPaneView, { ...props, store });
@@ -18,7 +18,7 @@ function ChatPaneView(props: ChatPaneProps & { store: ChatStore }): ReactNode {
   const { store, bot, focused } = props;
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const [draft, setDraft] = useState("");
-  const number = bot?.transport === "simulator" && bot.state === "open" ? bot.phoneNumber : null;
+  const number = bot?.state === "open" ? bot.phoneNumber : null;
 
   useInput(
     (input, key) => {
@@ -38,13 +38,8 @@ function ChatPaneView(props: ChatPaneProps & { store: ChatStore }): ReactNode {
   const body: ReactNode[] = [];
   if (state.problem) body.push(h(Text, { key: "problem", color: "red", wrap: "truncate-end" }, state.problem));
   else if (!bot) body.push(h(Text, { key: "none", dimColor: true }, "no bot selected"));
-  else if (!number) {
-    const why =
-      bot.transport === "simulator"
-        ? "this bot is not connected yet"
-        : "only simulator bots can be chatted with here (a Baileys bot answers a real phone)";
-    body.push(h(Text, { key: "why", dimColor: true, wrap: "wrap" }, why));
-  } else {
+  else if (!number) body.push(h(Text, { key: "why", dimColor: true, wrap: "wrap" }, "this bot is not connected yet"));
+  else {
     const lines = (state.chats.get(number) ?? []).slice(-(rows - 1));
     if (lines.length === 0) body.push(h(Text, { key: "hint", dimColor: true }, "Tab, then type .menu and Enter"));
     for (const [index, line] of lines.entries()) {

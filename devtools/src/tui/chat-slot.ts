@@ -3,7 +3,7 @@ import type { FleetBot } from "./fleet-watch.ts";
 
 /**
  * THE CHAT PANE SLOT. The App reserves the lower part of the right column for a chat with the
- * selected bot (to talk to it as a WhatsApp user would, through the simulator) and renders
+ * selected bot (to talk to it as a WhatsApp user would, through the phone API) and renders
  * whatever component is passed as `chat` there. Nothing is drawn when none is passed: the TUI shows
  * no pane without data. A chat pane that needs the keyboard gets it while `focused` is true; the
  * App then passes no key to its own handlers except Ctrl-C (Tab moves the focus, see app.ts).

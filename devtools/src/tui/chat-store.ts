@@ -17,7 +17,7 @@ const KEEP = 200;
 const RETRY_MS = 2_000;
 
 /**
- * The chat pane's data, without ink: the phone `me`'s private chats with the simulator's bots,
+ * The chat pane's data, without ink: the phone `me`'s private chats with the bots,
  * through the phone API (the same one `npm run chat` uses). Lines the bots send arrive as events.
  */
 export class ChatStore {
@@ -51,7 +51,7 @@ export class ChatStore {
 
   #retry(reason: string): void {
     if (this.#closed) return;
-    this.#set({ problem: `the simulator's phone API is not reachable (${reason}); retrying` });
+    this.#set({ problem: `the phone API is not reachable (${reason}); retrying` });
     this.#timer = setTimeout(() => void this.start(), RETRY_MS);
   }
 

@@ -76,7 +76,7 @@ const dashboard = startDashboard({
   tenants: options.tenants,
 });
 
-// The chat pane, when the simulator's phone API is known (npm run dev's endpoints.json says where).
+// The chat pane, when the phone API is known (npm run dev's endpoints.json says where).
 const chat = options.phonesUrl ? new ChatStore(new PhoneClient(options.phonesUrl), CHAT_NUMBER) : undefined;
 void chat?.start();
 

@@ -21,7 +21,7 @@ export const usage = `npm run tui [-- options]
 While \`npm run dev\` runs, its <dev home>/endpoints.json says where everything is. Otherwise, or to
 override it: FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT (default: firebase.json's emulator and
 .firebaserc's project), REDIS_URL (default redis://127.0.0.1:6379), RUNNER_URL; BullMQ's key prefix
-is BULLMQ_PREFIX (default whatsdex); the simulator's phone API, for the chat pane, WHATSDEX_PHONES_URL.`;
+is BULLMQ_PREFIX (default whatsdex); the phone API, for the chat pane, WHATSDEX_PHONES_URL.`;
 
 const tuiEnvSchema = z.object({
   FIRESTORE_EMULATOR_HOST: z
@@ -49,7 +49,7 @@ export interface TuiOptions {
   queuePrefix: string;
   runnerUrl: string;
   logFile: string;
-  /** The simulator's phone API, for the chat pane; undefined: no chat pane. */
+  /** The phone API (local WhatsApp server or simulator), for the chat pane; undefined: no chat pane. */
   phonesUrl: string | undefined;
   /** undefined: every tenant. */
   tenants: readonly string[] | undefined;
