@@ -211,6 +211,19 @@ describe("the real Baileys socket against the local WhatsApp server", () => {
     expect((await t.fixture.db.collection(t.fixture.collectionPath).get()).size).toBe(0);
   });
 
+  it("logging out a bot that is still connecting waits for it to open and tells WhatsApp (a QR-linked session is linked though Baileys leaves `registered` false)", async () => {
+    const t = await setup();
+    const first = session(t, await t.fixture.open(t.lease));
+    const jid = await linkByQr(t, first.s);
+    await first.s.stop();
+    const again = session(t, await t.fixture.open(t.lease));
+    again.s.start();
+    // Straight away: the new socket is still connecting.
+    await again.s.logout();
+    expect(server.companions(t.owner)).not.toContain(jid);
+    expect((await t.botDoc())?.status?.state).toBe("logged_out");
+  });
+
   it("a second login of the same companion replaces the first (440), which never reconnects", async () => {
     const t = await setup();
     const first = session(t, await t.fixture.open(t.lease));
