@@ -144,6 +144,7 @@ export class BotRuntime {
   #settings: BotSettings;
   #lastFrameAt: number | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #unwatchEndpoints: (() => void) | undefined;
 
   constructor(options: BotRuntimeOptions) {
@@ -398,11 +399,14 @@ export class BotRuntime {
   async start(): Promise<void> {
     // Bans hold from the first message on: loaded before the socket can deliver any.
     await this.bans.load();
+    // Stopped while loading (the lease moved, the bot was turned off): start nothing.
+    if (this.#stopped) return;
     // The tenant's webhooks followed live from the first event on (one listener per tenant per process).
     this.#unwatchEndpoints = this.#options.eventSink.watchTenant(this.bot.tenantId);
     this.session.start();
     this.#flushTimer = setInterval(() => void this.flushPeople(), PEOPLE_FLUSH_MS);
     await this.#consumer.start();
+    if (this.#stopped) return;
     this.#campaigns.start();
   }
 
@@ -418,6 +422,7 @@ export class BotRuntime {
    * outbox first: remaining commands run (a logout still logs out) and unsent messages fail.
    */
   async stop(reason: string, { wanted }: { wanted: boolean }): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#flushTimer);
     await this.#campaigns.stop();
     await this.#consumer.stop();
@@ -445,6 +450,7 @@ export class BotRuntime {
 
   /** As a crash would leave it: the socket gone, nothing written, no timer left. */
   abandon(): void {
+    this.#stopped = true;
     clearInterval(this.#flushTimer);
     this.#unwatchEndpoints?.();
     void this.#campaigns.stop();

@@ -73,6 +73,7 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #running = new Map<string, Running>();
   readonly #starting = new Set<string>();
+  readonly #claims = new Set<Promise<void>>();
   /** The bots that want to run, as the listeners last saw them. */
   readonly #wanted = new Map<string, { bot: BotRef; doc: BotDoc }>();
   /** Tenants whose status is `suspended`, as their listener last saw them: none of their bots runs. */
@@ -275,7 +276,14 @@ export class Supervisor {
     await this.#settleOrphans();
   }
 
-  async #claim(transport: Transport, bot: BotRef, doc: BotDoc): Promise<void> {
+  /** Claims a bot; `stop()` waits for claims under way, so none can start a socket after it. */
+  #claim(transport: Transport, bot: BotRef, doc: BotDoc): Promise<void> {
+    const claim = this.#claimNow(transport, bot, doc);
+    this.#claims.add(claim);
+    return claim.finally(() => this.#claims.delete(claim));
+  }
+
+  async #claimNow(transport: Transport, bot: BotRef, doc: BotDoc): Promise<void> {
     const { leases, instanceId, logger } = this.#options;
     const name = key(bot);
     this.#starting.add(name);
@@ -449,6 +457,9 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#quiet();
+    // A claim under way either gives its lease back (it sees #stopping) or finishes starting the
+    // bot, which is then released below with the rest: never a socket left running after stop().
+    await Promise.allSettled([...this.#claims]);
     await Promise.allSettled(
       [...this.#running].map(([name, running]) => this.#release(name, running, "instance stopping", { wanted: true })),
     );
