@@ -86,7 +86,9 @@ export class MediaServer {
     const https = createServer({ key: keyPem, cert: certPem });
     https.listen(options.port ?? 0, options.host);
     await once(https, "listening");
-    return new MediaServer(https, https.address() as AddressInfo, caPem, options);
+    const address = https.address();
+    if (address === null || typeof address === "string") throw new Error("the media host has no TCP address");
+    return new MediaServer(https, address, caPem, options);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type BinaryNode, Curve, getBinaryNodeChild, jidDecode, S_WHATSAPP_NET } from "baileys";
 import { type Logger, pino } from "pino";
 import { WebSocketServer } from "ws";
@@ -118,7 +117,9 @@ export class LocalWhatsApp implements ServerContext {
     });
     http.listen(options.port ?? 0, options.host ?? "127.0.0.1");
     await once(http, "listening");
-    const { address, port } = http.address() as AddressInfo;
+    const bound = http.address();
+    if (bound === null || typeof bound === "string") throw new Error("the local WhatsApp server has no TCP address");
+    const { address, port } = bound;
     const host = address.includes(":") ? `[${address}]` : address;
     const rootKey = options.state?.rootKey ?? options.rootKey ?? Curve.generateKeyPair();
     const server = new LocalWhatsApp(http, wss, `ws://${host}:${port}/ws/chat`, logger, rootKey, media);
