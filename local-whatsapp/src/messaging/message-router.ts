@@ -11,6 +11,8 @@ export interface Sender {
 }
 
 const now = () => String(Math.floor(Date.now() / 1_000));
+/** Stanzas kept per offline companion (WhatsApp keeps them for weeks; a local server, this many). */
+const OFFLINE_LIMIT = 1_000;
 
 /**
  * The server's switchboard for messages and receipts: a sender addresses a user (or one device)
@@ -44,8 +46,16 @@ export class MessageRouter {
   }
 
   deliver(device: Device, stanza: BinaryNode): void {
-    if (device.endpoint) device.endpoint.deliver(stanza);
-    else device.offline.push({ ...stanza, attrs: { ...stanza.attrs, offline: "1" } });
+    if (device.endpoint) {
+      device.endpoint.deliver(stanza);
+      return;
+    }
+    device.offline.push({ ...stanza, attrs: { ...stanza.attrs, offline: "1" } });
+    // A companion that never comes back must not grow the server without end: the oldest go first.
+    if (device.offline.length > OFFLINE_LIMIT) {
+      const dropped = device.offline.splice(0, device.offline.length - OFFLINE_LIMIT);
+      this.#logger.warn({ device: device.id, dropped: dropped.length }, "offline queue full; oldest stanzas dropped");
+    }
   }
 
   #message(sender: Sender, stanza: BinaryNode): BinaryNode {
