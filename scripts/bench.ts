@@ -2,7 +2,7 @@
  * `npm run bench`: runs every `<workspace>/bench/*.bench.ts` suite and reports each task's
  * throughput and p99 latency as ratios to its suite's baseline, measured in this same process.
  * Suites that need emulators get them (free ports). Results go to docs/benchmarks/<suite>.json; a
- * task under its `minRatio` fails the run. `npm run bench -- <suite>` runs one suite.
+ * task under its `minRatio` fails the run. `npm run bench -- <suite>` runs one suite and its variants.
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -30,8 +30,10 @@ const files = ["core", "functions", "session-runner"].flatMap((workspace) => {
 const suites: BenchSuite[] = [];
 for (const file of files) {
   const { suite } = (await import(pathToFileURL(file).href)) as { suite: BenchSuite };
-  if (!only || suite.name === only) suites.push(suite);
+  if (!only || suite.name === only || suite.variantOf === only) suites.push(suite);
 }
+// A suite before its variants (which take longer and leave more behind in this process).
+suites.sort((a, b) => Number(a.variantOf !== undefined) - Number(b.variantOf !== undefined));
 
 let emulators: Emulators | undefined;
 let redis: RedisHandle | undefined;

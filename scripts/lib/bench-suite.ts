@@ -9,6 +9,11 @@ export type BenchTasks = Record<string, () => unknown>;
 export interface BenchSuite {
   name: string;
   description: string;
+  /**
+   * The suite this one is a variant of (the same figures measured another way, often much slower):
+   * `npm run bench -- <that suite>` runs both, `npm run bench -- <this suite>` this one alone.
+   */
+  variantOf?: string;
   /** Name of the task the others are compared with; absent for a suite that only reports facts (memory). */
   baseline?: string;
   /** Emulators (and Redis) the suite talks to; `npm run bench` starts them and sets their variables first. */
