@@ -49,3 +49,19 @@ describe("queries the server does not serve", () => {
     bot.end();
   });
 });
+
+describe("a companion waiting to be linked", () => {
+  it("has its keep-alive pings answered, as WhatsApp answers them while the QR code shows", async () => {
+    server = await LocalWhatsApp.start();
+    const bot = new Companion(server);
+    const socket = bot.connect();
+    await bot.next("connection.update", (u) => typeof u.qr === "string");
+    const pong = await socket.query({
+      tag: "iq",
+      attrs: { to: "s.whatsapp.net", type: "get", xmlns: "w:p" },
+      content: [{ tag: "ping", attrs: {} }],
+    });
+    expect(pong.attrs.type).toBe("result");
+    bot.end();
+  });
+});

@@ -66,8 +66,15 @@ export async function startPhoneApi(
   const stopWatching = server.onPhone(watch);
 
   /** A person, by number: their phone, made (with a new account) the first time they act. */
-  const phoneOf = async (number: string, name?: string): Promise<SimulatedPhone> =>
-    server.phone(number) ?? (await server.createPhone(number, name ?? number));
+  // Two requests that first use a number at once get the same new phone, not a second account.
+  const creating = new Map<string, Promise<SimulatedPhone>>();
+  const phoneOf = async (number: string, name?: string): Promise<SimulatedPhone> => {
+    const existing = server.phone(number) ?? creating.get(number);
+    if (existing) return existing;
+    const made = server.createPhone(number, name ?? number).finally(() => creating.delete(number));
+    creating.set(number, made);
+    return made;
+  };
 
   const connectedBot = (number: string) => {
     const account = server.directory.byPn(number);

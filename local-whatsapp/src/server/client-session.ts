@@ -248,6 +248,11 @@ export class ClientSession {
       return;
     }
     const login = this.#login;
+    // Baileys pings from the handshake on, while it shows QR codes too: WhatsApp answers those.
+    if (!login && iq.attrs.xmlns === "w:p") {
+      answer("result");
+      return;
+    }
     if (!login) {
       answer("error", [{ tag: "error", attrs: { code: "401", text: "not-authorized" } }]);
       return;
